@@ -1,0 +1,29 @@
+"""The service's clock. `--now` moves it, so a whole reporting cycle can be walked in seconds.
+
+Rules never call this: they take `now` as an argument. Only the runner and the commands ask the
+clock, and the arrival time of mail always comes from the mail server, never from here.
+"""
+from __future__ import annotations
+
+import time as _time
+from datetime import datetime, timezone, tzinfo
+
+
+class Clock:
+    def __init__(self, start: datetime | None = None):
+        # Keep the offset, not a frozen instant: a daemon started with --now keeps ticking.
+        self._offset = (start - datetime.now(timezone.utc)).total_seconds() if start else 0.0
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(_time.time() + self._offset, timezone.utc)
+
+    def set(self, moment: datetime) -> None:
+        self._offset = (moment - datetime.now(timezone.utc)).total_seconds()
+
+
+def parse_now(text: str, tz: tzinfo) -> datetime:
+    """ISO 8601; without an offset it is the office's local time. Raises ValueError."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment

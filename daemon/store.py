@@ -1,0 +1,445 @@
+"""The ledger: every message, attachment, submission, outgoing mail and event, in SQLite.
+
+Rules that keep "nothing lost, nothing doubled":
+- raw bytes are archived (content-addressed, fsync'd) before anything parses them;
+- a message is claimed (a row with status "claimed") before it is read, under a unique claim key
+  (mailbox, folder, UIDVALIDITY, UID); a restart finds the claim and finishes it;
+- the decision about a message (status, attachments, submissions, outgoing mail) is written in
+  one transaction, so a crash leaves either the claim or the whole decision, never half of it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+STATUSES = ("claimed", "recorded", "review", "ignored", "failed")
+
+migrations = Migrations("tonghop")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["messages"].create(
+        {
+            "id": int,
+            "message_id": str,  # the Message-ID header, for finding the same mail again
+            "sha256": str,  # of the raw bytes; the archive file's name
+            "size": int,
+            "received_at": str,  # IMAP INTERNALDATE (server arrival), ISO 8601 with offset
+            "fetched_at": str,
+            "from_addr": str,
+            "subject": str,
+            "status": str,
+            "reason": str,
+            "unit_id": str,
+            "moved_to": str,  # the folder the message was moved to after the decision
+            "attempts": int,  # how many times it was read (reprocess, crash recovery)
+            "decided_at": str,
+        },
+        pk="id",
+    )
+    db["messages"].create_index(["sha256"])
+    db["messages"].create_index(["message_id"])
+    db["messages"].create_index(["status"])
+    # Every place a message was seen: a UIDVALIDITY change gives the same message a new key.
+    db["claims"].create(
+        {"mailbox": str, "folder": str, "uidvalidity": int, "uid": str, "message": int, "claimed_at": str},
+        pk=("mailbox", "folder", "uidvalidity", "uid"),
+        foreign_keys=[("message", "messages", "id")],
+    )
+    db["attachments"].create(
+        {
+            "id": int,
+            "message": int,
+            "seq": int,  # order within the message
+            "filename": str,
+            "path": str,  # container path: "", "bao-cao.zip", ...
+            "content_type": str,
+            "kind": str,
+            "size": int,
+            "sha256": str,
+            "problems": str,  # JSON list of Vietnamese sentences
+            "facts": str,  # JSON object of the document's facts (parsers), or null
+        },
+        pk="id",
+        foreign_keys=[("message", "messages", "id")],
+    )
+    db["attachments"].create_index(["message"])
+    db["submissions"].create(
+        {
+            "id": int,
+            "message": int,
+            "attachment": int,
+            "unit_id": str,
+            "campaign": str,
+            "cycle": str,
+            "requirement": str,
+            "received_at": str,
+            "doc_number": str,
+            "doc_date": str,
+            "doc_title": str,
+            "recorded_at": str,
+        },
+        pk="id",
+        foreign_keys=[("message", "messages", "id"), ("attachment", "attachments", "id")],
+    )
+    db["submissions"].create_index(["campaign", "cycle", "unit_id", "requirement"])
+    db["outbox"].create(
+        {
+            "id": int,
+            "key": str,  # idempotency key: the same key is never queued twice
+            "kind": str,
+            "message": int,  # the incoming message that caused it, if any
+            "unit_id": str,
+            "recipients": str,  # JSON list
+            "subject": str,
+            "message_id": str,  # fixed Message-ID of this mail, so a resend is recognisable
+            "raw": bytes,
+            "status": str,  # queued | sent | failed
+            "attempts": int,
+            "last_error": str,
+            "created_at": str,
+            "next_attempt_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+    )
+    db["outbox"].create_index(["key"], unique=True)
+    db["outbox"].create_index(["status"])
+    db["events"].create(
+        {"id": int, "at": str, "kind": str, "message": int, "detail": str},
+        pk="id",
+    )
+    db["events"].create_index(["message"])
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Archive:
+    """Raw messages on disk, named by their SHA-256: writing the same bytes twice is a no-op."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.eml"
+
+    def put(self, raw: bytes) -> str:
+        sha = hashlib.sha256(raw).hexdigest()
+        target = self.path(sha)
+        if target.exists() and target.stat().st_size == len(raw):
+            return sha
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+        return sha
+
+    def get(self, sha256: str) -> bytes:
+        return self.path(sha256).read_bytes()
+
+
+@dataclass(frozen=True)
+class AttachmentRecord:
+    filename: str
+    path: str
+    content_type: str
+    kind: str
+    size: int
+    sha256: str
+    problems: tuple[str, ...] = ()
+    facts: dict | None = None
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    attachment_seq: int  # index into Outcome.attachments
+    campaign: str
+    cycle: str
+    requirement: str
+    doc_number: str | None = None
+    doc_date: str | None = None
+    doc_title: str | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    key: str
+    kind: str
+    recipients: tuple[str, ...]
+    subject: str
+    message_id: str
+    raw: bytes
+    unit_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The decision about one message, written to the ledger in one transaction."""
+
+    status: str  # recorded | review | ignored | failed
+    reason: str
+    unit_id: str | None = None
+    attachments: tuple[AttachmentRecord, ...] = ()
+    submissions: tuple[SubmissionRecord, ...] = ()
+    outgoing: tuple[OutgoingMail, ...] = ()
+    events: tuple[tuple[str, dict], ...] = ()
+    # what the message says about itself, filled in once it has been read
+    from_addr: str | None = None
+    subject: str | None = None
+    message_id: str | None = None
+
+
+class Store:
+    def __init__(self, db_path: Path, archive_dir: Path):
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(str(db_path))
+        # WAL: readers (status, messages) never block the daemon's writer; FULL sync: a committed
+        # decision survives a power cut, which the "nothing lost" promise needs.
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA busy_timeout=10000")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        migrations.apply(self.db)
+        self.archive = Archive(archive_dir)
+
+    @classmethod
+    def open(cls, config) -> "Store":
+        return cls(config.storage.db_path, config.storage.archive_dir)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- claims -----------------------------------------------------------------------------
+
+    def claimed_message(self, mailbox: str, folder: str, uidvalidity: int, uid: str) -> dict | None:
+        rows = self.db.query(
+            "select m.* from claims c join messages m on m.id = c.message "
+            "where c.mailbox = ? and c.folder = ? and c.uidvalidity = ? and c.uid = ?",
+            [mailbox, folder, uidvalidity, str(uid)],
+        )
+        return next(iter(rows), None)
+
+    def same_message(self, sha256: str) -> dict | None:
+        """A message already in the ledger with the same bytes (e.g. after a UIDVALIDITY reset).
+
+        Identical bytes imply the same Message-ID too, so the hash alone decides; the Message-ID
+        is kept for people and for threading answers.
+        """
+        rows = self.db.query("select * from messages where sha256 = ? order by id limit 1", [sha256])
+        return next(iter(rows), None)
+
+    def claim(
+        self,
+        location: tuple[str, str, int, str],
+        *,
+        sha256: str,
+        size: int,
+        message_id: str | None,
+        received_at: str,
+    ) -> tuple[int, bool]:
+        """Claim a location. Returns (message row id, is_new); a known message gets only the new key."""
+        mailbox, folder, uidvalidity, uid = location
+        with self.db.atomic():
+            known = self.claimed_message(mailbox, folder, uidvalidity, uid)
+            if known:
+                return known["id"], False
+            same = self.same_message(sha256)
+            if same:
+                msg_id, is_new = same["id"], False
+            else:
+                msg_id = self.db["messages"].insert(
+                    {
+                        "message_id": message_id,
+                        "sha256": sha256,
+                        "size": size,
+                        "received_at": received_at,
+                        "fetched_at": utcnow(),
+                        "status": "claimed",
+                        "reason": "đang xử lý",
+                        "attempts": 0,
+                    }
+                ).last_pk
+                is_new = True
+            self.db["claims"].insert(
+                {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "uid": str(uid),
+                 "message": msg_id, "claimed_at": utcnow()}
+            )
+            self._event("claimed" if is_new else "seen-again", msg_id,
+                        {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "uid": str(uid)})
+        return msg_id, is_new
+
+    # --- decisions ----------------------------------------------------------------------------
+
+    def record(self, msg_id: int, outcome: Outcome) -> None:
+        """Write the decision about a message, all of it or nothing. A re-read replaces the last."""
+        assert outcome.status in STATUSES and outcome.status != "claimed"
+        with self.db.atomic():
+            self.db.execute("delete from submissions where message = ?", [msg_id])
+            self.db.execute("delete from attachments where message = ?", [msg_id])
+            seq_to_id = {}
+            for seq, att in enumerate(outcome.attachments):
+                seq_to_id[seq] = self.db["attachments"].insert(
+                    {
+                        "message": msg_id,
+                        "seq": seq,
+                        "filename": att.filename,
+                        "path": att.path,
+                        "content_type": att.content_type,
+                        "kind": att.kind,
+                        "size": att.size,
+                        "sha256": att.sha256,
+                        "problems": json.dumps(list(att.problems), ensure_ascii=False),
+                        "facts": json.dumps(att.facts, ensure_ascii=False) if att.facts is not None else None,
+                    }
+                ).last_pk
+            received_at = self.db["messages"].get(msg_id)["received_at"]
+            for sub in outcome.submissions:
+                self.db["submissions"].insert(
+                    {
+                        "message": msg_id,
+                        "attachment": seq_to_id.get(sub.attachment_seq),
+                        "unit_id": outcome.unit_id,
+                        "campaign": sub.campaign,
+                        "cycle": sub.cycle,
+                        "requirement": sub.requirement,
+                        "received_at": received_at,
+                        "doc_number": sub.doc_number,
+                        "doc_date": sub.doc_date,
+                        "doc_title": sub.doc_title,
+                        "recorded_at": utcnow(),
+                    }
+                )
+            for mail in outcome.outgoing:
+                self.queue(mail, message=msg_id)
+            self.db.execute(
+                "update messages set status = ?, reason = ?, unit_id = ?, decided_at = ?, "
+                "from_addr = coalesce(?, from_addr), subject = coalesce(?, subject), "
+                "message_id = coalesce(?, message_id) where id = ?",
+                [outcome.status, outcome.reason, outcome.unit_id, utcnow(), outcome.from_addr,
+                 outcome.subject, outcome.message_id, msg_id],
+            )
+            self._event(outcome.status, msg_id, {"reason": outcome.reason, "unit": outcome.unit_id})
+            for kind, detail in outcome.events:
+                self._event(kind, msg_id, detail)
+
+    def queue(self, mail: OutgoingMail, *, message: int | None = None, now: str | None = None) -> bool:
+        """Queue an outgoing mail unless its key was ever queued; True when queued now."""
+        if self.db.execute("select 1 from outbox where key = ?", [mail.key]).fetchone():
+            return False
+        self.db["outbox"].insert(
+            {
+                "key": mail.key,
+                "kind": mail.kind,
+                "message": message,
+                "unit_id": mail.unit_id,
+                "recipients": json.dumps(list(mail.recipients)),
+                "subject": mail.subject,
+                "message_id": mail.message_id,
+                "raw": mail.raw,
+                "status": "queued",
+                "attempts": 0,
+                "created_at": now or utcnow(),
+                "next_attempt_at": now or utcnow(),
+            }
+        )
+        return True
+
+    def begin_attempt(self, msg_id: int) -> int:
+        """Count a try at reading a message, committed before reading: a message that crashes the
+        process every time is noticed after a few restarts instead of looping forever."""
+        with self.db.atomic():
+            self.db.execute("update messages set attempts = coalesce(attempts, 0) + 1 where id = ?", [msg_id])
+        return self.db["messages"].get(msg_id)["attempts"]
+
+    def mark_moved(self, msg_id: int, folder: str) -> None:
+        with self.db.atomic():
+            self.db.execute("update messages set moved_to = ? where id = ?", [folder, msg_id])
+            self._event("moved", msg_id, {"folder": folder})
+
+    def mark_failed(self, msg_id: int, reason: str) -> None:
+        self.record(msg_id, Outcome(status="failed", reason=reason))
+
+    def event(self, kind: str, message: int | None = None, **detail: Any) -> None:
+        with self.db.atomic():
+            self._event(kind, message, detail)
+
+    def _event(self, kind: str, message: int | None, detail: dict) -> None:
+        self.db["events"].insert(
+            {"at": utcnow(), "kind": kind, "message": message,
+             "detail": json.dumps(detail, ensure_ascii=False, default=str)}
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def message(self, msg_id: int) -> dict:
+        return self.db["messages"].get(msg_id)
+
+    def unfinished(self) -> list[dict]:
+        """Messages claimed but never decided (a crash in between): finish them from the archive."""
+        return list(self.db.query("select * from messages where status = 'claimed' order by id"))
+
+    def messages(self, status: str | None = None) -> list[dict]:
+        where, args = ("where status = ?", [status]) if status else ("", [])
+        return list(self.db.query(f"select * from messages {where} order by id", args))
+
+    def submissions_of(self, msg_id: int) -> list[dict]:
+        return list(
+            self.db.query(
+                "select s.*, a.filename from submissions s left join attachments a on a.id = s.attachment "
+                "where s.message = ? order by s.id",
+                [msg_id],
+            )
+        )
+
+    def attachments_of(self, msg_id: int) -> list[dict]:
+        return list(self.db.query("select * from attachments where message = ? order by seq", [msg_id]))
+
+    def submissions(self, campaign: str | None = None, cycle: str | None = None) -> list[dict]:
+        clauses, args = [], []
+        if campaign:
+            clauses.append("s.campaign = ?")
+            args.append(campaign)
+        if cycle:
+            clauses.append("s.cycle = ?")
+            args.append(cycle)
+        where = ("where " + " and ".join(clauses)) if clauses else ""
+        return list(
+            self.db.query(
+                "select s.*, a.filename from submissions s left join attachments a on a.id = s.attachment "
+                f"{where} order by s.received_at, s.id",
+                args,
+            )
+        )
+
+
+def sha256_of(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+

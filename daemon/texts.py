@@ -1,0 +1,52 @@
+"""Every sentence the daemon itself writes for a person (reasons, CLI output), in one table.
+
+Emails and drafts come from templates/; these are the short texts recorded as a message's reason
+or printed by the commands. Keeping them together keeps the wording consistent and reviewable.
+"""
+from __future__ import annotations
+
+TEXTS = {
+    # why a message is ignored (not a submission)
+    "ignored.own": "Thư do chính văn phòng hoặc tonghop gửi ({address}); không xử lý để tránh vòng lặp thư.",
+    "ignored.auto_submitted": "Thư trả lời tự động (Auto-Submitted: {value}); không phải văn bản báo cáo.",
+    "ignored.auto_reply": "Thư trả lời tự động ({detail}); không phải văn bản báo cáo.",
+    "ignored.precedence": "Thư gửi hàng loạt (Precedence: {value}); không phải văn bản báo cáo.",
+    "ignored.list": "Thư từ danh sách thư ({value}); không phải văn bản báo cáo.",
+    "ignored.null_sender": "Thư báo lỗi chuyển phát (địa chỉ trả về rỗng); không phải văn bản báo cáo.",
+    "ignored.mailer_daemon": "Thư báo lỗi chuyển phát từ {address}; không phải văn bản báo cáo.",
+    "ignored.report": "Báo cáo chuyển phát thư ({value}); không phải văn bản báo cáo.",
+    # why a message needs a person
+    "review.no_sender": "Không đọc được địa chỉ người gửi; cần cán bộ xem xét.",
+    "review.unknown_sender": "Địa chỉ {address} chưa được khai báo cho đơn vị nào; cần cán bộ xem xét.",
+    "review.unknown_sender_issuer": (
+        "Địa chỉ {address} chưa được khai báo cho đơn vị nào; văn bản ghi cơ quan ban hành là "
+        "«{issuer}», có thể là đơn vị «{unit}»; cần cán bộ xác nhận."
+    ),
+    "review.no_attachment": "Thư của {unit} không có tệp đính kèm; cần cán bộ xem xét.",
+    "review.no_readable": "Thư của {unit} không có tệp nào đọc được: {problems}",
+    "review.issuer_mismatch": (
+        "Thư gửi từ địa chỉ của {unit} nhưng văn bản «{file}» ghi cơ quan ban hành là «{issuer}»; "
+        "cần cán bộ xem xét."
+    ),
+    "review.unmatched": "Thư của {unit} có tệp nhưng không văn bản nào khớp với yêu cầu báo cáo đang thu: {files}",
+    # recorded
+    "recorded.attachments": "Đã ghi nhận {count} tệp đính kèm của {unit}.",
+    "recorded.submissions": "Đã ghi nhận cho {unit}: {items}.",
+    "recorded.trusted_issuer": "Ghi nhận theo cơ quan ban hành trên văn bản ({issuer}) vì cấu hình cho phép.",
+    # failures
+    "failed.exception": "Lỗi khi xử lý thư: {error}. Dùng «tonghop reprocess {id}» để xử lý lại.",
+    "failed.too_many_attempts": (
+        "Thư đã được xử lý {count} lần mà không xong (có thể gây treo hoặc sập dịch vụ); "
+        "đã chuyển sang thư mục cần xem xét."
+    ),
+    "failed.archive_missing": "Không tìm thấy bản lưu nguyên gốc của thư (tệp {path}).",
+    # command output
+    "cli.config_ok": "Cấu hình hợp lệ: {dir}",
+    "cli.config_bad": "Cấu hình có {count} lỗi (thư mục {dir}):",
+    "cli.bad_now": "Giá trị --now «{value}» không hợp lệ; dùng dạng ISO 8601, ví dụ 2024-10-19T08:00",
+    "cli.mailbox_down": "Không kết nối được hộp thư: {error}",
+}
+
+
+def t(key: str, **values) -> str:
+    return TEXTS[key].format(**values)
