@@ -1,0 +1,524 @@
+"""The mailbox the daemon watches: IMAP (imaps, STARTTLS or plain) or a local Maildir.
+
+Both sources offer one small interface (Source). Every failure of the server, the network, TLS
+or the file system surfaces as MailboxError; the runner then calls close(), backs off and calls
+open() again. Nothing here decides what a message means: it lists, fetches, moves and waits.
+
+IMAP follows the Paperless-ngx recipe: UIDs first (UID SEARCH), bodies with BODY.PEEK[] in
+batches (so the \\Seen flag a person relies on is untouched), processed mail moved to a folder.
+"""
+from __future__ import annotations
+
+import abc
+import os
+import select
+import ssl
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.imap_utf7 import encode as utf7_encode
+
+from daemon.config import MailboxSettings
+
+# How often a wait() looks at should_stop: the runner must stop within a second.
+STOP_SLICE_SECONDS = 0.5
+# Maildir has no push: wait() lists new/ and cur/ this often.
+MAILDIR_POLL_SECONDS = 0.5
+DELETED = b"\\Deleted"
+
+
+class MailboxError(Exception):
+    """A socket, TLS, server, protocol or file-system failure; str() is Vietnamese for the admin."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    uid: str  # IMAP UID in decimal; Maildir: the file's unique name without ":2,flags"
+    raw: bytes
+    internaldate: datetime  # timezone-aware arrival time at the server (never the Date header)
+
+
+class Source(abc.ABC):
+    """A watched folder. Not thread-safe: one runner thread uses one Source."""
+
+    identity: str  # stable ledger key: "imap://user@host:port" or "maildir:/abs/path"
+    folder: str
+
+    @abc.abstractmethod
+    def open(self) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection; never raises, safe to call twice or after a failure."""
+
+    @abc.abstractmethod
+    def uidvalidity(self) -> int: ...
+
+    @abc.abstractmethod
+    def pending(self) -> list[str]:
+        """UIDs of every message now in the watched folder, oldest first."""
+
+    @abc.abstractmethod
+    def fetch(self, uids: list[str]) -> Iterator[Fetched]:
+        """Raw bytes and arrival time of uids, in order; a UID that has vanished is skipped."""
+
+    @abc.abstractmethod
+    def move(self, uid: str, dest: str) -> None:
+        """Move one message to folder dest, creating it when absent; a vanished UID is a no-op."""
+
+    @abc.abstractmethod
+    def wait(self, timeout: float, should_stop: Callable[[], bool]) -> None:
+        """Return when new mail may have arrived since the last pending(), after timeout
+        seconds, or within a second of should_stop() turning true."""
+
+    def __enter__(self) -> "Source":
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def open_source(settings: MailboxSettings, password: str | None) -> Source:
+    """The Source for settings, not yet connected (call open())."""
+    if settings.scheme == "maildir":
+        return MaildirSource(settings)
+    if settings.scheme in ("imap", "imaps", "imap+starttls"):
+        return ImapSource(settings, password)
+    raise ValueError(f"unknown mailbox scheme {settings.scheme!r}")
+
+
+def _describe(exc: BaseException) -> str:
+    """A short Vietnamese reason, keeping the library's own words for the details."""
+    if isinstance(exc, LoginError):
+        return f"sai tên đăng nhập hoặc mật khẩu ({exc})"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"chứng chỉ TLS của máy chủ không được tin cậy ({exc.verify_message or exc})"
+    if isinstance(exc, ssl.SSLError):
+        return f"lỗi TLS ({exc})"
+    if isinstance(exc, TimeoutError):
+        return "máy chủ không trả lời trong thời gian cho phép"
+    if isinstance(exc, ConnectionRefusedError):
+        return "máy chủ từ chối kết nối (dịch vụ chưa chạy hoặc sai cổng)"
+    if isinstance(exc, (ConnectionError, EOFError)):
+        return f"kết nối bị ngắt ({exc})"
+    if isinstance(exc, OSError):
+        return f"lỗi hệ thống: {exc.strerror or exc}"
+    return f"{exc}"
+
+
+# ---------------------------------------------------------------------------------------------
+# IMAP
+
+
+def _new_mail(responses) -> bool:
+    """True when IDLE responses announce a message count or arrival (EXISTS / RECENT)."""
+    return any(
+        isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    # imapclient's own tzinfo class is replaced by the standard one (equality, pickling).
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=timezone(value.utcoffset()))
+
+
+class ImapSource(Source):
+    def __init__(self, settings: MailboxSettings, password: str | None, *, use_move: bool = True):
+        self.settings = settings
+        self.password = password
+        self.folder = settings.folder
+        host = settings.host or ""
+        shown = f"[{host}]" if ":" in host else host.lower()
+        self.identity = f"imap://{settings.user}@{shown}:{settings.port}"
+        # False forces COPY + \Deleted + UID EXPUNGE even when the server has MOVE (tests).
+        self.use_move = use_move
+        self._client: IMAPClient | None = None
+        self._broken = False
+        self._uidvalidity: int | None = None
+        self._max_seen = 0  # highest UID pending() has returned: wait() wakes only for newer
+        self._folders: set[str] = set()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _guard(self, action: str):
+        """Turn any transport or server failure into MailboxError naming what we were doing."""
+        try:
+            yield
+        except MailboxError:
+            raise
+        except (IMAPClientError, OSError, EOFError) as exc:
+            self._broken = True
+            raise MailboxError(f"{action} ({self.identity}): {_describe(exc)}") from exc
+
+    def _connected(self) -> IMAPClient:
+        if self._client is None:
+            raise MailboxError(f"Chưa kết nối tới hộp thư {self.identity}.")
+        return self._client
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        ca = self.settings.ca_file
+        context = ssl.create_default_context(cafile=str(ca) if ca else None)
+        if not self.settings.tls_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    # -- Source --------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        self.close()
+        s = self.settings
+        if not self.password:
+            raise MailboxError(f"Chưa có mật khẩu cho hộp thư {self.identity}.")
+        tls = s.scheme in ("imaps", "imap+starttls")
+        try:
+            context = self._ssl_context() if tls else None
+        except (OSError, ValueError) as exc:
+            raise MailboxError(f"Không đọc được tệp CA «{s.ca_file}»: {exc}") from exc
+        self._broken = False
+        # UIDs are compared within one session: after a reconnect (perhaps to a recreated
+        # folder) the first wait() must not ignore mail below an old high-water mark.
+        self._max_seen = 0
+        try:
+            with self._guard("Không kết nối được tới máy chủ thư"):
+                self._client = IMAPClient(
+                    s.host, s.port, use_uid=True, ssl=s.scheme == "imaps",
+                    ssl_context=context, timeout=s.timeout_seconds,
+                )
+                # Keep the server's offset: INTERNALDATE must stay timezone-aware.
+                self._client.normalise_times = False
+                if s.scheme == "imap+starttls":
+                    # Raises when STARTTLS is not offered: never fall back to plain text.
+                    self._client.starttls(context)
+            with self._guard("Đăng nhập hộp thư không thành công"):
+                self._client.login(s.user, self.password)
+            with self._guard(f"Không mở được thư mục «{self.folder}»"):
+                selected = self._client.select_folder(self.folder)
+                self._uidvalidity = int(selected[b"UIDVALIDITY"])
+        except MailboxError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        self._folders.clear()
+        if client is None:
+            return
+        try:
+            if self._broken:
+                client.shutdown()
+            else:
+                client.socket().settimeout(min(self.settings.timeout_seconds, 5.0))
+                client.logout()
+        except Exception:  # noqa: BLE001 - close() must never raise
+            try:
+                client.shutdown()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def uidvalidity(self) -> int:
+        # Fixed for the whole session: a server that changes it must end the session first.
+        self._connected()
+        assert self._uidvalidity is not None
+        return self._uidvalidity
+
+    def pending(self) -> list[str]:
+        client = self._connected()
+        with self._guard(f"Không liệt kê được thư trong «{self.folder}»"):
+            # NOOP first: a server answers SEARCH from the session's view, which takes in mail
+            # delivered by other connections only at the next sync (Dovecot does).
+            client.noop()
+            uids = sorted(int(uid) for uid in client.search(["ALL"]))
+        self._max_seen = max([self._max_seen, *uids])
+        return [str(uid) for uid in uids]
+
+    def fetch(self, uids: list[str]) -> Iterator[Fetched]:
+        client = self._connected()
+        size = max(1, self.settings.batch_size)
+        for start in range(0, len(uids), size):
+            batch = [int(uid) for uid in uids[start : start + size]]
+            with self._guard(f"Không tải được thư từ «{self.folder}»"):
+                data = client.fetch(batch, [b"BODY.PEEK[]", b"INTERNALDATE"])
+            for uid in batch:
+                item = data.get(uid) or {}
+                raw, when = item.get(b"BODY[]"), item.get(b"INTERNALDATE")
+                if raw is None or when is None:
+                    continue  # expunged meanwhile (by a person or another client)
+                yield Fetched(str(uid), bytes(raw), _aware(when))
+
+    def move(self, uid: str, dest: str) -> None:
+        client = self._connected()
+        if dest == self.folder:
+            return
+        number = int(uid)
+        with self._guard(f"Không chuyển được thư {uid} sang thư mục «{dest}»"):
+            self._ensure_folder(client, dest)
+            if self.use_move and client.has_capability("MOVE"):
+                client.move([number], dest)
+                return
+            client.copy([number], dest)
+            client.add_flags([number], [DELETED], silent=True)
+            if client.has_capability("UIDPLUS"):
+                client.uid_expunge([number])
+            else:
+                # Without UIDPLUS a plain EXPUNGE also removes other messages a person marked
+                # \Deleted in this folder; that is what such a server's own clients do too.
+                client.expunge()
+
+    def _ensure_folder(self, client: IMAPClient, name: str) -> None:
+        if name in self._folders:
+            return
+        if not client.folder_exists(name):
+            try:
+                client.create_folder(name)
+            except IMAPClientError:
+                if not client.folder_exists(name):  # created meanwhile by someone else is fine
+                    raise
+            try:
+                client.subscribe_folder(name)  # so that the clerk's mail program shows it
+            except IMAPClientError:
+                pass
+        self._folders.add(name)
+
+    def wait(self, timeout: float, should_stop: Callable[[], bool]) -> None:
+        client = self._connected()
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._guard("Mất kết nối khi chờ thư mới"):
+            if self._arrived_since_pending(client):
+                return
+            if client.has_capability("IDLE"):
+                self._idle(client, deadline, should_stop)
+            else:
+                poll_end = min(deadline, time.monotonic() + self.settings.poll_seconds)
+                _sleep_until(poll_end, should_stop)
+
+    def _arrived_since_pending(self, client: IMAPClient) -> bool:
+        """Mail that came after the last pending() but whose EXISTS was swallowed by another
+        command's response would otherwise wait for the next IDLE event."""
+        client.noop()
+        found = client.search(["UID", f"{self._max_seen + 1}:*"])
+        return any(uid > self._max_seen for uid in found)
+
+    def _idle(self, client: IMAPClient, deadline: float, should_stop: Callable[[], bool]) -> None:
+        renew = max(0.1, self.settings.idle_renew_seconds)
+        client.idle()
+        renew_at = time.monotonic() + renew
+        while True:
+            now = time.monotonic()
+            if should_stop() or now >= deadline:
+                break
+            if now >= renew_at or self._readable(
+                client, min(STOP_SLICE_SECONDS, deadline - now, renew_at - now)
+            ):
+                # Whatever the server said (or EOF), ending IDLE reads it all reliably: DONE
+                # returns every buffered response and raises if the connection is gone.
+                _text, responses = client.idle_done()
+                if _new_mail(responses):
+                    return
+                client.idle()
+                renew_at = time.monotonic() + renew
+        client.idle_done()
+
+    @staticmethod
+    def _readable(client: IMAPClient, seconds: float) -> bool:
+        """True when a response (or EOF) waits, looking in imaplib's read buffer first: a line
+        that came in the same packet as IDLE's "+ idling" is already there, and polling the
+        socket alone would miss it."""
+        sock = client.socket()
+        reader = getattr(client._imap, "file", None)  # imaplib's buffered reader
+        if reader is not None and hasattr(reader, "peek"):
+            saved = sock.gettimeout()
+            sock.setblocking(False)
+            try:
+                if reader.peek(1):
+                    return True
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
+                    ssl.SSLWantWriteError):
+                pass
+            finally:
+                sock.settimeout(saved)
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        ready, _, _ = select.select([sock], [], [], max(0.0, seconds))
+        return bool(ready)
+
+
+def _sleep_until(end: float, should_stop: Callable[[], bool]) -> None:
+    while not should_stop():
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(STOP_SLICE_SECONDS, left))
+
+
+# ---------------------------------------------------------------------------------------------
+# Maildir
+
+
+class MaildirSource(Source):
+    """A Maildir (cur/new/tmp) with Maildir++ subfolders, as Dovecot and Courier lay it out.
+
+    INBOX is the root; folder "Đã xử lý" is the directory ".&ARAA4w- x&Hu0- l&AP0-" (modified
+    UTF-7, hierarchy "/" written "."), so a Dovecot serving the same Maildir shows the names.
+    A message keeps its file name when moved; rename() is atomic, so a crash never loses or
+    duplicates it. raw is the file exactly as stored (often LF line ends, where IMAP sends CRLF).
+    """
+
+    UIDVALIDITY_FILE = "tonghop-uidvalidity"
+
+    def __init__(self, settings: MailboxSettings):
+        if settings.path is None:
+            raise ValueError("maildir source needs settings.path")
+        self.settings = settings
+        self.root = Path(settings.path).absolute()
+        self.folder = settings.folder
+        self.identity = f"maildir:{self.root}"
+        self._uidvalidity: int | None = None
+        self._seen: set[str] = set()
+
+    @contextmanager
+    def _guard(self, action: str):
+        try:
+            yield
+        except MailboxError:
+            raise
+        except OSError as exc:
+            raise MailboxError(f"{action} ({self.identity}): {_describe(exc)}") from exc
+
+    def _dir(self, folder: str) -> Path:
+        if folder.upper() == "INBOX":
+            return self.root
+        parts = folder.split("/")
+        if any(not part or part.startswith(".") for part in parts):
+            raise MailboxError(f"Tên thư mục «{folder}» không dùng được cho Maildir.")
+        return self.root / ("." + ".".join(utf7_encode(part).decode("ascii") for part in parts))
+
+    @staticmethod
+    def _make_maildir(path: Path, subfolder: bool) -> None:
+        for sub in ("tmp", "new", "cur"):
+            (path / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+        if subfolder:
+            (path / "maildirfolder").touch(exist_ok=True)  # Maildir++ marks subfolders so
+
+    def open(self) -> None:
+        with self._guard("Không mở được Maildir"):
+            watched = self._dir(self.folder)
+            self._make_maildir(self.root, subfolder=False)
+            self._make_maildir(watched, subfolder=watched != self.root)
+            self._uidvalidity = self._load_uidvalidity(watched / self.UIDVALIDITY_FILE)
+
+    def close(self) -> None:
+        self._uidvalidity = None
+
+    @staticmethod
+    def _load_uidvalidity(path: Path) -> int:
+        """Created once (O_EXCL via link) and never changed: Maildir names are never reused."""
+        if not path.exists():
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(f"{int(time.time())}\n")
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process won the race; use its value
+            finally:
+                tmp.unlink(missing_ok=True)
+        text = path.read_text().strip()
+        try:
+            return int(text)
+        except ValueError:
+            raise MailboxError(f"Tệp {path} bị hỏng (nội dung «{text[:40]}»).") from None
+
+    def uidvalidity(self) -> int:
+        if self._uidvalidity is None:
+            raise MailboxError(f"Chưa mở Maildir {self.identity}.")
+        return self._uidvalidity
+
+    def _scan(self, folder_dir: Path) -> dict[str, Path]:
+        """uid -> current path of every message in new/ and cur/."""
+        found: dict[str, Path] = {}
+        for sub in ("new", "cur"):
+            for entry in os.scandir(folder_dir / sub):
+                if entry.name.startswith(".") or not entry.is_file():
+                    continue
+                found[entry.name.split(":", 1)[0]] = Path(entry.path)
+        return found
+
+    def pending(self) -> list[str]:
+        self.uidvalidity()
+        with self._guard(f"Không liệt kê được thư trong «{self.folder}»"):
+            order = []
+            for uid, path in self._scan(self._dir(self.folder)).items():
+                try:
+                    order.append((path.stat().st_mtime_ns, uid))
+                except FileNotFoundError:
+                    continue
+        uids = [uid for _mtime, uid in sorted(order)]  # arrival order, then name
+        self._seen = set(uids)
+        return uids
+
+    def fetch(self, uids: list[str]) -> Iterator[Fetched]:
+        self.uidvalidity()
+        with self._guard(f"Không đọc được thư trong «{self.folder}»"):
+            index = self._scan(self._dir(self.folder))
+        for uid in uids:
+            path = index.get(uid)
+            if path is None:
+                continue
+            with self._guard(f"Không đọc được thư {uid}"):
+                try:
+                    with open(path, "rb") as handle:
+                        stat = os.fstat(handle.fileno())
+                        raw = handle.read()
+                except FileNotFoundError:
+                    continue  # moved by a person's mail program meanwhile
+            yield Fetched(uid, raw, datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc))
+
+    def move(self, uid: str, dest: str) -> None:
+        self.uidvalidity()
+        source_dir, dest_dir = self._dir(self.folder), self._dir(dest)
+        if dest_dir == source_dir:
+            return
+        with self._guard(f"Không chuyển được thư {uid} sang thư mục «{dest}»"):
+            self._make_maildir(dest_dir, subfolder=dest_dir != self.root)
+            path = self._scan(source_dir).get(uid)
+            if path is None:
+                return
+            # Same subdirectory (new/ stays new/): the clerk still sees unread mail as unread.
+            target = dest_dir / path.parent.name / path.name
+            try:
+                os.rename(path, target)
+            except FileNotFoundError:
+                return
+            for directory in {target.parent, path.parent}:
+                _fsync_dir(directory)
+
+    def wait(self, timeout: float, should_stop: Callable[[], bool]) -> None:
+        self.uidvalidity()
+        deadline = time.monotonic() + max(0.0, timeout)
+        folder_dir = self._dir(self.folder)
+        with self._guard("Không theo dõi được Maildir"):
+            while True:
+                if not set(self._scan(folder_dir)) <= self._seen:
+                    return
+                if should_stop() or time.monotonic() >= deadline:
+                    return
+                _sleep_until(min(deadline, time.monotonic() + MAILDIR_POLL_SECONDS), should_stop)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable: the directory entry itself must reach the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
