@@ -1,0 +1,748 @@
+"""The facts of a Vietnamese administrative document (Nghị định 30/2020/NĐ-CP layout).
+
+Input: the document's lines in reading order (tables flattened row by row, cell by cell, a cell's
+paragraphs as separate lines) and its tables. The same document reaches us in several shapes:
+the header as a borderless two-column table, as typed paragraphs with tabs between the columns,
+as stacked paragraphs, or as a PDF text layer that glues both columns on one line ("ỦY BAN NHÂN
+DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"). So each header line is taken apart: the national title
+and the motto are cut out wherever they sit, then the number ("Số: 45/BC-UBND") and the
+place-date ("Tháp Mười, ngày 15 tháng 10 năm 2024"); what is left of the left column is the
+issuing body. The signing block is read the same way, from its segments (tab or wide-space
+separated, or glued after a recipient's ";").
+
+Confidence: HIGH when a fact is found where ND30 puts it, in its form; lower when a looser rule
+found it; Fact(None, 0) when not found. Nothing is guessed: an out-of-office message gives no
+facts. extract_facts is pure and never raises; regexes are compiled once.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date as _date
+from typing import Sequence
+
+from parsers.figures import table_figures
+from parsers.model import DocumentFacts, Fact, Section
+from parsers.text import ascii_key, nfc
+
+HIGH = 0.95
+GOOD = 0.85
+FAIR = 0.7
+LOW = 0.5
+NOT_FOUND = Fact(None, 0.0)
+
+FIELDS = ("parent_body", "issuer", "number", "type", "type_name", "title", "place", "date",
+          "addressee", "authority", "signer_title", "signer")
+
+# Phụ lục III of ND30: type names and their codes. A công văn has no code; we call it "CV".
+TYPE_NAMES: dict[str, str] = {
+    "NGHỊ QUYẾT": "NQ", "QUYẾT ĐỊNH": "QĐ", "CHỈ THỊ": "CT", "QUY CHẾ": "QC", "QUY ĐỊNH": "QyĐ",
+    "THÔNG CÁO": "TC", "THÔNG BÁO": "TB", "HƯỚNG DẪN": "HD", "CHƯƠNG TRÌNH": "CTr",
+    "KẾ HOẠCH": "KH", "PHƯƠNG ÁN": "PA", "ĐỀ ÁN": "ĐA", "DỰ ÁN": "DA", "BÁO CÁO": "BC",
+    "BIÊN BẢN": "BB", "TỜ TRÌNH": "TTr", "HỢP ĐỒNG": "HĐ", "CÔNG ĐIỆN": "CĐ",
+    "BẢN GHI NHỚ": "BGN", "BẢN THỎA THUẬN": "BTT", "GIẤY ỦY QUYỀN": "GUQ", "GIẤY MỜI": "GM",
+    "GIẤY GIỚI THIỆU": "GGT", "GIẤY NGHỈ PHÉP": "GNP", "PHIẾU GỬI": "PG", "PHIẾU CHUYỂN": "PC",
+    "PHIẾU BÁO": "PB",
+}
+# Codes as written in numbers, upper-cased for lookup ("QYĐ" -> "QyĐ"); "QD" is a Đ lost on the way.
+TYPE_CODES: dict[str, str] = {code.upper(): code for code in TYPE_NAMES.values()}
+TYPE_CODES["QD"] = "QĐ"
+
+
+def _letters_key(text: str) -> str:
+    """Diacritic-free upper-case words: the key type names and header words are compared on."""
+    return re.sub(r"[^A-Z0-9]+", " ", ascii_key(text).upper()).strip()
+
+
+_TYPE_BY_KEY = {_letters_key(name): code for name, code in TYPE_NAMES.items()}
+_TYPE_PREFIX_RE = re.compile(
+    r"^(?P<name>" + "|".join(sorted((re.escape(n) for n in TYPE_NAMES), key=len, reverse=True))
+    + r")\s+(?P<rest>\S.*)$"
+)
+
+_NATIONAL_RE = re.compile(
+    r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A\s*VI[ỆE]T\s*NAM", re.I)
+# A narrow header column wraps the national title: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA" / "VIỆT NAM".
+_NATIONAL_HEAD_RE = re.compile(
+    r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A(?=\s*$|\t| {3,})", re.I)
+_NATIONAL_TAIL_RE = re.compile(r"(?:^|(?<=\s))VI[ỆE]T\s*NAM(?=\s*$|\t| {3,})", re.I)
+_MOTTO_RE = re.compile(
+    r"Đ[ỘO]C\s*L[ẬA]P\s*[-–—‐‑−]*\s*T[ỰU]\s*DO\s*[-–—‐‑−]*\s*H[ẠA]NH\s*PH[ÚU]C", re.I)
+_RULE_RE = re.compile(r"^[\s_\-–—‐=*~.·•…]*$")
+# "Số: 45/BC-UBND", "Số 45/BC-UBND", "Số:   /BC-UBND", "Số: 12/UBND-VX", "Số: 45/2024/QĐ-UBND".
+# A spaced dash ("BC - UBND") is allowed before capitals only, so "- V/v" or "- Tháp Mười" stay out.
+_CODE = r"[A-ZĐ][A-Za-zĐđ0-9&]*(?:[-–.][A-Za-zĐđ0-9&]+|\s?[-–]\s?[A-ZĐ]{2,}[A-Za-zĐđ0-9&]*)*"
+_NUMBER_RE = re.compile(
+    r"(?:^|(?<=[\t ]))(?:Số|SỐ)\s*[:.;]?\s*(?P<num>\d{1,6}[a-z]?)?(?P<blank>[\s.…_]*?)"
+    r"(?P<year>/\s*\d{4}\s*)?/\s*(?P<code>" + _CODE + r")"
+)
+# Party style: "Số 311-QĐ/TU" (number - type / issuer).
+_PARTY_NUMBER_RE = re.compile(
+    r"(?:^|(?<=[\t ]))(?:Số|SỐ)\s*[:.;]?\s*(?P<num>\d{1,6})?(?P<blank>[\s.…_]*?)-\s*"
+    r"(?P<type>[A-ZĐ][A-Za-zĐđ]{0,3})\s*/\s*(?P<code>" + _CODE + r")"
+)
+_DATE_RE = re.compile(
+    r"(?:(?P<place>[^\t,;:]{1,80}?)\s*,\s*)?(?i:ngày)\s*(?:"
+    r"[.…_]*(?P<d>\d{1,2})?[\s.…_/]*(?i:tháng)[\s.…_]*(?P<m>\d{1,2})?[\s.…_/]*(?i:năm)\s*(?P<y>\d{4})"
+    r"|(?P<nd>\d{1,2})\s*[/.-]\s*(?P<nm>\d{1,2})\s*[/.-]\s*(?P<ny>\d{4}))"  # "ngày 15/10/2024": not ND30
+    r"\s*\.?(?=\s*$|\t| {3,})"
+)
+_COLUMNS_RE = re.compile(r"\t+| {3,}")
+_VV_RE = re.compile(r"^(?P<vv>V/[vV]|Về việc|V/v\.)\s*[:.]?\s*(?P<rest>.*)$")
+_ADDRESSEE_RE = re.compile(r"^(?i:kính\s*g[ửở]i)\s*[:.]?\s*(?P<rest>.*)$")  # "gởi": southern spelling
+_BULLET_RE = re.compile(r"^[-+•–—*]\s*")
+_MARKS_RE = re.compile(
+    r"^[(\[]?\s*(?:DỰ THẢO|Dự thảo|BẢN DỰ THẢO|MẬT|TỐI MẬT|TUYỆT MẬT|KHẨN|THƯỢNG KHẨN|HỎA TỐC|HOẢ TỐC"
+    r"|MẪU)(?:\s+(?:LẦN|lần|SỐ|số)\s*\d+)?\s*[)\]]?$")
+_CITED_DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|(?i:ngày)\s+\d{1,2}\s+(?i:tháng)")
+_SENTENCE_START_RE = re.compile(r"^(?:Căn cứ|Thực hiện|Theo|Nhằm|Để|Kính gửi|Trong|Qua|Nay|Với|Ngày)\b")
+
+_ORG_WORDS = (
+    "ỦY BAN", "UỶ BAN", "UBND", "HỘI ĐỒNG", "HĐND", "PHÒNG", "SỞ", "BỘ", "BAN", "TRUNG TÂM",
+    "VĂN PHÒNG", "THANH TRA", "CHI CỤC", "CỤC", "TỔNG CỤC", "TRƯỜNG", "BỆNH VIỆN", "TRẠM",
+    "ĐẢNG ỦY", "ĐẢNG UỶ", "ĐẢNG BỘ", "HUYỆN ỦY", "HUYỆN UỶ", "TỈNH ỦY", "TỈNH UỶ", "THÀNH ỦY",
+    "MẶT TRẬN", "CÔNG AN", "BAN CHỈ HUY", "ĐOÀN", "HỘI", "LIÊN ĐOÀN", "KHO BẠC", "CHI NHÁNH",
+    "VIỆN", "TÒA ÁN", "TOÀ ÁN", "BẢO HIỂM", "CÔNG TY", "HỢP TÁC XÃ", "QUỸ", "ĐÀI", "NHÀ",
+)
+_ORG_START_RE = re.compile(r"^(?:" + "|".join(sorted(_ORG_WORDS, key=len, reverse=True)) + r")\b", re.I)
+_LOCALITY_RE = re.compile(r"^(?:xã|huyện|thị\s+trấn|thị\s+xã|tỉnh|thành\s+phố|phường|quận)\s+\S", re.I)
+_CONTINUES_RE = re.compile(r"(?:[-–,&]|\bVÀ)$")
+
+# "TM.", "KT.", "Q.", "TL.", "TUQ." (and the pre-2011 "T/M", "K/T", "T/L" older offices still type).
+_AUTH_RE = re.compile(r"^(?P<prefix>(?:TM|KT|TL|TUQ|Q)\s*\.|T/M|K/T|T/L)\s*(?P<rest>\S.*)$")
+_SIGNER_TITLE_RE = re.compile(
+    r"^(?:PHÓ\s+)?(?:CHỦ TỊCH|TRƯỞNG PHÒNG|TRƯỞNG BAN|GIÁM ĐỐC|CHÁNH VĂN PHÒNG|CHÁNH THANH TRA"
+    r"|BÍ THƯ|HIỆU TRƯỞNG|THỦ TRƯỞNG|TRƯỞNG TRẠM|TRƯỞNG KHOA|CHÁNH ÁN|VIỆN TRƯỞNG|CỤC TRƯỞNG"
+    r"|CHI CỤC TRƯỞNG|VỤ TRƯỞNG|BỘ TRƯỞNG|THỨ TRƯỞNG|TỔNG GIÁM ĐỐC|CHỦ NHIỆM|TRƯỞNG CÔNG AN"
+    r"|CHỈ HUY TRƯỞNG|ĐỘI TRƯỞNG|CHÁNH|TRƯỞNG)\b(?:\s+\S+){0,2}$")
+_SIGNING_HINT_RE = re.compile(r"(?:^|\t| {3,})(?:(?i:nơi\s*nhận)|(?:TM|KT|TL|TUQ|Q)\s*\.|T/M|K/T|T/L)")
+_IGNORABLE_RE = re.compile(
+    r"(?i)(?:đã\s*ký|ký\s*tên|chữ\s*ký|ký\s*số|đóng\s*dấu|ghi\s*rõ\s*họ\s*tên|signature|signed|"
+    r"\bimage\d*|\bpicture\s*\d*|\.(?:png|jpe?g|gif|emf|wmf)\b|hình\s*ảnh)")
+# First words of Title Case lines that are not names ("Nơi Nhận", "Phòng Nội Vụ", "Tháp Mười").
+_NAME_STOP = frozenset({"Nơi", "Kính", "Trân", "Phòng", "Ủy", "Uỷ", "Ban", "Trung", "Sở", "Bộ", "Hội",
+                        "Đã", "Ký", "Chữ", "Huyện", "Xã", "Tỉnh", "Thành", "Như", "Lưu", "Các",
+                        "Thường", "Tháp", "Độc", "Cộng", "Số", "Ngày"})
+SURNAMES = frozenset("""Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đoàn Đào
+Trương Lâm Mai Trịnh Đinh Lương Tạ Cao Châu Hà Tô Thái Quách Lưu Tăng Kiều La Diệp Từ Triệu Phùng Hứa
+Chu Lai Nghiêm Khúc Thân Âu Văn Giang Mạc Tôn Thạch Lữ Lục Nông Kha Đồng Quan Vương Khổng Bạch Danh
+Sơn Lạc Trang Ông Phó Hầu Mẫn Tống Hàn Liêu""".split())
+
+_ROMANS = frozenset("I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX XX".split())
+# "I.", "I-", "I/" (the last only before a capital: "V/v ..." is not section V); "1.", "1)", "1-", "1/".
+_ROMAN_HEAD_RE = re.compile(r"^(?P<num>[IVX]{1,5})\s*(?:[.):–-]|/(?=\s*[A-ZĐÀ-Ỹ]))\s*(?P<rest>\S.*)$")
+_ARABIC_HEAD_RE = re.compile(r"^(?P<num>\d{1,2})\s*[.)/–-]\s*(?P<rest>[^\d\s.,/–-].*)$")
+_LETTER_HEAD_RE = re.compile(r"^(?P<num>[a-zđ])\s*\)\s*(?P<rest>\S.*)$")
+
+# Leaders of mass-mobilisation work. Names are checked in Python (title case), not in the regex.
+_ASSIGN_RE = re.compile(
+    r"(?i:phân\s+công|giao|cử)\s+(?i:cho\s+)?(?i:đồng\s+chí|đ/c|ông|bà)\s+(?P<rest>[^;]{3,160}?)"
+    r"\s*,?\s+(?i:là\s+người\s+|làm\s+|sẽ\s+)?(?i:trực\s+tiếp\s+)?(?i:phụ\s+trách|chỉ\s+đạo|chịu\s+trách\s+nhiệm)")
+_COMRADE_RE = re.compile(
+    r"(?i:đồng\s+chí|đ/c)\s+(?P<rest>[^;]{3,160}?)\s*,?\s+(?i:trực\s+tiếp\s+)?(?i:phụ\s+trách|chỉ\s+đạo)")
+_CHAIRMAN_RE = re.compile(
+    r"(?P<title>(?:Phó\s+)?Chủ\s+tịch\s+(?:UBND|Ủy\s+ban\s+nhân\s+dân|Uỷ\s+ban\s+nhân\s+dân)\s+"
+    r"(?:xã|thị\s+trấn|phường|huyện)(?P<place>(?:\s+[^\W\d_][^\s,;.()]*){0,3}?))"
+    r"\s*,?\s+(?:là\s+người\s+|sẽ\s+)?(?i:trực\s+tiếp)\s+(?i:phụ\s+trách|chỉ\s+đạo)")
+_POST_RE = re.compile(r"^(?:Phó\s+)?(?:Chủ\s+tịch|Trưởng|Giám\s+đốc|Chánh|Bí\s+thư|Hiệu\s+trưởng)\b")
+_MASS_WORK_RE = re.compile(r"(?i)dân\s+vận|dân\s+chủ")
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _is_upper(text: str) -> bool:
+    return any(ch.isalpha() for ch in text) and text == text.upper()
+
+
+def _name_like(text: str) -> bool:
+    """A Vietnamese personal name in Title Case: 2-6 words, letters only, not a known phrase."""
+    words = _squash(text).strip(" .,;").split()
+    if not 2 <= len(words) <= 6 or words[0] in _NAME_STOP or _IGNORABLE_RE.search(text):
+        return False
+    for w in words:
+        if not w.isalpha() or not w[0].isupper():
+            return False
+        if len(w) > 1 and not w[1:].islower():
+            return False
+    return True
+
+
+def _upper_name(text: str) -> bool:
+    """A name typed in capitals ("ĐOÀN THANH BÌNH"): accepted only with a known surname."""
+    words = _squash(text).split()
+    return 2 <= len(words) <= 6 and all(w.isalpha() for w in words) and words[0].title() in SURNAMES
+
+
+# --- the header -----------------------------------------------------------------------------
+
+@dataclass
+class _Number:
+    value: str | None
+    code: str  # "BC-UBND", "UBND-VX"
+    type_code: str | None  # a type code read from the number, "CV" style numbers give None
+    line: int
+    strong: bool  # at the start of a column
+
+
+@dataclass
+class _Dated:
+    place: str | None
+    iso: str | None
+    line: int
+    nd30: bool = True  # written "ngày 15 tháng 10 năm 2024", not "ngày 15/10/2024"
+
+
+@dataclass
+class _HeaderScan:
+    national: int | None = None
+    motto: int | None = None
+    number: _Number | None = None
+    date: _Dated | None = None
+    pieces: list[tuple[int, str]] = field(default_factory=list)  # left-column leftovers
+    wrapped_at: int | None = None  # the line where a wrapped national title's head was cut
+
+
+def _valid_date(d: str | None, m: str | None, y: str | None) -> str | None:
+    if not (d and m and y):
+        return None
+    try:
+        value = _date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+    return value.isoformat() if 1945 <= value.year <= 2100 else None
+
+
+_PLACE_WORD_RE = re.compile(r"^(?:thị|trấn|xã|huyện|phường|quận|thành|phố|tỉnh|tp\.?|tt\.?)$", re.I)
+
+
+def _clean_place(place: str) -> tuple[str | None, str]:
+    """The place of a place-date, and any left-column text glued before it (PDF text layers)."""
+    parts = _COLUMNS_RE.split(place)
+    prefix = " ".join(parts[:-1])
+    words = parts[-1].split()
+    # "PHÒNG NỘI VỤ Tháp Mười": capitals glued in front of a Title Case place belong to the left.
+    lead = 0
+    while lead < len(words) - 1 and _is_upper(words[lead]) and len(words[lead]) > 1 and words[lead].isalpha() \
+            and not all(_is_upper(w) for w in words[lead:]):
+        lead += 1
+    if lead:
+        prefix = (prefix + " " + " ".join(words[:lead])).strip()
+        words = words[lead:]
+    if not words or len(words) > 6 or not words[0][0].isupper():
+        return None, prefix
+    for w in words:
+        if not (w[0].isupper() or _PLACE_WORD_RE.match(w)):
+            return None, prefix
+    return " ".join(words), prefix
+
+
+def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
+    rest = line
+    m = _NATIONAL_RE.search(rest)
+    if m:
+        scan.national = i if scan.national is None else scan.national
+        rest = rest[:m.start()] + "\t" + rest[m.end():]
+    elif scan.national is None and (m := _NATIONAL_HEAD_RE.search(rest)):
+        scan.national = scan.wrapped_at = i
+        rest = rest[:m.start()] + "\t" + rest[m.end():]
+    elif scan.wrapped_at is not None and i - scan.wrapped_at <= 2 and (m := _NATIONAL_TAIL_RE.search(rest)):
+        scan.wrapped_at = None
+        rest = rest[:m.start()] + "\t" + rest[m.end():]
+    m = _MOTTO_RE.search(rest)
+    if m:
+        scan.motto = i if scan.motto is None else scan.motto
+        rest = rest[:m.start()] + "\t" + rest[m.end():]
+    if scan.number is None:
+        m = _PARTY_NUMBER_RE.search(rest) or _NUMBER_RE.search(rest)
+        if m:
+            strong = not rest[:m.start()].strip() or bool(re.search(r"(?:\t| {3,})$", rest[:m.start()]))
+            code = re.sub(r"\s+", "", m.group("code")).replace("–", "-").rstrip(".")  # "BC - UBND"
+            num = m.group("num")
+            if m.re is _PARTY_NUMBER_RE:
+                type_code = TYPE_CODES.get(m.group("type").upper())
+                value = f"{num}-{m.group('type')}/{code}" if num else None
+            else:
+                first = code.split("-")[0].split(".")[0]
+                type_code = TYPE_CODES.get(first.upper())
+                year = re.sub(r"\s+", "", m.group("year") or "")
+                value = f"{num}{year}/{code}" if num else None
+            scan.number = _Number(value, code, type_code, i, strong)
+            rest = rest[:m.start()] + "\t" + rest[m.end():]
+    if scan.date is None:
+        m = _DATE_RE.search(rest)
+        if m:
+            before = rest[:m.start()]
+            column_start = not before.strip() or bool(re.search(r"(?:\t| {3,})$", before))
+            place, prefix = (None, "")
+            if m.group("place"):
+                place, prefix = _clean_place(m.group("place"))
+            # A sentence that merely ends with a date ("... đến ngày 20 tháng 10 năm 2024") is not
+            # a place-date: the date must open a column, after a place that looks like one.
+            if column_start and (place or not m.group("place")):
+                if m.group("ny"):
+                    scan.date = _Dated(place, _valid_date(m.group("nd"), m.group("nm"), m.group("ny")), i, False)
+                else:
+                    scan.date = _Dated(place, _valid_date(m.group("d"), m.group("m"), m.group("y")), i)
+                rest = before + "\t" + prefix + "\t" + rest[m.end():]
+    for piece in _COLUMNS_RE.split(rest):
+        piece = _squash(piece).strip("_").lstrip("-–— ")  # "Số: 12/UBND-VX - V/v ..." leaves "- V/v"
+        if piece and not _RULE_RE.match(piece):
+            scan.pieces.append((i, piece))
+
+
+def _type_line(text: str) -> tuple[str, str | None, float] | None:
+    """(code, summary on the same line, confidence) when a line names a document type."""
+    s = _squash(text)
+    if not s or len(s) > 200:
+        return None
+    code = _TYPE_BY_KEY.get(_letters_key(s)) if len(s) <= 30 else None  # type names are short
+    if code:
+        return code, None, HIGH if _is_upper(s) else FAIR
+    m = _TYPE_PREFIX_RE.match(s)
+    if m:
+        # "BÁO CÁO Kết quả ..." glued by a text layer: the summary starts in sentence case.
+        rest = m.group("rest")
+        if rest[0].isupper() and not _is_upper(rest):
+            return TYPE_NAMES[m.group("name")], rest, FAIR
+    return None
+
+
+def _group_issuer(pieces: list[str]) -> list[str]:
+    """Header lines grouped into body names: a new name starts at an organisation word."""
+    names: list[str] = []
+    for piece in pieces:
+        if names and (not _ORG_START_RE.match(piece) or _CONTINUES_RE.search(names[-1])):
+            names[-1] = f"{names[-1]} {piece}"
+        else:
+            names.append(piece)
+    return names
+
+
+def _is_heading(text: str) -> tuple[str, int] | None:
+    m = _ROMAN_HEAD_RE.match(text)
+    if m and m.group("num") in _ROMANS:
+        return m.group("num"), 1
+    m = _ARABIC_HEAD_RE.match(text)
+    if m:
+        return m.group("num"), 2
+    m = _LETTER_HEAD_RE.match(text)
+    if m:
+        return m.group("num"), 3
+    return None
+
+
+# --- the signing block ----------------------------------------------------------------------
+
+def _segment_kind(seg: str) -> str:
+    if not seg or _RULE_RE.match(seg):
+        return "blank"
+    if re.match(r"^(?i:nơi\s*nhận)\b", seg):
+        return "nn"
+    if _BULLET_RE.match(seg) and len(seg) > 1:
+        return "item"
+    auth = _AUTH_RE.match(seg)
+    if auth and _is_upper(auth.group("rest")):
+        return "authority"
+    if _IGNORABLE_RE.search(seg) and len(seg) < 60:
+        return "ignorable"
+    if _is_upper(seg) and len(seg) <= 80:
+        return "upper"
+    if _name_like(seg):
+        return "name"
+    return "other"
+
+
+def _split_glued(seg: str) -> list[str]:
+    """Split "- Như trên; CHỦ TỊCH" or "- Lưu: VT. Đoàn Thanh Bình" (a PDF line across columns)."""
+    if re.match(r"^(?i:nơi\s*nhận)\s*:?", seg):
+        m = re.match(r"^(?i:nơi\s*nhận)\s*:?\s*", seg)
+        rest = seg[m.end():]
+        return [seg[:m.end()].strip()] + (_split_glued(rest) if rest else [])
+    if not _BULLET_RE.match(seg):
+        return [seg]
+    for m in re.finditer(r"[;:.,)]\s+", seg):
+        tail = seg[m.end():].strip()
+        kind = _segment_kind(tail)
+        if kind in ("authority", "ignorable") or (kind == "upper" and _SIGNER_TITLE_RE.match(tail)) \
+                or (kind == "name" and tail.split()[0] in SURNAMES):
+            return [seg[:m.end()].strip(), tail]
+    return [seg]
+
+
+@dataclass
+class _Seg:
+    line: int
+    text: str
+    kind: str
+
+
+def _segments(lines: list[str], start: int) -> list[_Seg]:
+    out: list[_Seg] = []
+    for i in range(start, len(lines)):
+        for piece in _COLUMNS_RE.split(lines[i]):
+            piece = _squash(piece)
+            if piece:
+                out.extend(_Seg(i, part, _segment_kind(part)) for part in _split_glued(piece))
+    return out
+
+
+@dataclass
+class _Signing:
+    start: int
+    authority: Fact = NOT_FOUND
+    title: Fact = NOT_FOUND
+    signer: Fact = NOT_FOUND
+    recipients: tuple[str, ...] = ()
+
+
+def _opens_signing(line: str) -> bool:
+    """Does this line start the signing block: "Nơi nhận", an authority, or a post alone?"""
+    if _SIGNING_HINT_RE.search(line):
+        return any(_segment_kind(piece) in ("nn", "authority") for piece in map(_squash, _COLUMNS_RE.split(line)))
+    return len(line) <= 80 and _is_upper(line) and bool(_SIGNER_TITLE_RE.match(_squash(line)))
+
+
+def _signing(lines: list[str], body_start: int) -> _Signing:
+    start = next((i for i in range(body_start, len(lines)) if lines[i] and _opens_signing(lines[i])), None)
+    if start is None:
+        return _Signing(len(lines))
+    segs = _segments(lines, start)
+    result = _Signing(start)
+
+    # Recipients: the items after "Nơi nhận", skipping the signing block's own segments.
+    nn = next((k for k, s in enumerate(segs) if s.kind == "nn"), None)
+    if nn is not None:
+        items: list[str] = []
+        for s in segs[nn + 1:]:
+            if s.kind == "item":
+                items.append(_BULLET_RE.sub("", s.text))
+            elif s.kind == "other" and items and (s.text[0].islower() or s.text[0] == "("):
+                items[-1] = f"{items[-1]} {s.text}"
+            elif s.kind == "other":
+                break  # an appendix or text after the block: the list is over
+        result.recipients = tuple(t.strip().rstrip(";,.").strip() for t in items if t.strip(" ;,."))
+
+    # Authority lines, then the signer's title (capitals after them), then the name.
+    auth_idx = [k for k, s in enumerate(segs) if s.kind == "authority"]
+    after = None
+    if auth_idx:
+        parts = [segs[auth_idx[0]].text]
+        uppers: list[int] = []
+        k = auth_idx[0] + 1
+        while k < len(segs) and segs[k].kind in ("authority", "upper", "item", "blank", "nn"):
+            if segs[k].kind == "authority":
+                parts.extend(segs[u].text for u in uppers)  # capitals between two authorities
+                uppers = []
+                parts.append(segs[k].text)
+            elif segs[k].kind == "upper":
+                uppers.append(k)
+            k += 1
+        # The signer's title is the first capitals that read as a post; capitals before it
+        # continue the authority ("TM. BAN CHỈ ĐẠO" / "THỰC HIỆN QUY CHẾ DÂN CHỦ").
+        titled = [u for u in uppers if _SIGNER_TITLE_RE.match(segs[u].text)]
+        if titled:
+            parts.extend(segs[u].text for u in uppers if u < titled[0])
+            result.title = Fact(segs[titled[0]].text, HIGH)
+            after = titled[0]
+        elif uppers and not _upper_name(segs[uppers[0]].text):
+            result.title = Fact(segs[uppers[0]].text, FAIR)
+            after = uppers[0]
+        else:
+            after = auth_idx[-1]
+        result.authority = Fact(" ".join(parts), HIGH)
+    else:
+        titles = [k for k, s in enumerate(segs) if s.kind == "upper" and _SIGNER_TITLE_RE.match(s.text)]
+        if titles:
+            result.title = Fact(segs[titles[0]].text, GOOD)
+            after = titles[0]
+    if after is not None:
+        for s in segs[after + 1:after + 14]:
+            if s.kind == "name":
+                conf = HIGH if s.text.split()[0] in SURNAMES else FAIR
+                result.signer = Fact(_squash(s.text).strip(" .,;"), conf)
+                break
+            if s.kind == "upper" and _upper_name(s.text):
+                result.signer = Fact(_squash(s.text), FAIR)
+                break
+            if s.kind in ("other", "nn"):
+                break
+    return result
+
+
+# --- leaders ----------------------------------------------------------------------------------
+
+def _person(rest: str) -> str | None:
+    """ "Nguyễn Văn A, Phó Chủ tịch UBND xã" -> itself, normalised; None when no name leads it."""
+    rest = _squash(rest).strip(" ,")
+    m = re.match(r"^(?P<name>[^,(–-]+?)\s*(?:[,(–-]\s*(?P<title>[^()]*?)\s*\)?\s*)?,?$", rest)
+    if not m:
+        return None
+    name = m.group("name").strip()
+    if not _name_like(name):
+        # "giao đồng chí Phó Chủ tịch UBND xã phụ trách": a post without a name is still the fact.
+        return rest if _POST_RE.match(rest) else None
+    title = (m.group("title") or "").strip(" ,")
+    return f"{name}, {title}" if title else name
+
+
+def _leaders(lines: list[str]) -> tuple[str, ...]:
+    """Leaders assigned to mass-mobilisation work, read over the joined body text (a PDF text
+    layer breaks a paragraph into lines anywhere), each within a sentence about "dân vận" or
+    "dân chủ" so that other assignments ("giao đồng chí X phụ trách tài chính") are left out."""
+    text = _squash(" ".join(line for line in lines if line))
+    if not _MASS_WORK_RE.search(text):
+        return ()
+    found: list[str] = []
+    spans: list[tuple[int, int]] = []
+
+    def about_mass_work(start: int, end: int) -> bool:
+        stop = text.find(".", end)
+        return bool(_MASS_WORK_RE.search(text, start, stop if 0 <= stop < end + 200 else end + 200))
+
+    for regex in (_ASSIGN_RE, _COMRADE_RE):
+        for m in regex.finditer(text):
+            if any(a <= m.start("rest") < b for a, b in spans) or not about_mass_work(m.start(), m.end()):
+                continue
+            person = _person(m.group("rest"))
+            if person:
+                spans.append((m.start(), m.end()))
+                found.append(person)
+    for m in _CHAIRMAN_RE.finditer(text):
+        if any(a <= m.start() < b for a, b in spans) or not about_mass_work(m.start(), m.end()):
+            continue
+        # Words after "xã" must be a place name ("Mỹ Hòa"), not the rest of a sentence.
+        if all(w[0].isupper() for w in m.group("place").split()):
+            found.append(_squash(m.group("title")))
+    return tuple(dict.fromkeys(found))
+
+
+# --- the whole document ---------------------------------------------------------------------
+
+_BREAK_RE = re.compile(r"[\n\r\v\f\u2028\u2029]+")
+_INVISIBLE_RE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+_HSPACE_RE = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+
+
+def _prepare(lines: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for raw in lines or ():
+        if not isinstance(raw, str):
+            continue
+        text = _HSPACE_RE.sub(" ", _INVISIBLE_RE.sub("", nfc(raw)))
+        for part in _BREAK_RE.split(text):
+            out.append(part.strip())
+    return out
+
+
+def _empty(figures=()) -> DocumentFacts:
+    return DocumentFacts(**{name: NOT_FOUND for name in FIELDS}, figures=tuple(figures),
+                         missing=FIELDS)
+
+
+def extract_facts(lines: Sequence[str], tables: Sequence[Sequence[Sequence[str]]] = ()) -> DocumentFacts:
+    """ND30 facts of a document from its lines (reading order) and tables. Pure; never raises."""
+    try:
+        figures = table_figures(tables)
+    except Exception:  # a malformed table must not cost the document its other facts
+        figures = ()
+    try:
+        return _extract(_prepare(lines), figures)
+    except Exception:  # the contract: never raise; a bug here shows up as facts not found
+        return _empty(figures)
+
+
+def _extract(lines: list[str], figures: tuple) -> DocumentFacts:
+    facts: dict[str, Fact] = {name: NOT_FOUND for name in FIELDS}
+    type_at, type_info, zone_end = _header_zone(lines)
+    scan = _HeaderScan()
+    for i in range(zone_end):
+        if lines[i]:
+            _scan_line(i, lines[i], scan)
+    vv_at = next((i for i, piece in scan.pieces if _VV_RE.match(piece)), None)
+    _issuer_facts(scan, zone_end, vv_at, facts)
+    title_end = _type_facts(lines, scan, type_at, type_info, vv_at, zone_end, facts)
+    if scan.date:
+        # A place-date alone (a mail's closing line) is less sure than one inside an ND30 header.
+        in_header = scan.national is not None or scan.motto is not None or scan.number or type_at is not None
+        conf = HIGH if in_header else FAIR
+        if scan.date.place:
+            facts["place"] = Fact(scan.date.place, conf)
+        if scan.date.iso:
+            facts["date"] = Fact(scan.date.iso, conf if scan.date.nd30 else min(conf, FAIR))
+
+    # The addressee ("Kính gửi") comes after the number and before the body.
+    body_start = max(title_end, zone_end)
+    for i in range(scan.number.line if scan.number else 0, min(len(lines), body_start + 15)):
+        m = _ADDRESSEE_RE.match(lines[i])
+        if m:
+            items, end = _addressee(lines, i, m.group("rest"))
+            if items:
+                facts["addressee"] = Fact("; ".join(items), HIGH)
+            body_start = max(body_start, end)
+            break
+
+    signing = _signing(lines, body_start)
+    facts["authority"], facts["signer_title"], facts["signer"] = signing.authority, signing.title, signing.signer
+    body = lines[body_start:signing.start]
+    missing = tuple(name for name in FIELDS if facts[name].value is None)
+    return DocumentFacts(**facts, recipients=signing.recipients, sections=_sections(body), leaders=_leaders(body),
+                         figures=figures, missing=missing)
+
+
+def _header_zone(lines: list[str]) -> tuple[int | None, tuple | None, int]:
+    """(type line index, its info, end of the header zone). The header ends at the type name
+    line ("BÁO CÁO"); without one, at the addressee, a heading or a long line (a công văn's long
+    "V/v ..." summary and its number line still belong to the header)."""
+    limit = min(len(lines), 40)
+    for i in range(limit):
+        info = _type_line(lines[i]) if lines[i] else None
+        if info and not _NATIONAL_RE.search(lines[i]):
+            return i, info, i
+    for i in range(limit):
+        s = lines[i]
+        if _VV_RE.match(s) or _NUMBER_RE.search(s):
+            continue
+        if _ADDRESSEE_RE.match(s) or _is_heading(s) or len(s) > 150:
+            return None, None, i
+    return None, None, limit
+
+
+def _issuer_facts(scan: _HeaderScan, zone_end: int, vv_at: int | None, facts: dict[str, Fact]) -> None:
+    """Issuer and parent: the left column's capitals before the number (or the date, or V/v)."""
+    stop = scan.number.line if scan.number else (scan.date.line if scan.date else zone_end)
+    if vv_at is not None:
+        stop = min(stop, vv_at)
+    left: list[str] = []
+    for i, piece in scan.pieces:
+        if i >= stop or _MARKS_RE.match(piece) or _ADDRESSEE_RE.match(piece):
+            continue
+        # A header typed in lower case ("Ủy ban nhân dân" / "xã Mỹ Hòa") is accepted only just
+        # above a number: elsewhere "Hội nghị" or "Phòng Nội vụ" is table text, not an issuer.
+        if _is_upper(piece) or (scan.number and scan.number.line - i <= 6
+                                and (_ORG_START_RE.match(piece) or _LOCALITY_RE.match(piece))):
+            left.append(piece)
+    titled = scan.national is not None or scan.motto is not None
+    if not left or not (titled or scan.number):  # no ND30 header: never guess an issuer
+        return
+    names = _group_issuer(left)
+    conf = HIGH if titled and scan.number else GOOD
+    if not all(_is_upper(x) for x in left):
+        conf = min(conf, FAIR)
+    facts["issuer"] = Fact(names[-1], conf)
+    if len(names) > 1:
+        facts["parent_body"] = Fact(" ".join(names[:-1]), conf)
+
+
+def _type_facts(lines: list[str], scan: _HeaderScan, type_at: int | None, type_info: tuple | None,
+                vv_at: int | None, zone_end: int, facts: dict[str, Fact]) -> int:
+    """Number, type, type name and title (trích yếu); returns the index where the title ends."""
+    num = scan.number
+    if num and num.value:
+        facts["number"] = Fact(num.value, HIGH if num.strong else FAIR)
+    title_end = zone_end
+    if type_at is not None:
+        code, same_line_title, conf = type_info
+        written = _squash(lines[type_at])
+        if num and num.type_code:
+            conf = HIGH if num.type_code == code else LOW  # "Số: 45/BC-..." under "KẾ HOẠCH"
+        facts["type"] = Fact(code, conf)
+        if same_line_title:
+            facts["type_name"] = Fact(written[: len(written) - len(same_line_title)].strip(), conf)
+            facts["title"] = Fact(same_line_title, FAIR)
+            return type_at + 1
+        facts["type_name"] = Fact(written, conf)
+        title_lines, title_end = _title_after(lines, type_at + 1)
+        if title_lines:
+            facts["title"] = Fact(" ".join(title_lines), GOOD)
+        return title_end
+    if vv_at is not None:
+        m = _VV_RE.match(next(p for i, p in scan.pieces if i == vv_at and _VV_RE.match(p)))
+        conf = HIGH if (num and num.type_code is None) else GOOD
+        facts["type"], facts["type_name"] = Fact("CV", conf), Fact(m.group("vv"), HIGH)
+        parts = [m.group("rest")] if m.group("rest") else []
+        j = vv_at + 1
+        while j < min(vv_at + 4, len(lines)):
+            s = lines[j]
+            if (not s or _RULE_RE.match(s) or _ADDRESSEE_RE.match(s) or _NATIONAL_RE.search(s)
+                    or _MOTTO_RE.search(s) or _DATE_RE.search(s) or _is_heading(s)
+                    or _type_line(s) or len(s) > 150 or s.endswith(":")):
+                break
+            parts.append(_squash(s))
+            j += 1
+        if parts:
+            facts["title"] = Fact(_squash(" ".join(parts)), HIGH)
+        return max(zone_end, j)
+    if num:  # no type line and no V/v: the number alone says what it is, less surely
+        facts["type"] = Fact(num.type_code, FAIR) if num.type_code else Fact("CV", LOW)
+    return title_end
+
+
+def _title_after(lines: list[str], start: int) -> tuple[list[str], int]:
+    """The summary under a type name: up to 3 short lines, ending before the addressee or body."""
+    out: list[str] = []
+    i = start
+    while i < len(lines) and not lines[i] and i < start + 2:
+        i += 1
+    while i < len(lines) and len(out) < 3:
+        s = _squash(lines[i])
+        if (not s or _RULE_RE.match(s) or _ADDRESSEE_RE.match(s) or _is_heading(s)
+                or _NUMBER_RE.search(s) or _DATE_RE.match(s) or _MARKS_RE.match(s)):
+            break
+        if s.endswith((":", ";")) or len(s) > (200 if not out else 150):
+            break
+        # A body sentence citing a dated document is not a summary, even cut short by a PDF line.
+        if _SENTENCE_START_RE.match(s) and _CITED_DATE_RE.search(s):
+            break
+        # A summary goes on in mid-sentence; a capitalised "Căn cứ", "Thực hiện"... starts the body.
+        if out and (s.endswith(".") or _is_upper(s) != _is_upper(out[-1]) or _SENTENCE_START_RE.match(s)):
+            break
+        out.append(s)
+        i += 1
+    return out, i
+
+
+def _addressee(lines: list[str], at: int, rest: str) -> tuple[list[str], int]:
+    """The "Kính gửi" entries: the rest of its line, and "- ..." lines when a list follows."""
+    items: list[str] = []
+    rest = rest.strip()
+    if rest:
+        items.append(_BULLET_RE.sub("", rest))
+        if not rest.endswith(";"):  # "Kính gửi: Ủy ban nhân dân huyện Tháp Mười." is complete
+            return [t.strip().rstrip(";,.").strip() for t in items if t.strip(" ;,.")], at + 1
+    i = at + 1
+    while i < len(lines) and len(items) < 30:
+        s = _squash(lines[i])
+        if not s:
+            i += 1
+            continue
+        if _BULLET_RE.match(s) and len(s) <= 200:
+            items.append(_BULLET_RE.sub("", s))
+            i += 1
+            continue
+        if not items and len(s) <= 150 and not s.endswith(":"):
+            items.append(s)
+            i += 1
+        break
+    return [t.strip().rstrip(";,.").strip() for t in items if t.strip(" ;,.")], i
+
+
+def _sections(body: list[str]) -> tuple[Section, ...]:
+    out: list[Section] = []
+    current: tuple[str, str, int] | None = None
+    text: list[str] = []
+    for line in body:
+        s = _squash(line)
+        if not s:
+            continue
+        head = _is_heading(s)
+        if head:
+            if current:
+                out.append(Section(current[0], current[1], current[2], "\n".join(text)))
+            current, text = (s, head[0], head[1]), []
+        elif current:
+            text.append(s)
+    if current:
+        out.append(Section(current[0], current[1], current[2], "\n".join(text)))
+    return tuple(out)

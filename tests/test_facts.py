@@ -1,0 +1,405 @@
+"""ND30 facts from hand-written documents in the shapes they really arrive in."""
+from __future__ import annotations
+
+import time
+import unicodedata
+
+from parsers.facts import FIELDS, extract_facts
+
+COMMUNE_REPORT_TABLE_HEADER = [
+    # header table, row 1: issuer cell, then national title cell; row 2: number, place-date
+    "ỦY BAN NHÂN DÂN", "XÃ MỸ HÒA", "_______",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "________________________",
+    "Số: 45/BC-UBND", "Mỹ Hòa, ngày 15 tháng 10 năm 2024",
+    "BÁO CÁO",
+    "Kết quả thực hiện công tác dân vận năm 2024",
+    "Kính gửi: Ủy ban nhân dân huyện Tháp Mười (qua Phòng Nội vụ).",
+    "Thực hiện Công văn số 1452/UBND-VX ngày 10/11/2023 của Ủy ban nhân dân huyện Tháp Mười, Ủy ban nhân dân "
+    "xã Mỹ Hòa báo cáo kết quả thực hiện công tác dân vận năm 2024 như sau:",
+    "I. TÌNH HÌNH TRIỂN KHAI THỰC HIỆN",
+    "1. Công tác quán triệt, tuyên truyền",
+    "Tổ chức 06 cuộc quán triệt Chỉ thị số 33/CT-TTg với 1.250 lượt người tham dự.",
+    "2. Công tác lãnh đạo, chỉ đạo",
+    "Ủy ban nhân dân xã phân công đồng chí Nguyễn Văn Tâm, Phó Chủ tịch UBND xã phụ trách công tác dân vận; "
+    "Chủ tịch UBND xã trực tiếp phụ trách công tác dân chủ ở cơ sở.",
+    "II. KẾT QUẢ THỰC HIỆN",
+    "a) Phong trào thi đua \"Dân vận khéo\"",
+    "Xây dựng 02 mô hình \"Dân vận khéo\".",
+    "b) Cải cách hành chính",
+    "Tiếp nhận 523 hồ sơ, giải quyết đúng hạn 100%.",
+    "III. HẠN CHẾ, NGUYÊN NHÂN",
+    "Việc nhân rộng mô hình còn chậm.",
+    "Trên đây là báo cáo kết quả thực hiện công tác dân vận năm 2024 của Ủy ban nhân dân xã Mỹ Hòa./.",
+    # signing table: Nơi nhận cell first, then the signature cell
+    "Nơi nhận:", "- Như trên;", "- Ban Dân vận Huyện ủy (b/c);", "- Lưu: VT.",
+    "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "(Đã ký)", "Đoàn Thanh Bình",
+]
+
+
+def facts_dict(facts) -> dict:
+    return {name: getattr(facts, name).value for name in FIELDS}
+
+
+def test_commune_report_with_header_table():
+    f = extract_facts(COMMUNE_REPORT_TABLE_HEADER)
+    assert facts_dict(f) == {
+        "parent_body": None,
+        "issuer": "ỦY BAN NHÂN DÂN XÃ MỸ HÒA",
+        "number": "45/BC-UBND",
+        "type": "BC",
+        "type_name": "BÁO CÁO",
+        "title": "Kết quả thực hiện công tác dân vận năm 2024",
+        "place": "Mỹ Hòa",
+        "date": "2024-10-15",
+        "addressee": "Ủy ban nhân dân huyện Tháp Mười (qua Phòng Nội vụ)",
+        "authority": "TM. ỦY BAN NHÂN DÂN",
+        "signer_title": "CHỦ TỊCH",
+        "signer": "Đoàn Thanh Bình",
+    }
+    assert f.missing == ("parent_body",)
+    assert f.recipients == ("Như trên", "Ban Dân vận Huyện ủy (b/c)", "Lưu: VT")
+    assert [(s.number, s.level) for s in f.sections] == [
+        ("I", 1), ("1", 2), ("2", 2), ("II", 1), ("a", 3), ("b", 3), ("III", 1)]
+    assert f.sections[0].text == ""  # section I's own text: none before its sub-sections
+    assert f.sections[2].text.startswith("Ủy ban nhân dân xã phân công")
+    # the last section ends before the signing block and Nơi nhận
+    assert f.sections[-1].text == (
+        "Việc nhân rộng mô hình còn chậm.\n"
+        "Trên đây là báo cáo kết quả thực hiện công tác dân vận năm 2024 của Ủy ban nhân dân xã Mỹ Hòa./.")
+    assert f.leaders == ("Nguyễn Văn Tâm, Phó Chủ tịch UBND xã", "Chủ tịch UBND xã")
+    assert f.issuer.confidence >= 0.9 and f.number.confidence >= 0.9 and f.date.confidence >= 0.9
+
+
+def test_department_plan_with_header_as_stacked_paragraphs():
+    lines = [
+        "UBND HUYỆN THÁP MƯỜI",
+        "PHÒNG LAO ĐỘNG - THƯƠNG BINH",
+        "VÀ XÃ HỘI",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Số: 123/KH-LĐTBXH",
+        "Tháp Mười, ngày 5 tháng 1 năm 2024",
+        "KẾ HOẠCH",
+        "Thực hiện công tác dân vận năm 2024",
+        "Căn cứ Chỉ thị số 33/CT-TTg ngày 26/11/2021 của Thủ tướng Chính phủ;",
+        "Phòng Lao động - Thương binh và Xã hội xây dựng Kế hoạch như sau:",
+        "I. MỤC ĐÍCH, YÊU CẦU",
+        "Nâng cao nhận thức của công chức về công tác dân vận.",
+        "II. TỔ CHỨC THỰC HIỆN",
+        "Lãnh đạo Phòng giao đồng chí Trần Thị Mai - Phó Trưởng phòng trực tiếp phụ trách công tác dân vận.",
+        "KT. TRƯỞNG PHÒNG",
+        "PHÓ TRƯỞNG PHÒNG",
+        "Trần Thị Mai",
+        "Nơi nhận:",
+        "- UBND huyện (b/c);",
+        "- Phòng Nội vụ;",
+        "- Lưu: VT, LĐTBXH.",
+    ]
+    f = extract_facts(lines)
+    assert facts_dict(f) == {
+        "parent_body": "UBND HUYỆN THÁP MƯỜI",
+        "issuer": "PHÒNG LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI",
+        "number": "123/KH-LĐTBXH",
+        "type": "KH",
+        "type_name": "KẾ HOẠCH",
+        "title": "Thực hiện công tác dân vận năm 2024",
+        "place": "Tháp Mười",
+        "date": "2024-01-05",
+        "addressee": None,
+        "authority": "KT. TRƯỞNG PHÒNG",
+        "signer_title": "PHÓ TRƯỞNG PHÒNG",
+        "signer": "Trần Thị Mai",
+    }
+    assert f.missing == ("addressee",)
+    assert f.recipients == ("UBND huyện (b/c)", "Phòng Nội vụ", "Lưu: VT, LĐTBXH")
+    assert f.leaders == ("Trần Thị Mai, Phó Trưởng phòng",)
+    assert [s.heading for s in f.sections] == ["I. MỤC ĐÍCH, YÊU CẦU", "II. TỔ CHỨC THỰC HIỆN"]
+
+
+def test_cong_van_with_vv_and_several_addressees():
+    lines = [
+        "ỦY BAN NHÂN DÂN", "HUYỆN THÁP MƯỜI",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+        "Số: 1452/UBND-VX",
+        "V/v tiếp tục triển khai thực hiện Chỉ thị",
+        "số 33/CT-TTg và Quyết định số 311-QĐ/TU",
+        "Tháp Mười, ngày 10 tháng 11 năm 2023",
+        "Kính gửi:",
+        "- Các cơ quan chuyên môn thuộc Ủy ban nhân dân huyện;",
+        "- Các đơn vị sự nghiệp thuộc huyện;",
+        "- Ủy ban nhân dân các xã, thị trấn.",
+        "Thực hiện Chỉ thị số 33/CT-TTg ngày 26/11/2021 của Thủ tướng Chính phủ, Ủy ban nhân dân huyện đề nghị:",
+        "1. Tiếp tục quán triệt Chỉ thị số 33/CT-TTg đến toàn thể cán bộ, công chức.",
+        "2. Thủ trưởng các cơ quan phân công 01 lãnh đạo phụ trách công tác dân vận; Chủ tịch Ủy ban nhân dân "
+        "các xã, thị trấn trực tiếp phụ trách.",
+        "3. Gửi báo cáo về Ủy ban nhân dân huyện (qua Phòng Nội vụ) trước ngày 20 tháng 10 hằng năm./.",
+        "Nơi nhận:", "- Như trên;", "- TT. Huyện ủy (b/c);", "- Lưu: VT, NV.",
+        "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Nguyễn Văn Hùng",
+    ]
+    f = extract_facts(lines)
+    assert facts_dict(f) == {
+        "parent_body": None,
+        "issuer": "ỦY BAN NHÂN DÂN HUYỆN THÁP MƯỜI",
+        "number": "1452/UBND-VX",
+        "type": "CV",
+        "type_name": "V/v",
+        "title": "tiếp tục triển khai thực hiện Chỉ thị số 33/CT-TTg và Quyết định số 311-QĐ/TU",
+        "place": "Tháp Mười",
+        "date": "2023-11-10",
+        "addressee": "Các cơ quan chuyên môn thuộc Ủy ban nhân dân huyện; Các đơn vị sự nghiệp thuộc huyện; "
+                     "Ủy ban nhân dân các xã, thị trấn",
+        "authority": "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH",
+        "signer_title": "PHÓ CHỦ TỊCH",
+        "signer": "Nguyễn Văn Hùng",
+    }
+    assert f.type.confidence >= 0.9
+    assert [s.number for s in f.sections] == ["1", "2", "3"]
+    assert f.leaders == ()  # the letter asks for leaders; it assigns nobody
+    assert f.recipients == ("Như trên", "TT. Huyện ủy (b/c)", "Lưu: VT, NV")
+
+
+def test_draft_with_blank_number_and_day():
+    lines = [
+        "DỰ THẢO",
+        "ỦY BAN NHÂN DÂN", "THỊ TRẤN MỸ AN",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+        "Số:      /BC-UBND", "Mỹ An, ngày      tháng 10 năm 2024",
+        "BÁO CÁO", "Kết quả thực hiện công tác dân vận năm 2024",
+        "Kính gửi: Ủy ban nhân dân huyện Tháp Mười.",
+        "I. KẾT QUẢ", "Đã tổ chức 05 cuộc tuyên truyền.",
+        "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH",
+        "Nơi nhận:", "- Như trên;", "- Lưu: VT.",
+    ]
+    f = extract_facts(lines)
+    assert f.number.value is None and f.number.confidence == 0
+    assert f.type.value == "BC" and f.type.confidence >= 0.9  # the type is still known
+    assert f.date.value is None
+    assert f.place.value == "Mỹ An"
+    assert f.issuer.value == "ỦY BAN NHÂN DÂN THỊ TRẤN MỸ AN"  # "DỰ THẢO" is a mark, not the issuer
+    assert f.signer.value is None and f.signer_title.value == "CHỦ TỊCH"
+    assert set(f.missing) == {"parent_body", "number", "date", "signer"}
+
+
+def test_pdf_text_layer_with_both_columns_on_one_line():
+    lines = [
+        "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "HUYỆN THÁP MƯỜI Độc lập - Tự do - Hạnh phúc",
+        "PHÒNG VĂN HÓA VÀ THÔNG TIN",
+        "Số: 87/BC-VHTT Tháp Mười, ngày 16 tháng 10 năm 2024",
+        "BÁO CÁO",
+        "Kết quả thực hiện công tác dân vận năm 2024",
+        "Kính gửi: Ủy ban nhân dân huyện Tháp Mười",
+        "I. KẾT QUẢ THỰC HIỆN",
+        "Phòng phân công đồng chí Lê Văn Sang, Phó Trưởng phòng phụ trách công tác dân vận.",
+        "II. KIẾN NGHỊ",
+        "Không có.",
+        "Nơi nhận: TRƯỞNG PHÒNG",
+        "- Như trên;",
+        "- Phòng Nội vụ (tổng hợp); (Đã ký)",
+        "- Lưu: VT, VHTT. Lê Thị Ngọc Hân",
+    ]
+    f = extract_facts(lines)
+    assert facts_dict(f) == {
+        "parent_body": "ỦY BAN NHÂN DÂN HUYỆN THÁP MƯỜI",
+        "issuer": "PHÒNG VĂN HÓA VÀ THÔNG TIN",
+        "number": "87/BC-VHTT",
+        "type": "BC",
+        "type_name": "BÁO CÁO",
+        "title": "Kết quả thực hiện công tác dân vận năm 2024",
+        "place": "Tháp Mười",
+        "date": "2024-10-16",
+        "addressee": "Ủy ban nhân dân huyện Tháp Mười",
+        "authority": None,
+        "signer_title": "TRƯỞNG PHÒNG",
+        "signer": "Lê Thị Ngọc Hân",
+    }
+    assert f.recipients == ("Như trên", "Phòng Nội vụ (tổng hợp)", "Lưu: VT, VHTT")
+    assert f.sections[-1].text == "Không có."
+    assert f.leaders == ("Lê Văn Sang, Phó Trưởng phòng",)
+
+
+def test_pdf_text_layer_with_wrapped_national_title_and_wrapped_paragraphs():
+    lines = [
+        "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA",
+        "HUYỆN THÁP MƯỜI VIỆT NAM",
+        "TRUNG TÂM DỊCH VỤ NÔNG NGHIỆP Độc lập - Tự do - Hạnh phúc",
+        "Số: 18/KH-TTDVNN Tháp Mười, ngày 20 tháng 02 năm 2024",
+        "KẾ HOẠCH",
+        "Thực hiện công tác dân vận năm 2024",
+        "I. TỔ CHỨC THỰC HIỆN",
+        "Trung tâm Dịch vụ nông nghiệp phân công đồng chí Võ Thanh",
+        "Hiếu, Phó Giám đốc phụ trách công tác dân vận và thực hiện dân",
+        "chủ ở cơ sở của cơ quan; giao đồng chí Lâm Văn Tài phụ trách công tác tài chính.",
+        "GIÁM ĐỐC",
+        "Lê Minh Phong",
+    ]
+    f = extract_facts(lines)
+    assert f.parent_body.value == "ỦY BAN NHÂN DÂN HUYỆN THÁP MƯỜI"
+    assert f.issuer.value == "TRUNG TÂM DỊCH VỤ NÔNG NGHIỆP"
+    assert f.number.value == "18/KH-TTDVNN" and f.date.value == "2024-02-20" and f.place.value == "Tháp Mười"
+    assert f.title.value == "Thực hiện công tác dân vận năm 2024"
+    # the assignment spans three lines; the finance assignment is not about mass mobilisation
+    assert f.leaders == ("Võ Thanh Hiếu, Phó Giám đốc",)
+    assert f.signer_title.value == "GIÁM ĐỐC" and f.signer.value == "Lê Minh Phong"
+    assert f.sections[0].text.endswith("công tác tài chính.")
+
+
+def test_nfd_text_gives_nfc_facts():
+    lines = [unicodedata.normalize("NFD", s) for s in COMMUNE_REPORT_TABLE_HEADER]
+    f = extract_facts(lines)
+    assert facts_dict(f) == facts_dict(extract_facts(COMMUNE_REPORT_TABLE_HEADER))
+    assert f.issuer.value == "ỦY BAN NHÂN DÂN XÃ MỸ HÒA"
+    assert unicodedata.is_normalized("NFC", f.title.value)
+
+
+def test_typos_en_dash_motto_number_without_colon_and_glued_date():
+    lines = [
+        "UỶ BAN NHÂN DÂN\tCỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "XÃ PHÚ ĐIỀN\tĐộc lập – Tự do – Hạnh phúc",
+        "Số 45/BC-UBND\tPhú Điền,ngày 5 tháng5năm 2020",
+        "BÁO CÁO",
+        "Kết qủa thực hiện công tác dân vận năm 2019",
+        "Kính gửi: Ủy ban nhân dân huyện Tháp Mười",
+        "Ủy ban nhân dân xã báo cáo kết qủa như sau:",
+        "1. Kết qủa đạt được",
+        "Chủ tịch UBND xã Phú Điền trực tiếp phụ trách công tác dân vận.",
+        "Nơi nhận:\tTM. ỦY BAN NHÂN DÂN",
+        "- Như trên;\tCHỦ TỊCH",
+        "- Lưu: VT.",
+        "\tPhạm Minh Quý",
+    ]
+    f = extract_facts(lines)
+    assert facts_dict(f) == {
+        "parent_body": None,
+        "issuer": "UỶ BAN NHÂN DÂN XÃ PHÚ ĐIỀN",
+        "number": "45/BC-UBND",
+        "type": "BC",
+        "type_name": "BÁO CÁO",
+        "title": "Kết qủa thực hiện công tác dân vận năm 2019",  # shown back as written
+        "place": "Phú Điền",
+        "date": "2020-05-05",
+        "addressee": "Ủy ban nhân dân huyện Tháp Mười",
+        "authority": "TM. ỦY BAN NHÂN DÂN",
+        "signer_title": "CHỦ TỊCH",
+        "signer": "Phạm Minh Quý",
+    }
+    assert f.recipients == ("Như trên", "Lưu: VT")
+    assert f.leaders == ("Chủ tịch UBND xã Phú Điền",)
+
+
+def test_missing_signer_with_signature_image_alt_text():
+    lines = [
+        "UBND HUYỆN THÁP MƯỜI", "PHÒNG TƯ PHÁP",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+        "Số: 31/BC-PTP", "Tháp Mười, ngày 09 tháng 10 năm 2024",
+        "BÁO CÁO", "Kết quả thực hiện công tác dân vận năm 2024",
+        "Kính gửi: Ủy ban nhân dân huyện Tháp Mười",
+        "I. KẾT QUẢ", "Tổ chức 03 cuộc tuyên truyền pháp luật.",
+        "Nơi nhận:", "- Như trên;", "- Lưu: VT.",
+        "TRƯỞNG PHÒNG", "Picture 1", "Chữ Ký", "image2.png",
+        "Phụ lục I",
+        "SỐ LIỆU KẾT QUẢ",
+        "(Kèm theo Báo cáo số 31/BC-PTP ngày 09/10/2024 của Phòng Tư pháp)",
+        "Mã số", "Chỉ tiêu", "Kết quả", "DV01", "Số cuộc tuyên truyền", "3",
+    ]
+    tables = [[["Mã số", "Chỉ tiêu", "Kết quả"], ["DV01", "Số cuộc tuyên truyền", "3"]]]
+    f = extract_facts(lines, tables)
+    assert f.signer.value is None and f.signer.confidence == 0
+    assert f.signer_title.value == "TRƯỞNG PHÒNG"
+    assert f.authority.value is None
+    assert "signer" in f.missing and "authority" in f.missing
+    assert f.issuer.value == "PHÒNG TƯ PHÁP" and f.parent_body.value == "UBND HUYỆN THÁP MƯỜI"
+    assert f.recipients == ("Như trên", "Lưu: VT")
+    assert [(x.code, x.row, x.column, x.value) for x in f.figures] == [
+        ("DV01", "Số cuộc tuyên truyền", "Kết quả", 3.0)]
+
+
+def test_quyet_dinh_with_party_style_citation_and_authority_line_after_title():
+    lines = [
+        "ỦY BAN NHÂN DÂN", "HUYỆN THÁP MƯỜI",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+        "Số: 10763/QĐ-UBND", "Tháp Mười, ngày 29 tháng 6 năm 2021",
+        "QUYẾT ĐỊNH",
+        "Về việc ban hành Kế hoạch cải cách hành chính",
+        "giai đoạn 2021 - 2030",
+        "CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN THÁP MƯỜI",
+        "Căn cứ Quyết định số 311-QĐ/TU ngày 06/01/2022 của Ban Thường vụ Tỉnh ủy;",
+        "QUYẾT ĐỊNH:",
+        "Điều 1. Ban hành kèm theo Quyết định này Kế hoạch cải cách hành chính.",
+        "Nơi nhận:", "- Như Điều 3;", "- Lưu: VT.",
+        "CHỦ TỊCH", "Đoàn Thanh Bình",
+    ]
+    f = extract_facts(lines)
+    assert f.type.value == "QĐ" and f.type_name.value == "QUYẾT ĐỊNH"
+    assert f.title.value == "Về việc ban hành Kế hoạch cải cách hành chính giai đoạn 2021 - 2030"
+    assert f.number.value == "10763/QĐ-UBND" and f.date.value == "2021-06-29"
+    assert f.signer_title.value == "CHỦ TỊCH" and f.signer.value == "Đoàn Thanh Bình"
+    assert f.recipients == ("Như Điều 3", "Lưu: VT")
+
+
+def test_party_style_number():
+    lines = ["TỈNH ỦY ĐỒNG THÁP", "ĐẢNG CỘNG SẢN VIỆT NAM", "Số 311-QĐ/TU", "Cao Lãnh, ngày 06 tháng 01 năm 2022",
+             "QUYẾT ĐỊNH", "Về công tác dân vận của cơ quan nhà nước"]
+    f = extract_facts(lines)
+    assert f.number.value == "311-QĐ/TU" and f.type.value == "QĐ" and f.date.value == "2022-01-06"
+
+
+def test_out_of_office_message_gives_no_facts():
+    lines = [
+        "Trả lời tự động: Tôi hiện đang nghỉ phép đến hết ngày 20 tháng 10 năm 2024.",
+        "Trong thời gian này, xin liên hệ đồng chí Nguyễn Văn An, số điện thoại 0277 3823 456.",
+        "Số điện thoại: 0277/3823456",
+        "Trân trọng,",
+        "Trần Thị Mai",
+        "Phòng Nội vụ huyện Tháp Mười",
+    ]
+    f = extract_facts(lines)
+    assert all(getattr(f, name) .value is None and getattr(f, name).confidence == 0 for name in FIELDS)
+    assert f.missing == FIELDS
+    assert f.sections == () and f.leaders == () and f.recipients == () and f.figures == ()
+
+
+def test_garbage_and_empty_input_never_raise():
+    assert extract_facts([]).missing == FIELDS
+    f = extract_facts(["", "\x00\x01", "Số:", "ngày tháng năm", "TM.", "- ", "I.", "a)"] * 50,
+                      [[["", None]], [], [["1.2.3", "x"]]])  # type: ignore[list-item]
+    assert f.number.value is None and f.date.value is None
+
+
+def test_fast_enough_on_a_long_document():
+    body = ["Nội dung báo cáo chi tiết về công tác dân vận, cải cách hành chính và dân chủ ở cơ sở."] * 5000
+    lines = COMMUNE_REPORT_TABLE_HEADER[:13] + body + COMMUNE_REPORT_TABLE_HEADER[13:]
+    start = time.perf_counter()
+    f = extract_facts(lines)
+    elapsed = time.perf_counter() - start
+    assert f.signer.value == "Đoàn Thanh Bình"
+    assert elapsed < 1.0, elapsed
+
+
+def test_loose_forms_found_with_lower_confidence_where_not_nd30():
+    lines = [
+        "UBND HUYỆN THÁP MƯỜI", "PHÒNG NỘI VỤ",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập-Tự do-Hạnh phúc",
+        "Số: 45 /BC - PNV", "TP. Hồ Chí Minh, ngày 15/10/2024",
+        "BÁO CÁO", "Tổng kết công tác năm 2024",
+        "Kính gởi: Ủy ban nhân dân huyện",
+        "I/ KẾT QUẢ", "1/ Tuyên truyền", "Tốt.", "2- Dân vận khéo", "V/v này không phải một mục.",
+        "T/M ỦY BAN NHÂN DÂN", "K/T CHỦ TỊCH", "PHÓ CHỦ TỊCH", "HỒ VĂN NAM",
+    ]
+    f = extract_facts(lines)
+    assert f.number.value == "45/BC-PNV" and f.type.value == "BC"
+    assert f.place.value == "TP. Hồ Chí Minh"
+    assert f.date.value == "2024-10-15" and f.date.confidence < 0.9 <= f.place.confidence  # "15/10/2024"
+    assert f.addressee.value == "Ủy ban nhân dân huyện"  # "gởi", the southern spelling
+    assert [(s.number, s.level) for s in f.sections] == [("I", 1), ("1", 2), ("2", 2)]
+    assert f.sections[-1].text == "V/v này không phải một mục."
+    assert f.authority.value == "T/M ỦY BAN NHÂN DÂN K/T CHỦ TỊCH"
+    assert f.signer_title.value == "PHÓ CHỦ TỊCH"
+    assert f.signer.value == "HỒ VĂN NAM" and f.signer.confidence < 0.9  # capitals: a known surname only
+
+
+def test_letter_summary_glued_to_the_number():
+    f = extract_facts(["ỦY BAN NHÂN DÂN", "HUYỆN THÁP MƯỜI", "Số: 12/UBND-VX - V/v tiếp tục triển khai",
+                       "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Tháp Mười, ngày 5 tháng 3 năm 2024"])
+    assert (f.number.value, f.type.value, f.type_name.value, f.title.value) == (
+        "12/UBND-VX", "CV", "V/v", "tiếp tục triển khai")
