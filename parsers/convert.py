@@ -1,0 +1,250 @@
+"""Every subprocess parsers/ uses sits here: LibreOffice (legacy office files -> OOXML, drafts -> PDF),
+pdftoppm (PDF pages -> images) and Tesseract (images -> Vietnamese text).
+
+Why one module: each external program is a place where a hostile or broken file can hang or eat the
+machine. Here each call gets a private temporary directory (removed afterwards), a time limit after
+which its whole process group is killed (soffice forks helpers that a plain kill would orphan), and a
+Vietnamese error a person can act on. Callers only see bytes in, bytes/text out, or ConversionError.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Sequence
+
+# OCR resolution: 200 dpi reads 13-14 pt administrative text well and keeps one A4 page under ~2 s.
+OCR_DPI = 200
+
+
+class ConversionError(Exception):
+    """A conversion failed; str(error) is a Vietnamese sentence for people."""
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.kill()
+    except ProcessLookupError:
+        pass
+
+
+def run_limited(argv: Sequence[str], timeout: float, *, cwd: str | None = None,
+                env: dict[str, str] | None = None, what: str = "chuyển đổi") -> subprocess.CompletedProcess:
+    """Run argv in its own process group; kill the whole group when `timeout` seconds pass."""
+    try:
+        proc = subprocess.Popen(
+            list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        )
+    except OSError as exc:
+        raise ConversionError(f"Không chạy được chương trình {what} ({argv[0]}): {exc.strerror or exc}.") from exc
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        proc.communicate()
+        raise ConversionError(
+            f"Quá thời gian {what} ({timeout:g} giây); tệp có thể quá lớn hoặc bị hỏng, cần người xem."
+        ) from None
+    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
+
+
+def _cleanup_dir(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class Converter:
+    """Bounded wrappers around soffice, pdftoppm and tesseract.
+
+    `command` replaces the soffice argv prefix (a test hook: e.g. ["sleep", "30"] exercises the
+    timeout path). One LibreOffice conversion runs at a time per Converter, because concurrent
+    soffice processes cannot share a profile directory.
+    """
+
+    def __init__(self, *, timeout: float = 60, ocr_timeout: float = 120,
+                 command: Sequence[str] | None = None, soffice: str = "soffice",
+                 tesseract: str = "tesseract", pdftoppm: str = "pdftoppm",
+                 ocr_lang: str = "vie") -> None:
+        self.timeout = timeout
+        self.ocr_timeout = ocr_timeout
+        self.command = list(command) if command else None
+        self.soffice = soffice
+        self.tesseract = tesseract
+        self.pdftoppm = pdftoppm
+        self.ocr_lang = ocr_lang
+        self._lock = threading.Lock()
+        self._profile: str | None = None
+        self._ocr_ok: bool | None = None
+
+    # -- availability ---------------------------------------------------------------------
+    def available(self) -> dict[str, bool]:
+        """Which external programs are usable: {"office", "ocr", "pdf_render"}."""
+        return {"office": self.has_office, "ocr": self.has_ocr, "pdf_render": self.has_pdf_render}
+
+    @property
+    def has_office(self) -> bool:
+        if self.command:
+            return shutil.which(self.command[0]) is not None
+        return shutil.which(self.soffice) is not None
+
+    @property
+    def has_pdf_render(self) -> bool:
+        return shutil.which(self.pdftoppm) is not None
+
+    @property
+    def has_ocr(self) -> bool:
+        """Tesseract with the configured language data (Vietnamese by default)."""
+        if self._ocr_ok is None:
+            ok = False
+            if shutil.which(self.tesseract):
+                try:
+                    res = run_limited([self.tesseract, "--list-langs"], 15, what="nhận dạng chữ")
+                    langs = (res.stdout + res.stderr).decode("utf-8", "replace").split()
+                    ok = self.ocr_lang in langs
+                except ConversionError:
+                    ok = False
+            self._ocr_ok = ok
+        return self._ocr_ok
+
+    # -- LibreOffice ----------------------------------------------------------------------
+    def _profile_dir(self) -> str:
+        # A private profile: the user's own LibreOffice (or another daemon) never locks ours.
+        if self._profile is None:
+            self._profile = tempfile.mkdtemp(prefix="tonghop-lo-profile-")
+            weakref.finalize(self, _cleanup_dir, self._profile)
+        return self._profile
+
+    def _soffice(self, data: bytes, suffix: str, target: str, infilter: str | None = None) -> bytes:
+        if not self.has_office:
+            raise ConversionError("Máy chủ chưa cài LibreOffice nên không chuyển đổi được tệp này.")
+        suffix = suffix if suffix.startswith(".") else "." + suffix
+        if not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix):
+            suffix = ".bin"
+        ext = target.split(":", 1)[0]
+        with self._lock, tempfile.TemporaryDirectory(prefix="tonghop-conv-") as work:
+            src = Path(work, "input" + suffix)
+            src.write_bytes(data)
+            outdir = Path(work, "out")
+            outdir.mkdir()
+            if self.command:
+                argv = [*self.command, str(src)]
+            else:
+                argv = [self.soffice, f"-env:UserInstallation=file://{self._profile_dir()}",
+                        "--headless", "--norestore", "--nolockcheck", "--nodefault", "--nologo"]
+                if infilter:
+                    argv.append(f"--infilter={infilter}")
+                argv += ["--convert-to", target, "--outdir", str(outdir), str(src)]
+            env = dict(os.environ, HOME=work)  # soffice may write dotfiles under HOME
+            res = run_limited(argv, self.timeout, cwd=work, env=env, what="chuyển đổi bằng LibreOffice")
+            out = outdir / f"input.{ext}"
+            if not out.is_file() or out.stat().st_size == 0:
+                detail = res.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+                raise ConversionError(
+                    "LibreOffice không chuyển đổi được tệp (có thể tệp bị hỏng hoặc sai định dạng)."
+                    + (f" Chi tiết: {detail[0][:200]}" if detail[0] else "")
+                )
+            return out.read_bytes()
+
+    def convert(self, data: bytes, suffix: str, target: str, infilter: str | None = None) -> bytes:
+        """Any LibreOffice conversion: `target` is what --convert-to takes ("pdf", "doc",
+        'docx:MS Word 2007 XML', ...); returns the converted file's bytes."""
+        return self._soffice(data, suffix, target, infilter)
+
+    def to_docx(self, data: bytes, suffix: str) -> bytes:
+        """A word-processing file (.doc, .rtf, .odt, .html, ...) as .docx bytes."""
+        infilter = None
+        if suffix.lower().lstrip(".") in ("html", "htm"):
+            # Without it soffice opens HTML in Writer/Web, which has no .docx export.
+            infilter = "HTML (StarWriter)"
+        return self._soffice(data, suffix, 'docx:MS Word 2007 XML', infilter)
+
+    def to_xlsx(self, data: bytes, suffix: str) -> bytes:
+        """A spreadsheet (.xls, .ods, ...) as .xlsx bytes."""
+        return self._soffice(data, suffix, "xlsx:Calc MS Excel 2007 XML")
+
+    def to_pdf(self, data: bytes, suffix: str) -> bytes:
+        return self._soffice(data, suffix, "pdf")
+
+    def docx_to_pdf(self, path: str | os.PathLike, outdir: str | os.PathLike) -> Path:
+        """Render a file on disk (a draft .docx) to outdir/<stem>.pdf and return that path."""
+        src = Path(path)
+        pdf = self.to_pdf(src.read_bytes(), src.suffix or ".docx")
+        out = Path(outdir) / (src.stem + ".pdf")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(pdf)
+        return out
+
+    # -- OCR ------------------------------------------------------------------------------
+    def _ocr_env(self) -> dict[str, str]:
+        # One thread per tesseract: the machine has few cores and other work to do.
+        return dict(os.environ, OMP_THREAD_LIMIT="1")
+
+    def _tesseract(self, image: Path, deadline_left: float) -> str:
+        res = run_limited([self.tesseract, str(image), "stdout", "-l", self.ocr_lang],
+                          max(deadline_left, 1), env=self._ocr_env(), what="nhận dạng chữ (OCR)")
+        if res.returncode != 0:
+            raise ConversionError("Không nhận dạng được chữ trong ảnh (Tesseract báo lỗi).")
+        return res.stdout.decode("utf-8", "replace")
+
+    def ocr_image(self, data: bytes, suffix: str = ".png") -> str:
+        """Text of an image (png, jpeg, tiff incl. multi-page) via Tesseract."""
+        if not self.has_ocr:
+            raise ConversionError("Máy chủ chưa cài Tesseract với dữ liệu tiếng Việt nên không đọc được ảnh.")
+        suffix = suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,5}", suffix or "") else ".png"
+        with tempfile.TemporaryDirectory(prefix="tonghop-ocr-") as work:
+            img = Path(work, "image" + suffix)
+            img.write_bytes(data)
+            return self._tesseract(img, self.ocr_timeout)
+
+    def ocr_pdf(self, data: bytes, max_pages: int | None = None) -> str:
+        """Text of a scanned PDF, pages separated by form feeds (see ocr_pdf_pages)."""
+        return "\f".join(self.ocr_pdf_pages(data, max_pages)[0])
+
+    def ocr_pdf_pages(self, data: bytes, max_pages: int | None = None) -> tuple[list[str], bool]:
+        """Per-page text of a scanned PDF and whether every rendered page was read.
+
+        Pages are rendered at OCR_DPI by pdftoppm and read by Tesseract. The whole call shares one
+        time budget (ocr_timeout): when it runs out after at least one page, the pages read so far
+        are returned with complete=False, so the caller can say the rest was not read.
+        """
+        if not self.has_ocr:
+            raise ConversionError("Máy chủ chưa cài Tesseract với dữ liệu tiếng Việt nên không đọc được bản quét.")
+        if not self.has_pdf_render:
+            raise ConversionError("Máy chủ chưa cài pdftoppm (poppler-utils) nên không đọc được bản quét.")
+        start = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="tonghop-ocr-") as work:
+            pdf = Path(work, "input.pdf")
+            pdf.write_bytes(data)
+            argv = [self.pdftoppm, "-r", str(OCR_DPI), "-gray", "-png"]
+            if max_pages:
+                argv += ["-f", "1", "-l", str(max_pages)]
+            argv += [str(pdf), str(Path(work, "page"))]
+            run_limited(argv, self.ocr_timeout, what="dựng ảnh trang PDF")
+            pages = sorted(Path(work).glob("page*.png"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+            if not pages:
+                raise ConversionError("Không dựng được ảnh các trang PDF để nhận dạng chữ.")
+            texts: list[str] = []
+            for page in pages:
+                left = self.ocr_timeout - (time.monotonic() - start)
+                try:
+                    if left <= 1:
+                        raise ConversionError(
+                            f"Quá thời gian nhận dạng chữ (OCR) ({self.ocr_timeout:g} giây); cần người xem."
+                        )
+                    texts.append(self._tesseract(page, left))
+                except ConversionError:
+                    if texts:
+                        return texts, False
+                    raise
+            return texts, True

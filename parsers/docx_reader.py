@@ -1,0 +1,598 @@
+"""Text and tables of a .docx/.docm (and .pptx text) read straight from the package XML.
+
+Why not python-docx's object walk: a benchmark holds us to a few times the cost of unzipping and
+parsing word/document.xml, and python-docx builds a proxy object per paragraph, run and cell
+(and repeats merged cells in `row.cells`); walking it took 13x that floor on a 3,000-paragraph
+report. So we parse the parts python-docx would, with lxml and a parser that never resolves
+entities, in one of two ways:
+- no legacy font named in the part (the common case): one XSLT pass (libxslt, in C) writes the
+  text with markers for table structure, read back by read_marked(): about 2-3x the floor;
+- a legacy font somewhere: a Python walk that resolves each run's font (_Walker), since the text
+  must be decoded run by run; the decoding itself then dominates the cost.
+python-docx remains the library that writes our test files and drafts.
+
+What comes out, per block in reading order:
+- a paragraph's text, with line breaks (w:br, w:cr) splitting it into several lines;
+- a table flattened row by row, cell by cell, each cell's paragraphs as lines; a merged cell is
+  read once (its continuation cells are padded with "" in the table grid so columns still align);
+- text boxes (w:txbxContent) after the paragraph that anchors them; mc:Fallback copies skipped;
+- header and footer parts first and last (bare page numbers dropped).
+
+Legacy Vietnamese fonts: each run's font comes from w:rFonts (hAnsi, else ascii: the bytes that
+carry TCVN3/VNI letters are above 0x7F, which Word draws with the hAnsi font), else the run's
+character style, the paragraph's style chain, the default paragraph style, the document defaults.
+Runs are decoded by parsers.text.decode_runs, which joins adjacent runs of one legacy encoding
+(Word splits runs anywhere, even inside a VNI letter).
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from parsers.model import Limits
+from parsers.text import decode_runs, legacy_encoding_for_font, nfc
+from parsers.xmlsafety import CORRUPT_ZIP_PROBLEM, ZIP_ERRORS, UnsafePackage, check_package, safe_xml_parser
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W_STRICT_NS = "http://purl.oclc.org/ooxml/wordprocessingml/main"
+MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+
+MACRO_PROBLEM = (
+    "Tệp có chứa macro (mã lệnh tự động); hệ thống chỉ đọc nội dung, không chạy macro."
+    " Đề nghị đơn vị gửi bản .docx/.xlsx thông thường."
+)
+
+_PAGE_NUMBER = re.compile(r"^(?:trang\s*)?[-–\s]*\d{1,4}[-–\s]*(?:/\s*\d{1,4})?$", re.I)
+
+
+@dataclass
+class Blocks:
+    """What a reader collects: lines in reading order, tables, problems."""
+
+    lines: list[str] = field(default_factory=list)
+    tables: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class _Names:
+    """Clark-notation tag names for one WordprocessingML namespace (transitional or strict)."""
+
+    def __init__(self, ns: str) -> None:
+        w = "{%s}" % ns
+        self.w = w
+        for local in ("body", "p", "r", "t", "tab", "br", "cr", "tbl", "tr", "tc", "sdt", "sdtContent",
+                      "hyperlink", "ins", "del", "moveFrom", "moveTo", "smartTag", "customXml",
+                      "fldSimple", "txbxContent", "rPr", "pPr", "rFonts", "rStyle", "pStyle",
+                      "noBreakHyphen", "softHyphen", "tcPr", "gridSpan", "vMerge", "style", "styleId",
+                      "basedOn", "docDefaults", "rPrDefault", "type", "default", "val",
+                      "ascii", "hAnsi", "asciiTheme", "hAnsiTheme", "drawing", "pict", "object",
+                      "dir", "bdo", "trPr"):
+            setattr(self, local, w + local)
+
+
+_MC_ALT = "{%s}AlternateContent" % MC_NS
+_MC_CHOICE = "{%s}Choice" % MC_NS
+_MC_FALLBACK = "{%s}Fallback" % MC_NS
+
+
+class _Styles:
+    """Font names by style id, resolved through basedOn; run fonts decide legacy decoding."""
+
+    def __init__(self, root: etree._Element | None, n: _Names) -> None:
+        self.n = n
+        self.fonts: dict[str, str | None] = {}
+        self.based_on: dict[str, str] = {}
+        self.default_para: str | None = None
+        self.doc_default: str | None = None
+        self._cache: dict[str, str | None] = {}
+        if root is None:
+            return
+        defaults = root.find(f"{n.docDefaults}/{n.rPrDefault}/{n.rPr}")
+        if defaults is not None:
+            self.doc_default = self.font_of_rpr(defaults)
+        for style in root.iterchildren(n.style):
+            sid = style.get(n.styleId)
+            if not sid:
+                continue
+            rpr = style.find(n.rPr)
+            self.fonts[sid] = self.font_of_rpr(rpr) if rpr is not None else None
+            based = style.find(n.basedOn)
+            if based is not None and based.get(n.val):
+                self.based_on[sid] = based.get(n.val)
+            if style.get(n.type) == "paragraph" and style.get(n.default) in ("1", "true", "on"):
+                self.default_para = sid
+
+    def font_of_rpr(self, rpr: etree._Element) -> str | None:
+        fonts = rpr.find(self.n.rFonts)
+        if fonts is None:
+            return None
+        # A theme font wins over an explicit name in Word; themes never name legacy fonts.
+        if fonts.get(self.n.hAnsiTheme) or fonts.get(self.n.asciiTheme):
+            return ""
+        return fonts.get(self.n.hAnsi) or fonts.get(self.n.ascii)
+
+    def style_font(self, sid: str | None) -> str | None:
+        if not sid:
+            return None
+        if sid in self._cache:
+            return self._cache[sid]
+        seen, cur, font = set(), sid, None
+        while cur and cur not in seen:
+            seen.add(cur)
+            font = self.fonts.get(cur)
+            if font is not None:
+                break
+            cur = self.based_on.get(cur)
+        self._cache[sid] = font
+        return font
+
+    def paragraph_font(self, p: etree._Element) -> str | None:
+        n = self.n
+        ppr = p.find(n.pPr)
+        sid = None
+        if ppr is not None:
+            ps = ppr.find(n.pStyle)
+            if ps is not None:
+                sid = ps.get(n.val)
+        font = self.style_font(sid or self.default_para)
+        if font is None and sid:
+            font = self.style_font(self.default_para)
+        return font if font is not None else self.doc_default
+
+
+class _Walker:
+    """One pass over a body-like element (w:body, w:hdr, w:txbxContent, a table cell)."""
+
+    def __init__(self, n: _Names, styles: _Styles | None, max_chars: int) -> None:
+        self.n = n
+        self.styles = styles
+        self.out = Blocks()
+        self.chars = 0
+        self.max_chars = max_chars
+        self.truncated = False
+        self.legacy = False  # does the part being read name a legacy font anywhere?
+        self.boxes: dict[etree._Element, list[etree._Element]] = {}
+        self._text_tags = (n.t, n.tab, n.br, n.cr, n.noBreakHyphen, n.softHyphen)
+
+    def prepare(self, root: etree._Element, legacy: bool) -> None:
+        """Drop removed text and detach text boxes before the walk.
+
+        mc:Fallback repeats its mc:Choice (a VML copy of a shape), w:moveFrom is text moved away
+        (tracked changes): neither is read. Each w:txbxContent is detached and read after the
+        paragraph that anchors it, so paragraph text can be gathered with one C-level iter().
+        """
+        n = self.n
+        self.legacy = legacy
+        for el in list(root.iter(_MC_FALLBACK, n.moveFrom)):
+            parent = el.getparent()
+            if parent is not None:
+                parent.remove(el)
+        # Give tabs, breaks and hyphens their text so itertext() reads a paragraph in one C loop
+        # (only inside runs: w:pPr/w:tabs/w:tab are tab stops, not text).
+        # w:softHyphen is U+00AD, which in a TCVN3 run is the letter "ư" (LibreOffice writes it so
+        # when it converts a .doc); decode_runs turns it into "ư" there, _add drops the rest.
+        marks = {n.tab: "\t", n.br: "\n", n.cr: "\n", n.noBreakHyphen: "-", n.softHyphen: "\u00ad"}
+        for el in root.iter(*marks):
+            if el.getparent().tag == n.r:
+                el.text = marks[el.tag]
+        for box in list(root.iter(n.txbxContent)):
+            anchor = box.getparent()
+            while anchor is not None and anchor.tag != n.p:
+                anchor = anchor.getparent()
+            parent = box.getparent()
+            if anchor is None or parent is None:
+                continue
+            parent.remove(box)
+            self.boxes.setdefault(anchor, []).append(box)
+
+    # -- blocks ---------------------------------------------------------------------------
+    def blocks(self, parent: etree._Element, lines: list[str]) -> None:
+        n = self.n
+        for child in parent:
+            if self.truncated:
+                return
+            tag = child.tag
+            if tag == n.p:
+                self.paragraph(child, lines)
+            elif tag == n.tbl:
+                self.table(child, lines)
+            elif tag in (n.sdt, n.customXml, n.ins, n.moveTo):
+                inner = child.find(n.sdtContent) if tag == n.sdt else child
+                if inner is not None:
+                    self.blocks(inner, lines)
+            elif tag == _MC_ALT:
+                choice = child.find(_MC_CHOICE)
+                if choice is not None:
+                    self.blocks(choice, lines)
+
+    def _add(self, lines: list[str], text: str) -> None:
+        if "\u00ad" in text:
+            text = text.replace("\u00ad", "")
+        for piece in text.split("\n") if "\n" in text else (text,):
+            piece = piece.strip()
+            if piece:
+                if self.chars + len(piece) > self.max_chars:
+                    self.truncated = True
+                    return
+                self.chars += len(piece) + 1
+                lines.append(piece)
+
+    def paragraph(self, p: etree._Element, lines: list[str]) -> None:
+        if self.legacy:
+            text = self._legacy_paragraph(p)
+        else:
+            # No legacy font in this part: fonts do not matter, only the text in order.
+            text = nfc("".join(p.itertext(*self._text_tags, with_tail=False)))
+        if text:
+            self._add(lines, text)
+        boxes = self.boxes.get(p)
+        if boxes:
+            for box in boxes:
+                self.blocks(box, lines)
+
+    def _legacy_paragraph(self, p: etree._Element) -> str:
+        """Runs with their fonts, decoded run by run (adjacent runs of one encoding together)."""
+        n = self.n
+        pieces: list[list] = []  # [text, font], consecutive same-font runs merged
+        para_font = self.styles.paragraph_font(p)
+        for run in p.iter(n.r):
+            text = self._run_text(run)
+            if not text:
+                continue
+            font = self._run_font(run, para_font)
+            if pieces and pieces[-1][1] == font:
+                pieces[-1][0] += text
+            else:
+                pieces.append([text, font])
+        return decode_runs(pieces) if pieces else ""
+
+    def _run_text(self, run: etree._Element) -> str:
+        return "".join(run.itertext(*self._text_tags, with_tail=False))
+
+    def _run_font(self, run: etree._Element, para_font: str | None) -> str | None:
+        rpr = run.find(self.n.rPr)
+        if rpr is not None:
+            font = self.styles.font_of_rpr(rpr)
+            if font is not None:
+                return font
+            rs = rpr.find(self.n.rStyle)
+            if rs is not None:
+                font = self.styles.style_font(rs.get(self.n.val))
+                if font is not None:
+                    return font
+        return para_font
+
+    # -- tables ---------------------------------------------------------------------------
+    def table(self, tbl: etree._Element, lines: list[str]) -> None:
+        n = self.n
+        rows: list[tuple[str, ...]] = []
+        for tr in self._rows(tbl):
+            cells: list[str] = []
+            for tc in self._cells(tr):
+                span, continued = 1, False
+                tcpr = tc.find(n.tcPr)
+                if tcpr is not None:
+                    gs = tcpr.find(n.gridSpan)
+                    if gs is not None:
+                        try:
+                            span = max(1, min(int(gs.get(n.val, "1")), 64))
+                        except ValueError:
+                            span = 1
+                    vm = tcpr.find(n.vMerge)
+                    continued = vm is not None and vm.get(n.val, "continue") == "continue"
+                cell_lines: list[str] = []
+                if not continued:
+                    self.blocks(tc, cell_lines)
+                lines.extend(cell_lines)
+                cells.append("\n".join(cell_lines))
+                cells.extend([""] * (span - 1))
+            rows.append(tuple(cells))
+        if rows:
+            self.out.tables.append(tuple(rows))
+
+    def _rows(self, tbl: etree._Element):
+        n = self.n
+        for child in tbl:
+            if child.tag == n.tr:
+                yield child
+            elif child.tag in (n.sdt, n.customXml, n.ins):
+                inner = child.find(n.sdtContent) if child.tag == n.sdt else child
+                if inner is not None:
+                    yield from self._rows(inner)
+
+    def _cells(self, tr: etree._Element):
+        n = self.n
+        for child in tr:
+            if child.tag == n.tc:
+                yield child
+            elif child.tag in (n.sdt, n.customXml):
+                inner = child.find(n.sdtContent) if child.tag == n.sdt else child
+                if inner is not None:
+                    yield from self._cells(inner)
+
+
+def _rels(zf: zipfile.ZipFile, part: str, parser) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type suffix, target part name) for one part."""
+    folder, name = posixpath.split(part)
+    rels_name = posixpath.join(folder, "_rels", name + ".rels")
+    try:
+        root = etree.fromstring(zf.read(rels_name), parser)
+    except (KeyError, etree.XMLSyntaxError):
+        return {}
+    out = {}
+    for rel in root:
+        target = rel.get("Target") or ""
+        if rel.get("TargetMode") == "External" or not target:
+            continue
+        full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out[rel.get("Id", "")] = ((rel.get("Type") or "").rsplit("/", 1)[-1], full)
+    return out
+
+
+def _main_part(zf: zipfile.ZipFile, parser, names: set[str]) -> str:
+    """The officeDocument part named by the package relationships (word/document.xml usually)."""
+    for _rid, (kind, target) in _rels(zf, "", parser).items():
+        if kind == "officeDocument" and target in names:
+            return target
+    return "word/document.xml"
+
+
+_STYLE_VERDICTS: dict[tuple[int, int], bool] = {}  # (CRC-32, size) of a styles part -> legacy?
+_FONT_ATTR = re.compile(rb':(?:ascii|hAnsi)="([^"]{1,100})"')
+
+
+def _names_legacy_font(xml: bytes) -> bool:
+    """Does any w:rFonts in this part name a legacy (TCVN3/VNI/VISCII) font? A scan of the
+    bytes is far cheaper than resolving every run's font, and most documents say no."""
+    names = set(_FONT_ATTR.findall(xml))
+    return any(legacy_encoding_for_font(name.decode("utf-8", "replace")) for name in names)
+
+
+# The common case (no legacy font in the part) is read by one XSLT pass in C (libxslt): it
+# writes the part's text with private-use markers for table structure, which read_marked() turns
+# into lines and tables. Measured on a 3,000-paragraph report: 1.5x the cost of parsing
+# document.xml alone, against 4x for the Python walk (kept for legacy fonts and Strict OOXML).
+_TBL_START, _TBL_END, _ROW, _CELL, _CELL_END = "\ue001", "\ue002", "\ue003", "\ue004", "\ue005"
+_XSLT_SOURCE = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+ xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+ xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">
+<xsl:output method="text" encoding="utf-8"/>
+<xsl:template match="/"><xsl:apply-templates select="*/w:body|w:hdr|w:ftr"/></xsl:template>
+<xsl:template match="w:p">
+  <xsl:apply-templates/><xsl:text>&#10;</xsl:text>
+  <xsl:variable name="depth" select="count(ancestor::w:txbxContent)"/>
+  <xsl:apply-templates mode="box"
+    select=".//w:txbxContent[not(ancestor::mc:Fallback)][count(ancestor::w:txbxContent) = $depth]"/>
+</xsl:template>
+<xsl:template match="w:txbxContent" mode="box"><xsl:apply-templates/></xsl:template>
+<xsl:template match="w:t"><xsl:value-of select="."/></xsl:template>
+<xsl:template match="w:r/w:tab"><xsl:text>&#9;</xsl:text></xsl:template>
+<xsl:template match="w:r/w:br|w:r/w:cr"><xsl:text>&#10;</xsl:text></xsl:template>
+<xsl:template match="w:r/w:noBreakHyphen"><xsl:text>-</xsl:text></xsl:template>
+<xsl:template match="w:r/w:softHyphen"><xsl:text>&#xAD;</xsl:text></xsl:template>
+<xsl:template match="w:tbl"><xsl:text>&#xE001;</xsl:text><xsl:apply-templates/><xsl:text>&#xE002;</xsl:text></xsl:template>
+<xsl:template match="w:tr"><xsl:text>&#xE003;</xsl:text><xsl:apply-templates/></xsl:template>
+<xsl:template match="w:tc">
+  <xsl:text>&#xE004;</xsl:text>
+  <xsl:value-of select="w:tcPr/w:gridSpan/@w:val"/>
+  <xsl:text>&#xE005;</xsl:text>
+  <xsl:if test="not(w:tcPr/w:vMerge[not(@w:val) or @w:val='continue'])"><xsl:apply-templates/></xsl:if>
+</xsl:template>
+<xsl:template match="w:pPr|w:rPr|w:tcPr|w:trPr|w:tblPr|w:tblGrid|w:tblPrEx|w:sectPr|w:sdtPr|w:sdtEndPr"/>
+<xsl:template match="w:instrText|w:delText|w:del|w:moveFrom|mc:Fallback|w:txbxContent"/>
+<xsl:template match="text()"/>
+</xsl:stylesheet>"""
+# Without text boxes the per-paragraph search for them is dropped (30% of the transform).
+_XSLT_LEAN_SOURCE = _XSLT_SOURCE.replace(
+    _XSLT_SOURCE[_XSLT_SOURCE.index('  <xsl:variable name="depth"'):_XSLT_SOURCE.index("</xsl:template>", _XSLT_SOURCE.index('  <xsl:variable name="depth"'))],
+    "",
+)
+_xslt: dict[bool, etree.XSLT] = {}
+_MARKED = re.compile("\ue001|\ue002|\ue003|\ue004([^\ue005]{0,8})\ue005|[^\ue001-\ue005]+")
+
+
+def _fast_transform(boxes: bool = True) -> etree.XSLT:
+    if boxes not in _xslt:
+        _xslt[boxes] = etree.XSLT(etree.fromstring((_XSLT_SOURCE if boxes else _XSLT_LEAN_SOURCE).encode()))
+    return _xslt[boxes]
+
+
+def read_marked(walker: "_Walker", marked: str, lines: list[str]) -> None:
+    """Lines and tables from the XSLT output (see _XSLT_SOURCE); same shapes as the walker's."""
+    # Open tables, innermost last: [rows, lines of the open cell or None, padding after it].
+    stack: list[list] = []
+    budget = walker.max_chars - walker.chars
+    used = 0
+    for m in _MARKED.finditer(nfc(marked)):
+        token = m.group()
+        first = token[0]
+        if first > "\ue000" and first < "\ue006":
+            if not stack and first != _TBL_START:
+                continue
+            if first == _TBL_START:
+                stack.append([[], None, 0])
+                continue
+            table = stack[-1]
+            if table[1] is not None:  # close the open cell
+                row = table[0][-1]
+                row.append("\n".join(table[1]))
+                if table[2]:
+                    row.extend([""] * table[2])
+                table[1] = None
+            if first == _TBL_END:
+                stack.pop()
+                if table[0]:
+                    walker.out.tables.append(tuple(tuple(row) for row in table[0]))
+            elif first == _ROW:
+                table[0].append([])
+            else:  # a cell: its grid span follows the marker
+                if not table[0]:
+                    table[0].append([])
+                group = m.group(1)
+                span = int(group) if group.isdigit() else 1
+                table[1], table[2] = [], max(0, min(span, 64) - 1)
+            continue
+        if "\u00ad" in token:
+            token = token.replace("\u00ad", "")  # soft hyphens are invisible
+        for piece in token.split("\n"):
+            piece = piece.strip()
+            if not piece:
+                continue
+            used += len(piece) + 1
+            if used > budget + 1:
+                walker.truncated = True
+                walker.chars += used
+                return
+            lines.append(piece)
+            # A nested table's text also belongs to every cell that contains it.
+            for table in stack:
+                if table[1] is not None:
+                    table[1].append(piece)
+    walker.chars += used
+
+
+def read_docx(data: bytes, limits: Limits = Limits()) -> Blocks:
+    """Lines, tables and problems of a WordprocessingML package. Raises nothing for bad input
+    it can describe (problems); unexpected errors propagate to read_document's guard."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except ZIP_ERRORS:
+        return Blocks(problems=[CORRUPT_ZIP_PROBLEM])
+    with zf:
+        try:
+            info = check_package(zf, limits)
+        except UnsafePackage as exc:
+            return Blocks(problems=[str(exc)])
+        names = set(info.names)
+        parser = safe_xml_parser()
+        main = _main_part(zf, parser, names)
+        try:
+            main_xml = zf.read(main)
+            root = etree.fromstring(main_xml, parser)
+        except KeyError:
+            return Blocks(problems=["Tệp Word không có phần nội dung chính (word/document.xml); tệp bị hỏng."])
+        except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError) as exc:
+            return Blocks(problems=[f"Tệp Word bị hỏng, không đọc được nội dung ({_short(exc)})."])
+        ns = etree.QName(root).namespace or W_NS
+        n = _Names(ns if ns in (W_NS, W_STRICT_NS) else W_NS)
+        rels = _rels(zf, main, parser)
+        styles_part = next((t for k, t in rels.values() if k == "styles" and t in names), None)
+        styles_xml: bytes | None = None
+
+        def read_styles() -> bytes:
+            try:
+                return zf.read(styles_part) if styles_part else b""
+            except (zipfile.BadZipFile, OSError, EOFError):
+                return b""
+
+        # Styles are only resolved when some font is a legacy one (parsing them costs as much as
+        # a short document); otherwise fonts cannot change the text. Whether a styles part names
+        # a legacy font is remembered by its CRC and size from the zip directory: units reuse
+        # one template (python-docx's alone is 350 KB of styles), so most documents skip it.
+        style_legacy = False
+        if styles_part:
+            info_s = zf.getinfo(styles_part)
+            key = (info_s.CRC, info_s.file_size)
+            if key not in _STYLE_VERDICTS:
+                styles_xml = read_styles()
+                if len(_STYLE_VERDICTS) >= 256:
+                    _STYLE_VERDICTS.clear()
+                _STYLE_VERDICTS[key] = _names_legacy_font(styles_xml)
+            style_legacy = _STYLE_VERDICTS[key]
+        walker = _Walker(n, None, limits.max_text_chars)
+
+        def read_part(part_root: etree._Element, part_xml: bytes, lines: list[str]) -> None:
+            legacy = style_legacy or _names_legacy_font(part_xml)
+            if not legacy and n.w == "{%s}" % W_NS:
+                transform = _fast_transform(boxes=b"txbxContent" in part_xml)
+                read_marked(walker, str(transform(part_root)), lines)
+                return
+            if walker.styles is None:
+                raw = styles_xml if styles_xml is not None else read_styles()
+                try:
+                    styles_root = etree.fromstring(raw, parser) if raw else None
+                except etree.XMLSyntaxError:
+                    styles_root = None
+                walker.styles = _Styles(styles_root, n)
+            walker.prepare(part_root, legacy)
+            body = part_root.find(n.body)
+            walker.blocks(body if body is not None else part_root, lines)
+
+        header_lines, footer_lines = [], []
+        seen_parts: set[str] = set()
+        for _rid, (kind, target) in sorted(rels.items(), key=lambda kv: kv[1][1]):
+            if kind not in ("header", "footer") or target not in names or target in seen_parts:
+                continue
+            seen_parts.add(target)
+            try:
+                part_xml = zf.read(target)
+                part = etree.fromstring(part_xml, parser)
+            except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError):
+                continue
+            part_lines: list[str] = []
+            read_part(part, part_xml, part_lines)
+            dest = header_lines if kind == "header" else footer_lines
+            for line in part_lines:
+                if not _PAGE_NUMBER.match(line) and line not in dest:
+                    dest.append(line)
+        body_lines: list[str] = []
+        read_part(root, main_xml, body_lines)
+        out = walker.out
+        out.lines = header_lines + body_lines + footer_lines
+        if walker.truncated:
+            out.problems.append(truncated_problem(limits))
+        if any(name.lower().endswith("vbaproject.bin") for name in names):
+            out.problems.append(MACRO_PROBLEM)
+        return out
+
+
+def read_pptx(data: bytes, limits: Limits = Limits()) -> Blocks:
+    """Slide text (a:p paragraphs of every slide, in slide order); no tables, no notes."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except ZIP_ERRORS:
+        return Blocks(problems=[CORRUPT_ZIP_PROBLEM])
+    with zf:
+        try:
+            info = check_package(zf, limits)
+        except UnsafePackage as exc:
+            return Blocks(problems=[str(exc)])
+        parser = safe_xml_parser()
+        slides = [nm for nm in info.names if re.fullmatch(r"ppt/slides/slide\d+\.xml", nm)]
+        slides.sort(key=lambda nm: int(re.sub(r"\D", "", nm)))
+        out = Blocks()
+        chars = 0
+        a_p, a_t = "{%s}p" % A_NS, "{%s}t" % A_NS
+        for name in slides:
+            try:
+                root = etree.fromstring(zf.read(name), parser)
+            except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError):
+                out.problems.append("Một trang trình chiếu bị hỏng, đã bỏ qua.")
+                continue
+            for para in root.iter(a_p):
+                text = nfc("".join(t.text or "" for t in para.iter(a_t))).strip()
+                if text:
+                    chars += len(text) + 1
+                    if chars > limits.max_text_chars:
+                        out.problems.append(truncated_problem(limits))
+                        return out
+                    out.lines.append(text)
+        if any(nm.lower().endswith("vbaproject.bin") for nm in info.names):
+            out.problems.append(MACRO_PROBLEM)
+        return out
+
+
+def truncated_problem(limits: Limits) -> str:
+    return f"Văn bản quá dài; hệ thống chỉ đọc {limits.max_text_chars:,} ký tự đầu.".replace(",", ".")
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__

@@ -1,0 +1,403 @@
+"""read_document on files written by python-docx/openpyxl and by hand: structure, legacy fonts,
+safety (XML bombs, entities, macros, passwords, broken files), and the JSON the CLI prints.
+LibreOffice, PDF and OCR paths are in test_formats.py."""
+from __future__ import annotations
+
+import io
+import time
+import unicodedata
+import zipfile
+
+import docx
+import pytest
+
+import fixtures_docs as F
+from parsers.convert import Converter
+from parsers.document import (EMPTY_PROBLEM, ENCRYPTED_PROBLEM, NO_TEXT_PROBLEM, UNKNOWN_PROBLEM,
+                              document_to_json, has_nd30_header, read_document, read_file)
+from parsers.docx_reader import MACRO_PROBLEM, read_docx
+from parsers.model import Attachment, Limits
+from parsers.xlsx_reader import format_value
+from parsers.xmlsafety import CORRUPT_ZIP_PROBLEM, ENTITY_PROBLEM
+
+# Never reaches LibreOffice or Tesseract: these tests are about the pure readers.
+NO_TOOLS = Converter(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
+                     pdftoppm="/nonexistent/pdftoppm")
+
+
+def read(data: bytes, name: str = "tep.docx", limits: Limits = Limits(), **kw):
+    return read_document(Attachment(filename=name, content_type="", data=data, **kw), limits, converter=NO_TOOLS)
+
+
+# -- .docx ------------------------------------------------------------------------------------
+def test_docx_reading_order_tables_header_footer():
+    doc = read(F.nd30_report())
+    assert doc.kind == "docx" and doc.problems == ()
+    lines = list(doc.lines)
+    assert lines[0] == "Trang đầu - báo cáo dân vận"  # header first
+    assert lines[-1] == "Lưu: VT, NV."  # footer last
+    # The header table is flattened row by row, cell by cell; a cell's line breaks split lines.
+    assert lines[1:7] == ["ỦY BAN NHÂN DÂN", "XÃ MỸ HÒA", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                          "Độc lập - Tự do - Hạnh phúc", "Số: 45/BC-UBND", "Tháp Mười, ngày 15 tháng 10 năm 2024"]
+    assert lines.index("BÁO CÁO") < lines.index("Chỉ tiêu") < lines.index("Đoàn Thanh Bình")
+    # The merged cell is read once; its grid column is padded so the columns still line up.
+    assert lines.count("Tổng (ô gộp)") == 1
+    header_table, figures = doc.tables
+    assert header_table[1] == ("Số: 45/BC-UBND", "Tháp Mười, ngày 15 tháng 10 năm 2024")
+    assert figures == (("Chỉ tiêu", "Kế hoạch", "Thực hiện"), ("Số cuộc tuyên truyền", "12", "1.234,5"),
+                       ("Tổng (ô gộp)", "", "99"))
+    assert doc.text == "\n".join(doc.lines)
+    assert all(line == line.strip() and line for line in doc.lines)
+
+
+def test_docx_facts_are_extracted():
+    doc = read(F.nd30_report())
+    assert doc.facts is not None
+    assert doc.facts.number.value == "45/BC-UBND"
+    assert doc.facts.signer.value == "Đoàn Thanh Bình"
+
+
+def test_legacy_runs_decoded_run_by_run():
+    doc = read(F.legacy_docx())
+    assert doc.lines[0] == F.TCVN3_TITLE_UNICODE
+    # One paragraph mixing a TCVN3 run between Unicode runs: only the TCVN3 run is decoded.
+    assert doc.lines[1] == "Địa danh: Tháp Mười – tỉnh Đồng Tháp"
+    assert doc.lines[2] == "Bộ Tài chính"  # VNI-Times
+    assert doc.lines[3] == F.TCVN3_TITLE_UNICODE  # font from the paragraph style, not the run
+    assert doc.tables == ((("Tháp Mười", "Unicode"),),)
+    assert all(unicodedata.is_normalized("NFC", line) for line in doc.lines)
+
+
+def test_legacy_title_in_nd30_header_gives_facts():
+    doc = read(F.nd30_report(legacy=True))
+    assert F.TCVN3_TITLE_UNICODE in doc.lines
+    assert "Tháp Mười, ngày 15 tháng 10 năm 2024" in doc.lines
+    assert doc.facts.place.value and "Tháp Mười" in doc.facts.place.value
+
+
+def test_nfd_text_comes_out_nfc():
+    d = docx.Document()
+    d.add_paragraph(unicodedata.normalize("NFD", "Kế hoạch thực hiện năm 2024"))
+    doc = read(F.save_docx(d))
+    assert doc.lines == ("Kế hoạch thực hiện năm 2024",)
+
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def test_text_boxes_tracked_changes_and_fields():
+    body = (
+        '<w:p><w:r><w:t xml:space="preserve">Trước </w:t></w:r>'
+        '<w:del w:id="1" w:author="a"><w:r><w:delText>đã xoá</w:delText></w:r></w:del>'
+        '<w:ins w:id="2" w:author="a"><w:r><w:t>đã thêm</w:t></w:r></w:ins>'
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>7</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        '<w:r><w:tab/><w:t>sau tab</w:t><w:br/><w:t>dòng mới</w:t></w:r></w:p>'
+        '<w:p><w:r><w:t>Neo</w:t></w:r><w:r>'
+        '<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+        '<mc:Choice Requires="wps"><w:drawing><wp:anchor xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing">'
+        '<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData>'
+        '<wps:wsp xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:txbx>'
+        '<w:txbxContent><w:p><w:r><w:t>Chữ trong hộp</w:t></w:r></w:p></w:txbxContent>'
+        '</wps:txbx></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>'
+        '<mc:Fallback><w:pict><v:textbox xmlns:v="urn:schemas-microsoft-com:vml">'
+        '<w:txbxContent><w:p><w:r><w:t>Chữ trong hộp</w:t></w:r></w:p></w:txbxContent>'
+        '</v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r>'
+        '<w:r><w:t xml:space="preserve"> hết</w:t></w:r></w:p>'
+        '<w:p><w:r><w:t>Cuối</w:t></w:r></w:p>'
+    )
+    data = F.with_body_xml(F.save_docx(docx.Document()), body)
+    doc = read(data)
+    assert doc.lines == ("Trước đã thêm7\tsau tab", "dòng mới", "Neo hết", "Chữ trong hộp", "Cuối")
+
+
+def test_fast_and_walker_paths_agree():
+    """The XSLT path (no legacy font) and the run-by-run walk (legacy fonts) read one document
+    the same way; a legacy run anywhere switches the paths."""
+    plain = F.nd30_report()
+    with_legacy = F.with_body_xml(plain, F.document_xml(plain).split("<w:body>")[1].split("<w:sectPr")[0]
+                                  + '<w:p><w:r><w:rPr><w:rFonts w:ascii=".VnTime" w:hAnsi=".VnTime"/></w:rPr>'
+                                  "<w:t>Th¸p M\u00adêi</w:t></w:r></w:p>")
+    fast, walked = read_docx(plain), read_docx(with_legacy)
+    assert walked.lines[:-2] == fast.lines[:-1]  # the added paragraph precedes the footer
+    assert walked.lines[-2] == "Tháp Mười"
+    assert walked.tables == fast.tables
+
+
+def test_nested_table_and_vertical_merge():
+    d = docx.Document()
+    t = d.add_table(rows=2, cols=2)
+    t.cell(0, 0).merge(t.cell(1, 0)).text = "Dọc"
+    t.cell(0, 1).text = "A"
+    inner = t.cell(1, 1).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text = "x"
+    inner.cell(0, 1).text = "y"
+    doc = read(F.save_docx(d))
+    assert doc.lines.count("Dọc") == 1
+    assert doc.lines == ("Dọc", "A", "x", "y")
+    inner_table, outer = doc.tables
+    assert inner_table == (("x", "y"),)
+    assert outer == (("Dọc", "A"), ("", "x\ny"))
+
+
+def test_text_is_capped():
+    doc = read(F.nd30_report(extra_paragraphs=200), limits=Limits(max_text_chars=500))
+    assert len(doc.text) <= 500
+    assert any("chỉ đọc 500 ký tự" in p for p in doc.problems)
+
+
+def test_docx_speed_is_a_few_times_the_parse_floor():
+    """Reading must stay close to unzip + lxml parse of word/document.xml (the benchmark floor)."""
+    from lxml import etree
+
+    data = F.nd30_report(extra_paragraphs=5000)
+
+    def floor():
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            etree.fromstring(zf.read("word/document.xml"))
+
+    # Interleaved, best of many: a busy machine slows single runs, rarely the best one.
+    best = {floor: float("inf"), read_docx: float("inf")}
+    for _ in range(12):
+        for fn in best:
+            start = time.perf_counter()
+            fn(data) if fn is read_docx else fn()
+            best[fn] = min(best[fn], time.perf_counter() - start)
+    ratio = best[read_docx] / best[floor]
+    # Measured 2-3x here; the margin absorbs a busy machine, not a slow path (the Python walk
+    # this replaced took 13x).
+    assert ratio < 5, f"read_docx took {ratio:.1f}x the parse floor"
+
+
+# -- safety -----------------------------------------------------------------------------------
+def test_billion_laughs_is_refused_fast():
+    data = F.rewrite_docx(F.nd30_report(), {"word/document.xml": F.BILLION_LAUGHS})
+    start = time.perf_counter()
+    doc = read(data)
+    assert time.perf_counter() - start < 2
+    assert doc.problems == (ENTITY_PROBLEM,)
+    assert doc.text == "" and "thực thể XML" in doc.problems[0]
+
+
+def test_external_entity_is_refused_and_not_resolved():
+    data = F.rewrite_docx(F.nd30_report(), {"word/document.xml": F.EXTERNAL_ENTITY})
+    doc = read(data)
+    assert doc.problems == (ENTITY_PROBLEM,)
+    assert "root:" not in doc.text
+
+
+def test_entity_in_any_part_is_refused():
+    styles = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]><w:styles ' + W + "/>"
+    doc = read(F.rewrite_docx(F.nd30_report(), {"word/styles.xml": styles}))
+    assert doc.problems == (ENTITY_PROBLEM,)
+
+
+def test_zip_bomb_member_is_refused():
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(F.nd30_report())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+        dst.writestr("word/media/bomb.bin", b"\x00" * (20 * 1024 * 1024))
+    doc = read(out.getvalue(), limits=Limits(zip_max_ratio=100))
+    assert doc.text == ""
+    assert "bom nén" in doc.problems[0]
+
+
+def test_docm_is_read_but_macros_flagged():
+    doc = read(F.docm(F.nd30_report()), name="bao-cao.docm")
+    assert doc.kind == "docm"
+    assert "BÁO CÁO" in doc.lines
+    assert MACRO_PROBLEM in doc.problems and "không chạy macro" in MACRO_PROBLEM
+
+
+def test_encrypted_office_file():
+    doc = read(F.encrypted_office_file(), name="bao-cao.docx")
+    assert doc.kind == "encrypted-office"
+    assert doc.problems == (ENCRYPTED_PROBLEM,)
+    assert doc.text == ""
+
+
+def test_zero_bytes_and_whitespace():
+    for data in (b"", b"   \r\n"):
+        doc = read(data, name="bao-cao.docx")
+        assert doc.kind == "empty" and doc.problems == (EMPTY_PROBLEM,) and doc.text == ""
+
+
+def test_corrupt_zip():
+    data = F.nd30_report()
+    doc = read(data[: len(data) // 2], name="bao-cao.docx")
+    assert doc.text == ""
+    assert doc.problems and ("hỏng" in doc.problems[0])
+    assert read(b"PK\x03\x04garbage" * 10, name="x.docx").problems == (CORRUPT_ZIP_PROBLEM,)
+
+
+def test_never_raises_on_garbage():
+    samples = [b"\x00\x01\x02" * 50, b"%PDF-1.7\n" + b"\xff" * 300, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
+               b"{\\rtf1 {{{{{{", b"<html><body><table><tr><td>x", b"PK\x05\x06" + b"\x00" * 18]
+    for data in samples:
+        for name in ("a.pdf", "a.doc", "a.docx", "a.xlsx", "a"):
+            doc = read(data, name=name)
+            assert isinstance(doc.problems, tuple)
+            assert doc.text or doc.problems, (name, data[:10])
+
+
+def test_attachment_problems_are_carried_over():
+    doc = read(b"", name="bom.zip", problems=("Tệp nén có tỉ lệ nén bất thường; không mở.",))
+    assert doc.problems == ("Tệp nén có tỉ lệ nén bất thường; không mở.",)
+    doc = read(F.nd30_report(), name="a.docx", problems=("Tệp nằm trong thư chuyển tiếp.",))
+    assert doc.problems == ("Tệp nằm trong thư chuyển tiếp.",) and "BÁO CÁO" in doc.lines
+    assert doc.path == ""
+
+
+def test_too_large_attachment():
+    doc = read(F.nd30_report(), limits=Limits(max_attachment_bytes=1000))
+    assert doc.text == "" and "quá lớn" in doc.problems[0]
+
+
+# -- .xlsx ------------------------------------------------------------------------------------
+def test_xlsx_sheets_numbers_and_legacy_font():
+    doc = read(F.sample_xlsx(legacy=True), name="bieu.xlsx")
+    assert doc.kind == "xlsx" and doc.problems == ()
+    sheet1, sheet2 = doc.tables
+    assert sheet1[0] == ("Chỉ tiêu", "Năm", "Số lượng", "Tỉ lệ", "Ngày")
+    assert sheet1[1] == ("Tuyên truyền", "2024", "1234,5", "25,5%", "15/10/2024")
+    assert sheet1[2] == ("Hội nghị", "2023", "7", "100%", "05/01/2023")
+    assert sheet1[3] == ("Kế hoạch năm 2024",)
+    assert sheet2 == (("Đơn vị", "Ghi chú"), ("Phòng Nội vụ", "Đúng hạn"))
+    assert doc.facts is None  # no ND30 header: a table, not a document
+
+
+def test_xlsx_with_nd30_header_gets_facts():
+    doc = read(F.sample_xlsx(nd30=True), name="bieu.xlsx")
+    assert has_nd30_header(doc.lines)
+    assert doc.facts is not None and doc.facts.number.value == "12/BC-UBND"
+
+
+def test_format_value_is_vietnamese_and_unambiguous():
+    from parsers.numbers import parse_number
+
+    assert format_value(2024) == "2024"
+    assert format_value(1234567.0) == "1234567"
+    assert format_value(1234.5) == "1234,5"
+    assert format_value(-0.125) == "-0,125"
+    assert format_value(0.255, "0.0%") == "25,5%"
+    for value in (2024, 1234.5, 0.001, 1234567.25):
+        assert parse_number(format_value(value)) == pytest.approx(value)
+
+
+def test_xlsm_flags_macros():
+    data = F.sample_xlsx()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        types = zf.read("[Content_Types].xml").decode()
+    types = types.replace("spreadsheetml.sheet.main+xml", "spreadsheetml.sheet.main+xml").replace(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        "application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+    data = F.rewrite_docx(data, {"[Content_Types].xml": types}, add={"xl/vbaProject.bin": b"\x00" * 64})
+    doc = read(data, name="bieu.xlsm")
+    assert doc.kind == "xlsm" and MACRO_PROBLEM in doc.problems
+    assert "Tuyên truyền" in doc.lines
+
+
+# -- text formats -----------------------------------------------------------------------------
+def test_rtf_named_doc_is_read_as_rtf_with_legacy_font():
+    doc = read(F.RTF_LEGACY, name="bao-cao.doc")
+    assert doc.kind == "rtf"
+    assert doc.lines[0] == F.TCVN3_TITLE_UNICODE
+    assert doc.lines[1] == "BÁO CÁO kết quả dân vận"
+    assert doc.lines[2] == "Số: 45/BC-UBND\tngày 15"
+    assert doc.facts.number.value == "45/BC-UBND"
+    # No LibreOffice here: the plain-text path says its result is less accurate.
+    assert any("LibreOffice" in p for p in doc.problems)
+
+
+def test_html_named_doc_tables_charset_and_legacy_face():
+    html = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1258">'
+        "<style>p {color: red}</style><script>var x = 1;</script></head><body>"
+        '<p><font face=".VnTime">Céng hoµ x· héi chñ nghÜa ViÖt Nam</font></p>'
+        "<p>Số: 7/KH-UBND</p><table><tr><td>Chỉ tiêu</td><td colspan=2>Kết quả</td></tr>"
+        "<tr><td>Hội nghị</td><td>3</td><td>4</td></tr></table><p>Hết<br>dòng hai</p></body></html>"
+    )
+    data = F.cp1258_bytes(html)
+    doc = read(data, name="ke-hoach.doc")
+    assert doc.kind == "html"
+    assert doc.lines == (F.TCVN3_TITLE_UNICODE, "Số: 7/KH-UBND", "Chỉ tiêu", "Kết quả", "Hội nghị", "3", "4",
+                         "Hết", "dòng hai")
+    assert doc.tables == ((("Chỉ tiêu", "Kết quả", ""), ("Hội nghị", "3", "4")),)
+    assert "var x" not in doc.text and "color" not in doc.text
+
+
+def test_txt_utf8_and_tcvn3_bytes():
+    assert read("Kế hoạch\n\n  năm 2024  \n".encode(), name="a.txt").lines == ("Kế hoạch", "năm 2024")
+    legacy = (F.TCVN3_TITLE + "\r\nKÕ ho¹ch n¨m 2024\r\n").encode("cp1252")
+    doc = read(legacy, name="a.txt")
+    assert doc.kind == "txt"
+    assert doc.lines == (F.TCVN3_TITLE_UNICODE, "Kế hoạch năm 2024")
+
+
+def test_pptx_slide_text():
+    doc = read(F.minimal_pptx([["Báo cáo", "Trang một"], ["Trang hai"]]), name="a.pptx")
+    assert doc.kind == "pptx" and doc.lines == ("Báo cáo", "Trang một", "Trang hai")
+
+
+def test_image_without_ocr_says_so():
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    doc = read(png, name="scan.png")
+    assert doc.kind == "png" and doc.scanned
+    assert "OCR" in doc.problems[0] and doc.text == ""
+
+
+def test_unknown_and_blank_documents():
+    assert read(b"\x00\x9f\x92\x96" * 100, name="x.bin").problems == (UNKNOWN_PROBLEM,)
+    blank = read(F.save_docx(docx.Document()))
+    assert blank.text == "" and blank.problems == (NO_TEXT_PROBLEM,)
+
+
+# -- JSON and files on disk -----------------------------------------------------------------------
+def test_document_to_json_contract():
+    entry = document_to_json(read(F.nd30_report(), name="bao-cao.docx"))
+    for key in ("file", "kind", "text", "facts", "problems"):
+        assert key in entry
+    assert entry["file"] == "bao-cao.docx" and entry["kind"] == "docx"
+    assert set(entry["facts"]) >= {"issuer", "number", "date", "type", "title", "place", "authority",
+                                   "signer_title", "signer"}
+    assert entry["facts"]["number"] == "45/BC-UBND"
+    assert entry["facts"]["date"] == "2024-10-15"
+    assert entry["problems"] == []
+    failed = document_to_json(read(b"", name="rong.docx"))
+    assert failed["text"] == "" and failed["problems"] == [EMPTY_PROBLEM]
+    assert all(value is None for value in failed["facts"].values())
+
+
+def test_read_file_plain_file(tmp_path):
+    path = tmp_path / "bao-cao.docx"
+    path.write_bytes(F.nd30_report())
+    (doc,) = read_file(path)
+    assert doc.filename == "bao-cao.docx" and doc.kind == "docx" and "BÁO CÁO" in doc.lines
+    (missing,) = read_file(tmp_path / "khong-co.docx")
+    assert missing.text == "" and missing.problems
+
+
+def test_read_file_opens_mail_and_zip(tmp_path):
+    from corpus import submission
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as zf:
+        zf.writestr("bao-cao.docx", F.nd30_report())
+        zf.writestr("bieu.xlsx", F.sample_xlsx())
+    (tmp_path / "goi.zip").write_bytes(packed.getvalue())
+    (tmp_path / "thu.eml").write_bytes(
+        submission("xa.myhoa@thapmuoi.example", "Báo cáo dân vận",
+                   [("bao-cao.docx", F.nd30_report()), ("goi.zip", packed.getvalue())]))
+    (tmp_path / "trong.eml").write_bytes(submission("xa.myhoa@thapmuoi.example", "Hỏi", []))
+
+    from_zip = read_file(tmp_path / "goi.zip")
+    assert [(d.filename, d.kind, d.path) for d in from_zip] == [("bao-cao.docx", "docx", "goi.zip"),
+                                                              ("bieu.xlsx", "xlsx", "goi.zip")]
+    from_mail = read_file(tmp_path / "thu.eml")
+    assert [(d.filename, d.path) for d in from_mail] == [("bao-cao.docx", ""), ("bao-cao.docx", "goi.zip"),
+                                                          ("bieu.xlsx", "goi.zip")]
+    assert from_mail[0].facts.number.value == "45/BC-UBND"
+    (bare,) = read_file(tmp_path / "trong.eml")
+    assert bare.kind == "eml" and "Thư không có tệp đính kèm." in bare.problems
