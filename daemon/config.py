@@ -103,6 +103,10 @@ class IntakeSettings:
     # When True, a message from an unknown address whose document clearly names a unit as its
     # issuer is recorded for that unit; when False (default) it goes to review.
     trust_document_issuer: bool = False
+    # "off", "dmarc" or "any": which verdict of the office's mail server (Authentication-Results)
+    # a message needs before it counts for a unit; see docs/spoofing.md.
+    require_authentication: str = "off"
+    authserv_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,80 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class ChaseRules:
+    before_days: tuple[int, ...] = (7, 3, 1)  # reminders, days before the deadline
+    overdue_days: tuple[int, ...] = (1, 5)  # overdue notices, days after it
+    at: time = time(8, 0)
+    working_days_only: bool = True  # move steps off Saturdays, Sundays and holidays
+    holidays: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
+class Notices:
+    acknowledge: bool = True
+    review_notice: bool = True
+    digest: bool = True
+    digest_at: time = time(7, 30)
+    max_per_address_per_day: int = 10
+    give_up_hours: float = 24.0
+    templates: Path = Path("templates")
+
+
+@dataclass(frozen=True)
+class DraftArea:
+    """One numbered area of a body section (e.g. II.2 "Dân vận khéo") and what feeds it."""
+
+    title: str
+    headings: tuple[str, ...] = ()  # words in a unit's section heading that send the section here
+    keywords: tuple[str, ...] = ()  # words in a sentence that send it here (inside its body section)
+    figures: tuple[str, ...] = ()  # indicator codes whose totals are quoted at the top of the area
+
+
+@dataclass(frozen=True)
+class DraftSection:
+    """One roman-numbered body section of the consolidated draft."""
+
+    title: str  # upper case, may use {cycle} and {next_cycle}
+    facts: tuple[str, ...] = ()  # blocks computed from the ledger: "submissions", "leaders"
+    headings: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    areas: tuple[DraftArea, ...] = ()
+
+
+DRAFT_FACTS = ("submissions", "leaders")
+
+
+@dataclass(frozen=True)
+class DraftSpec:
+    """The consolidated draft of a campaign ([draft] in its file): texts, signing block, body plan.
+
+    Texts may use {cycle} and {next_cycle}. parent_body/issuer None means the office's own.
+    """
+
+    summary: str = "Tổng hợp báo cáo kỳ {cycle}"
+    type_code: str = "BC"
+    type_name: str = "BÁO CÁO"
+    parent_body: str | None = None
+    issuer: str | None = None
+    issuer_code: str | None = None  # after the type code in the number: "Số:      /BC-UBND"
+    addressee: tuple[str, ...] = ()
+    intro: str = "Trên cơ sở văn bản của các đơn vị nhận được đến {as_of}, kết quả được tổng hợp như sau:"
+    closing: str = "Trên đây là báo cáo tổng hợp kỳ {cycle}./."
+    authority: tuple[str, ...] = ()
+    signer_title: str = ""
+    signer: str = ""
+    recipients: tuple[str, ...] = ("Như trên", "Lưu: VT")
+    delay_hours: float = 0.0
+    requirement: str | None = None  # whose documents feed the body; None: the last requirement
+    max_named_units: int = 8  # a passage shared by more units names this many and counts the rest
+    similarity: float = 0.9  # near-duplicate sentences (same numbers, this word similarity) merge
+    skip_sentences: tuple[str, ...] = ("Trên đây là",)
+    leader_head_kinds: tuple[str, ...] = ("commune", "town")
+    leader_head_title: str = "Chủ tịch"
+    sections: tuple[DraftSection, ...] = (DraftSection(title="TÌNH HÌNH THỰC HIỆN", facts=("submissions",)),)
+
+
+@dataclass(frozen=True)
 class Campaign:
     id: str
     title: str
@@ -140,6 +218,10 @@ class Campaign:
     unit_ids: tuple[str, ...]
     requirements: tuple[Requirement, ...]
     source: Path
+    reminders: ChaseRules = ChaseRules()
+    form: Path | None = None  # the campaign's blank figures form (.xlsx), attached to reminders
+    indicators: tuple = ()  # parsers.figures.Indicator rows read from the form
+    draft: DraftSpec = DraftSpec()  # the consolidated draft ([draft])
 
     def requirement(self, req_id: str) -> Requirement | None:
         return next((r for r in self.requirements if r.id == req_id), None)
@@ -172,6 +254,7 @@ class Config:
     smtp_password: str | None
     storage: Storage
     intake: IntakeSettings
+    notices: Notices
     limits: Limits
     units: tuple[Unit, ...]
     campaigns: tuple[Campaign, ...]
@@ -306,7 +389,7 @@ def _clock(r: _Reader, name: str, default: str) -> time:
 
 def _settings(problems: list[str], base: Path, data: dict):
     root = _Reader(problems, "settings.toml", data)
-    root.unknown_keys({"office", "mailbox", "smtp", "storage", "intake", "limits"})
+    root.unknown_keys({"office", "mailbox", "smtp", "storage", "intake", "notices", "limits"})
 
     o = root.sub("office")
     tz_name = o.get("timezone", str, "Asia/Ho_Chi_Minh")
@@ -394,7 +477,31 @@ def _settings(problems: list[str], base: Path, data: dict):
     storage = Storage(root=(base / (st.get("path", str, "../var") or "../var")).resolve())
 
     i = root.sub("intake")
-    intake = IntakeSettings(trust_document_issuer=i.get("trust_document_issuer", bool, False))
+    i.unknown_keys({"trust_document_issuer", "require_authentication", "authserv_ids"})
+    intake = IntakeSettings(
+        trust_document_issuer=i.get("trust_document_issuer", bool, False),
+        require_authentication=i.get("require_authentication", str, "off"),
+        authserv_ids=tuple(x.lower() for x in i.get("authserv_ids", list, [])),
+    )
+    if intake.require_authentication not in ("off", "dmarc", "any"):
+        i.error("require_authentication", f"«{intake.require_authentication}» không hợp lệ; dùng \"off\", \"dmarc\" hoặc \"any\"")
+    elif intake.require_authentication != "off" and not intake.authserv_ids:
+        i.error("authserv_ids", "cần khai báo tên máy chủ thư của văn phòng (authserv-id) khi bật require_authentication")
+
+    n = root.sub("notices")
+    n.unknown_keys({"acknowledge", "review_notice", "digest", "digest_at", "max_per_address_per_day",
+                    "give_up_hours", "templates"})
+    notices = Notices(
+        acknowledge=n.get("acknowledge", bool, True),
+        review_notice=n.get("review_notice", bool, True),
+        digest=n.get("digest", bool, True),
+        digest_at=_clock(n, "digest_at", "07:30"),
+        max_per_address_per_day=n.get("max_per_address_per_day", int, 10),
+        give_up_hours=n.get("give_up_hours", float, 24.0),
+        templates=(base / (n.get("templates", str, "../templates") or "../templates")).resolve(),
+    )
+    if not (notices.templates / "email").is_dir():
+        n.error("templates", f"không tìm thấy thư mục mẫu thư {notices.templates / 'email'}")
 
     lim = root.sub("limits")
     known = {f.name: f for f in fields(Limits)}
@@ -407,7 +514,7 @@ def _settings(problems: list[str], base: Path, data: dict):
                 lim.error(name, "phải là số nguyên dương")
             elif v is not None:
                 values[name] = v
-    return office, mailbox, mpass, smtp, spass, storage, intake, Limits(**values)
+    return office, mailbox, mpass, smtp, spass, storage, intake, notices, Limits(**values)
 
 
 def _units(problems: list[str], data: dict) -> tuple[Unit, ...]:
@@ -471,7 +578,8 @@ def _deadline_ok(text: str, recurrence: str) -> bool:
 def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ...]) -> Campaign | None:
     name = f"campaigns/{path.name}"
     r = _Reader(problems, name, data)
-    r.unknown_keys({"id", "title", "recurrence", "opens", "unit_kinds", "units", "exclude_units", "requirement"})
+    r.unknown_keys({"id", "title", "recurrence", "opens", "unit_kinds", "units", "exclude_units", "requirement",
+                    "reminders", "form", "draft"})
     cid = r.get("id", str, path.stem) or path.stem
     if not ID_RE.match(cid):
         r.error("id", f"«{cid}» chỉ được dùng chữ thường không dấu, số và dấu gạch ngang")
@@ -521,14 +629,173 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
         )
     if len({q.id for q in reqs}) != len(reqs):
         r.error("requirement", "mã yêu cầu (id) bị trùng trong chiến dịch")
+    form = r.get("form", str, None)
+    form_path = (path.parent / form).resolve() if form else None
+    indicators = ()
+    if form_path is not None and not form_path.is_file():
+        r.error("form", f"không tìm thấy tệp biểu mẫu {form_path}")
+    elif form_path is not None:
+        indicators = _form_indicators(form_path)
+        if not indicators:
+            r.error("form", f"không đọc được chỉ tiêu nào trong biểu mẫu {form_path.name} "
+                            "(cần bảng có cột «Mã số» và «Chỉ tiêu»)")
     return Campaign(
+        indicators=indicators,
         id=cid,
+        reminders=_chase_rules(r.sub("reminders")),
+        form=form_path,
+        draft=_draft_spec(r.sub("draft"), reqs),
         title=r.get("title", str, required=True) or cid,
         recurrence=recurrence,
         opens=opens,
         unit_ids=tuple(chosen),
         requirements=tuple(reqs),
         source=path,
+    )
+
+
+_DRAFT_PLACEHOLDERS = {"cycle": "2024", "next_cycle": "2025", "as_of": "20/10/2024 00:00"}
+
+
+def _draft_text(r: _Reader, name: str, default: str) -> str:
+    """A text of the draft; its {placeholders} must be ones the draft fills in."""
+    text = r.get(name, str, default)
+    if text is None:
+        return default
+    try:
+        text.format_map(_DRAFT_PLACEHOLDERS)
+    except (KeyError, ValueError, IndexError) as exc:
+        allowed = ", ".join("{" + k + "}" for k in _DRAFT_PLACEHOLDERS)
+        r.error(name, f"chỗ điền {exc} không hợp lệ; chỉ dùng {allowed} (viết {{{{ }}}} để in dấu ngoặc)")
+        return default
+    return text
+
+
+def _draft_lines(r: _Reader, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip() for v in r.get(name, list, list(default)) if v.strip())
+
+
+def _draft_area(r: _Reader) -> DraftArea:
+    r.unknown_keys({"title", "headings", "keywords", "figures"})
+    return DraftArea(
+        title=_draft_text(r, "title", "") if "title" in r.table else (r.get("title", str, required=True) or ""),
+        headings=_draft_lines(r, "headings", ()),
+        keywords=_draft_lines(r, "keywords", ()),
+        figures=_draft_lines(r, "figures", ()),
+    )
+
+
+def _draft_section(r: _Reader) -> DraftSection:
+    r.unknown_keys({"title", "facts", "headings", "keywords", "area"})
+    facts = _draft_lines(r, "facts", ())
+    for f in facts:
+        if f not in DRAFT_FACTS:
+            r.error("facts", f"«{f}» không hợp lệ; dùng: {', '.join(DRAFT_FACTS)}")
+    areas = []
+    entries = r.table.get("area", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        r.error("area", "phải là các mục [[...area]]")
+        entries = []
+    for n, entry in enumerate(entries, 1):
+        areas.append(_draft_area(_Reader(r.problems, r.file, entry, f"{r.key('area')}[{n}].")))
+    return DraftSection(
+        title=_draft_text(r, "title", "") if "title" in r.table else (r.get("title", str, required=True) or ""),
+        facts=tuple(f for f in facts if f in DRAFT_FACTS),
+        headings=_draft_lines(r, "headings", ()),
+        keywords=_draft_lines(r, "keywords", ()),
+        areas=tuple(areas),
+    )
+
+
+def _draft_spec(r: _Reader, reqs: list[Requirement]) -> DraftSpec:
+    d = DraftSpec()
+    r.unknown_keys({"summary", "type_code", "type_name", "parent_body", "issuer", "issuer_code", "addressee",
+                    "intro", "closing", "authority", "signer_title", "signer", "recipients", "delay_hours",
+                    "requirement", "max_named_units", "similarity", "skip_sentences", "leader_head_kinds",
+                    "leader_head_title", "section"})
+    requirement = r.get("requirement", str, None)
+    if requirement is not None and requirement not in {q.id for q in reqs}:
+        r.error("requirement", f"yêu cầu «{requirement}» không có trong các mục [[requirement]] của chiến dịch")
+        requirement = None
+    delay = r.get("delay_hours", float, d.delay_hours)
+    if delay is not None and delay < 0:
+        r.error("delay_hours", "không được âm")
+        delay = 0.0
+    named = r.get("max_named_units", int, d.max_named_units)
+    if named is not None and named < 0:
+        r.error("max_named_units", "phải là số nguyên không âm (0: nêu tên tất cả)")
+        named = d.max_named_units
+    similarity = r.get("similarity", float, d.similarity)
+    if similarity is not None and not 0.5 <= similarity <= 1:
+        r.error("similarity", "phải từ 0.5 đến 1")
+        similarity = d.similarity
+    kinds = _draft_lines(r, "leader_head_kinds", d.leader_head_kinds)
+    for k in kinds:
+        if k not in UNIT_KINDS:
+            r.error("leader_head_kinds", f"loại đơn vị «{k}» không hợp lệ; dùng: {', '.join(UNIT_KINDS)}")
+    type_code = r.get("type_code", str, d.type_code) or d.type_code
+    sections = d.sections
+    if "section" in r.table:
+        entries = r.table["section"]
+        if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+            r.error("section", "cần ít nhất một mục [[draft.section]]")
+        else:
+            sections = tuple(_draft_section(_Reader(r.problems, r.file, e, f"{r.key('section')}[{n}]."))
+                             for n, e in enumerate(entries, 1))
+    return DraftSpec(
+        summary=_draft_text(r, "summary", d.summary),
+        type_code=type_code,
+        type_name=r.get("type_name", str, d.type_name) or d.type_name,
+        parent_body=r.get("parent_body", str, None),
+        issuer=r.get("issuer", str, None),
+        issuer_code=r.get("issuer_code", str, None),
+        addressee=_draft_lines(r, "addressee", d.addressee),
+        intro=_draft_text(r, "intro", d.intro),
+        closing=_draft_text(r, "closing", d.closing),
+        authority=_draft_lines(r, "authority", d.authority),
+        signer_title=r.get("signer_title", str, d.signer_title) or "",
+        signer=r.get("signer", str, d.signer) or "",
+        recipients=_draft_lines(r, "recipients", d.recipients),
+        delay_hours=delay if delay is not None else d.delay_hours,
+        requirement=requirement,
+        max_named_units=named if named is not None else d.max_named_units,
+        similarity=similarity if similarity is not None else d.similarity,
+        skip_sentences=_draft_lines(r, "skip_sentences", d.skip_sentences),
+        leader_head_kinds=tuple(k for k in kinds if k in UNIT_KINDS),
+        leader_head_title=r.get("leader_head_title", str, d.leader_head_title) or d.leader_head_title,
+        sections=sections,
+    )
+
+
+def _form_indicators(path: Path) -> tuple:
+    """The indicator rows (code, name, unit) of a campaign's blank figures form."""
+    from parsers.document import read_document
+    from parsers.figures import read_form_indicators
+    from parsers.model import Attachment
+
+    doc = read_document(Attachment(path.name, "application/octet-stream", path.read_bytes()))
+    return tuple(read_form_indicators(doc.tables))
+
+
+def _chase_rules(r: _Reader) -> ChaseRules:
+    r.unknown_keys({"before_days", "overdue_days", "at", "working_days_only", "holidays"})
+    days = {}
+    for key, default in (("before_days", [7, 3, 1]), ("overdue_days", [1, 5])):
+        value = r.table.get(key, default)
+        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
+            r.error(key, "phải là danh sách số ngày (số nguyên không âm), ví dụ [7, 3, 1]")
+            value = default
+        days[key] = tuple(sorted(set(value), reverse=key == "before_days"))
+    holidays = r.table.get("holidays", [])
+    if not isinstance(holidays, list) or not all(isinstance(d, date) and not isinstance(d, datetime) for d in holidays):
+        r.error("holidays", "phải là danh sách ngày dạng 2024-09-02 (không có dấu ngoặc kép)")
+        holidays = []
+    return ChaseRules(
+        before_days=days["before_days"],
+        overdue_days=days["overdue_days"],
+        at=_clock(r, "at", "08:00"),
+        working_days_only=r.get("working_days_only", bool, True),
+        holidays=frozenset(holidays),
     )
 
 
@@ -556,7 +823,7 @@ def load_config(directory: str | os.PathLike) -> Config:
     for cid in {i for i in ids if ids.count(i) > 1}:
         problems.append(f"campaigns/: mã chiến dịch «{cid}» bị trùng giữa các tệp")
     if parts is not None:
-        office, mailbox, mpass, smtp, spass, storage, intake, limits = parts
+        office, mailbox, mpass, smtp, spass, storage, intake, notices, limits = parts
         for unit in units:
             for e in unit.emails:
                 if e in office.own_addresses:
@@ -572,6 +839,7 @@ def load_config(directory: str | os.PathLike) -> Config:
         smtp_password=spass,
         storage=storage,
         intake=intake,
+        notices=notices,
         limits=limits,
         units=units,
         campaigns=tuple(campaigns),

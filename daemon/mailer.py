@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 from email import policy as email_policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .config import SmtpSettings
+from .faults import crash_point
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +123,7 @@ def compose(
     msg = EmailMessage(policy=_POLICY)
     msg["From"] = Address(display_name=" ".join((sender_name or "").split()), addr_spec=sender)
     msg["To"] = [Address(addr_spec=r) for r in recipients]
-    # A header is one line: a subject taken from an incoming mail may carry line breaks.
-    msg["Subject"] = " ".join(subject.split())
+    msg["Subject"] = SUBJECT_PLACEHOLDER  # encoded by with_subject below
     msg["Date"] = date
     msg["Message-ID"] = message_id
     if in_reply_to:
@@ -153,7 +154,21 @@ def compose(
                 # name= too: some older mail readers look only at the Content-Type parameter.
                 filename=filename, params={"name": filename},
             )
-    return msg.as_bytes()
+    return with_subject(msg.as_bytes(), subject)
+
+
+SUBJECT_PLACEHOLDER = "tonghop-subject-placeholder"
+
+
+def with_subject(raw: bytes, subject: str) -> bytes:
+    """Put the Subject in, RFC 2047 encoded by email.header.Header.
+
+    The email package's own folding of a long non-ASCII subject drops the space between two
+    encoded words (CPython's generator puts the space in the fold, where RFC 2047 says it is
+    ignored), so "báo cáo" would reach the unit as "báocáo". A header is one line: a subject
+    taken from an incoming mail may carry line breaks."""
+    encoded = Header(" ".join(subject.split()), "utf-8", header_name="Subject").encode(linesep="\r\n")
+    return raw.replace(SUBJECT_PLACEHOLDER.encode("ascii"), encoded.encode("ascii"), 1)
 
 
 # --- delivering -------------------------------------------------------------------------------
@@ -564,6 +579,7 @@ def send_due(
             log.exception("Lỗi không lường trước khi gửi thư %s", row["id"])
             temporary_failure(row, recipients, _t("unexpected", error=f"{type(exc).__name__}: {exc}"), lease)
             continue
+        crash_point("after-deliver")
         # The window in which a crash sends a mail twice is exactly here: between the server
         # accepting the data (inside deliver) and the commit just below. A restart then finds the
         # row still queued and sends it again after the lease, with the same Message-ID, so the

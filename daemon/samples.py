@@ -900,3 +900,25 @@ def form_xlsx(indicators: Sequence[Indicator] = DAN_VAN_INDICATORS, values: Mapp
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def unit_mail(sender: str, to: str, subject: str, body: str, sent, files=(), headers=None) -> bytes:
+    """A unit's mail as a mail client writes it: text body, attachments (name, bytes, MIME type)."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
+    from .mailer import SUBJECT_PLACEHOLDER, with_subject
+
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = SUBJECT_PLACEHOLDER
+    msg["Date"] = format_datetime(sent)
+    msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1])
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    for filename, data, ctype in files:
+        maintype, subtype = ctype.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return with_subject(msg.as_bytes(), subject)

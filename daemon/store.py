@@ -122,6 +122,38 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["message"])
 
 
+@migrations()
+def m002_address_health(db: sqlite_utils.Database) -> None:
+    # A unit address that bounced our mail: later mail prefers the unit's other addresses.
+    db["failing_addresses"].create(
+        {"address": str, "unit_id": str, "since": str, "detail": str, "message": int},
+        pk="address",
+    )
+
+
+@migrations()
+def m003_drafts(db: sqlite_utils.Database) -> None:
+    # Every version of the consolidated draft is kept: a late report makes a new one.
+    db["drafts"].create(
+        {"id": int, "campaign": str, "cycle": str, "version": int, "written_at": str, "docx": str,
+         "xlsx": str, "submissions": str},  # submissions: JSON list of the submission ids it consolidates
+        pk="id",
+    )
+    db["drafts"].create_index(["campaign", "cycle", "version"], unique=True)
+
+
+@migrations()
+def m004_figures(db: sqlite_utils.Database) -> None:
+    # Indicator values of the campaign's figures form, read from a unit's form or report tables.
+    db["figures"].create(
+        {"id": int, "message": int, "attachment": int, "unit_id": str, "campaign": str, "cycle": str,
+         "code": str, "value": float, "received_at": str},
+        pk="id",
+        foreign_keys=[("message", "messages", "id")],
+    )
+    db["figures"].create_index(["campaign", "cycle", "unit_id"])
+
+
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -190,6 +222,15 @@ class SubmissionRecord:
 
 
 @dataclass(frozen=True)
+class FigureRecord:
+    attachment_seq: int
+    campaign: str
+    cycle: str
+    code: str
+    value: float
+
+
+@dataclass(frozen=True)
 class OutgoingMail:
     key: str
     kind: str
@@ -211,6 +252,7 @@ class Outcome:
     submissions: tuple[SubmissionRecord, ...] = ()
     outgoing: tuple[OutgoingMail, ...] = ()
     events: tuple[tuple[str, dict], ...] = ()
+    figures: tuple[FigureRecord, ...] = ()
     # what the message says about itself, filled in once it has been read
     from_addr: str | None = None
     subject: str | None = None
@@ -298,11 +340,14 @@ class Store:
 
     # --- decisions ----------------------------------------------------------------------------
 
-    def record(self, msg_id: int, outcome: Outcome) -> None:
-        """Write the decision about a message, all of it or nothing. A re-read replaces the last."""
+    def record(self, msg_id: int, outcome: Outcome, now: datetime | None = None) -> None:
+        """Write the decision about a message, all of it or nothing. A re-read replaces the last.
+
+        `now` is the service clock (it may be simulated): queued mail becomes due from then."""
         assert outcome.status in STATUSES and outcome.status != "claimed"
         with self.db.atomic():
             self.db.execute("delete from submissions where message = ?", [msg_id])
+            self.db.execute("delete from figures where message = ?", [msg_id])
             self.db.execute("delete from attachments where message = ?", [msg_id])
             seq_to_id = {}
             for seq, att in enumerate(outcome.attachments):
@@ -337,8 +382,12 @@ class Store:
                         "recorded_at": utcnow(),
                     }
                 )
+            for fig in outcome.figures:
+                self.db["figures"].insert({"message": msg_id, "attachment": seq_to_id.get(fig.attachment_seq),
+                                           "unit_id": outcome.unit_id, "campaign": fig.campaign, "cycle": fig.cycle,
+                                           "code": fig.code, "value": fig.value, "received_at": received_at})
             for mail in outcome.outgoing:
-                self.queue(mail, message=msg_id)
+                self.queue(mail, message=msg_id, now=now)
             self.db.execute(
                 "update messages set status = ?, reason = ?, unit_id = ?, decided_at = ?, "
                 "from_addr = coalesce(?, from_addr), subject = coalesce(?, subject), "
@@ -350,8 +399,9 @@ class Store:
             for kind, detail in outcome.events:
                 self._event(kind, msg_id, detail)
 
-    def queue(self, mail: OutgoingMail, *, message: int | None = None, now: str | None = None) -> bool:
+    def queue(self, mail: OutgoingMail, *, message: int | None = None, now: datetime | None = None) -> bool:
         """Queue an outgoing mail unless its key was ever queued; True when queued now."""
+        stamp = now.isoformat(timespec="seconds") if now else utcnow()
         if self.db.execute("select 1 from outbox where key = ?", [mail.key]).fetchone():
             return False
         self.db["outbox"].insert(
@@ -366,8 +416,8 @@ class Store:
                 "raw": mail.raw,
                 "status": "queued",
                 "attempts": 0,
-                "created_at": now or utcnow(),
-                "next_attempt_at": now or utcnow(),
+                "created_at": stamp,
+                "next_attempt_at": stamp,
             }
         )
         return True
@@ -378,6 +428,58 @@ class Store:
         with self.db.atomic():
             self.db.execute("update messages set attempts = coalesce(attempts, 0) + 1 where id = ?", [msg_id])
         return self.db["messages"].get(msg_id)["attempts"]
+
+    def has_mail(self, key: str) -> bool:
+        return self.db.execute("select 1 from outbox where key = ?", [key]).fetchone() is not None
+
+    def queued_mail(self, kinds: tuple[str, ...]) -> list[dict]:
+        """Outbox rows of these kinds still waiting to go out (without their bytes)."""
+        marks = ", ".join("?" for _ in kinds)
+        return list(self.db.query(f"select id, key, kind, unit_id from outbox where status = 'queued' "
+                                  f"and kind in ({marks}) order by id", list(kinds)))
+
+    def withdraw(self, outbox_id: int, reason: str) -> bool:
+        """Take a waiting mail out of the outbox unsent (status "withdrawn", with the reason); its
+        key stays, so it is never queued again. False when it was no longer waiting."""
+        with self.db.atomic():
+            return self.db.execute("update outbox set status = 'withdrawn', last_error = ? "
+                                   "where id = ? and status = 'queued'", [reason, outbox_id]).rowcount == 1
+
+    def failing_addresses(self) -> set[str]:
+        return {r["address"] for r in self.db["failing_addresses"].rows}
+
+    def mark_address_failing(self, address: str, unit_id: str | None, detail: str, now: datetime,
+                             message: int | None = None) -> bool:
+        """True when the address was not already known to fail."""
+        if self.db["failing_addresses"].count_where("address = ?", [address]):
+            return False
+        self.db["failing_addresses"].insert({"address": address, "unit_id": unit_id, "since": now.isoformat(),
+                                             "detail": detail, "message": message})
+        return True
+
+    def figures(self, campaign: str, cycle: str) -> dict[str, dict[str, float]]:
+        """unit id -> indicator code -> value, from each unit's newest message that carried figures."""
+        rows = self.db.query(
+            "select * from figures where campaign = ? and cycle = ? order by received_at, message", [campaign, cycle])
+        newest: dict[str, tuple[int, dict[str, float]]] = {}
+        for r in rows:
+            msg, values = newest.get(r["unit_id"], (None, {}))
+            if msg != r["message"]:
+                values = {}
+            values[r["code"]] = r["value"]
+            newest[r["unit_id"]] = (r["message"], values)
+        return {unit: values for unit, (_, values) in newest.items()}
+
+    def last_draft(self, campaign: str, cycle: str) -> dict | None:
+        rows = self.db.query("select * from drafts where campaign = ? and cycle = ? order by version desc limit 1",
+                             [campaign, cycle])
+        return next(iter(rows), None)
+
+    def add_draft(self, campaign: str, cycle: str, version: int, docx: Path, xlsx: Path,
+                  submission_ids: list[int], now: datetime) -> None:
+        self.db["drafts"].insert({"campaign": campaign, "cycle": cycle, "version": version,
+                                  "written_at": now.isoformat(timespec="seconds"), "docx": str(docx),
+                                  "xlsx": str(xlsx), "submissions": json.dumps(submission_ids)})
 
     def mark_moved(self, msg_id: int, folder: str) -> None:
         with self.db.atomic():
@@ -422,7 +524,8 @@ class Store:
     def attachments_of(self, msg_id: int) -> list[dict]:
         return list(self.db.query("select * from attachments where message = ? order by seq", [msg_id]))
 
-    def submissions(self, campaign: str | None = None, cycle: str | None = None) -> list[dict]:
+    def submissions(self, campaign: str | None = None, cycle: str | None = None, *, facts: bool = False) -> list[dict]:
+        """Submission rows (with the file name; with the document's facts as JSON when asked)."""
         clauses, args = [], []
         if campaign:
             clauses.append("s.campaign = ?")
@@ -431,9 +534,10 @@ class Store:
             clauses.append("s.cycle = ?")
             args.append(cycle)
         where = ("where " + " and ".join(clauses)) if clauses else ""
+        extra = ", a.facts" if facts else ""
         return list(
             self.db.query(
-                "select s.*, a.filename from submissions s left join attachments a on a.id = s.attachment "
+                f"select s.*, a.filename{extra} from submissions s left join attachments a on a.id = s.attachment "
                 f"{where} order by s.received_at, s.id",
                 args,
             )

@@ -22,6 +22,7 @@ TEXTS = {
         "Địa chỉ {address} chưa được khai báo cho đơn vị nào; văn bản ghi cơ quan ban hành là "
         "«{issuer}», có thể là đơn vị «{unit}»; cần cán bộ xác nhận."
     ),
+    "review.not_authenticated": "Thư mang địa chỉ của {unit} nhưng chưa được xác thực: {reason} Cần cán bộ xem xét.",
     "review.no_attachment": "Thư của {unit} không có tệp đính kèm; cần cán bộ xem xét.",
     "review.no_readable": "Thư của {unit} không có tệp nào đọc được: {problems}",
     "review.issuer_mismatch": (
@@ -33,6 +34,7 @@ TEXTS = {
     "recorded.attachments": "Đã ghi nhận {count} tệp đính kèm của {unit}.",
     "recorded.submissions": "Đã ghi nhận cho {unit}: {items}.",
     "recorded.trusted_issuer": "Ghi nhận theo cơ quan ban hành trên văn bản ({issuer}) vì cấu hình cho phép.",
+    "outbox.withdrawn": "Không gửi nữa: đơn vị đã gửi đủ văn bản trong lúc thư nhắc còn chờ gửi.",
     # failures
     "failed.exception": "Lỗi khi xử lý thư: {error}. Dùng «tonghop reprocess {id}» để xử lý lại.",
     "failed.too_many_attempts": (

@@ -15,6 +15,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "config"
 def cfg(tmp_path):
     target = tmp_path / "config"
     shutil.copytree(EXAMPLE, target)
+    shutil.copytree(EXAMPLE.parent / "templates", tmp_path / "templates")
     return target
 
 

@@ -9,6 +9,7 @@ import re
 import socket
 import ssl
 from datetime import datetime, timedelta, timezone
+import email
 from email import policy
 from email.parser import BytesParser
 from zoneinfo import ZoneInfo
@@ -542,3 +543,14 @@ def test_dir_scheme_unwritable_folder_is_a_temporary_failure(tmp_path):
     with pytest.raises(DeliveryError) as caught:
         sender.deliver(b"Message-ID: <m@x>\r\n\r\ny\r\n", OFFICE, [MYHOA])
     assert caught.value.temporary and "Không ghi được" in str(caught.value)
+
+
+def test_long_vietnamese_subject_keeps_every_space():
+    from parsers.message import parse_message
+
+    subject = "Đã nhận: UBND xã Mỹ Hòa gửi báo cáo kết quả công tác dân vận năm 2024 và kế hoạch thực hiện năm 2025"
+    raw = compose(sender="a@thapmuoi.example", sender_name="Phòng Nội vụ", recipients=["x@thapmuoi.example"],
+                  subject=subject, text="t", html=None, kind="ack", message_id="<1@thapmuoi.example>",
+                  date=datetime(2024, 10, 15, tzinfo=timezone.utc))
+    assert parse_message(raw).subject == subject
+    assert email.message_from_bytes(raw, policy=policy.default)["Subject"] == subject

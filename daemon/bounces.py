@@ -1,0 +1,31 @@
+"""Delivery reports about our own mail: which unit address no longer receives it.
+
+A report counts only when it names a unit's address as failed and, where the report quotes the
+bounced mail's Message-ID, that Message-ID is one of ours: a report about someone else's mail
+never marks a unit's address as failing.
+"""
+from __future__ import annotations
+
+from parsers.dsn import DeliveryFailure, delivery_failures
+
+from .config import Config, Unit
+from .store import Outcome, Store
+
+
+def failures_for_us(raw: bytes, outcome: Outcome, config: Config, store: Store) -> list[tuple[DeliveryFailure, Unit]]:
+    if outcome.status != "ignored":
+        return []
+    out = []
+    for failure in delivery_failures(raw):
+        unit = config.unit_for_address(failure.recipient)
+        if unit is None:
+            continue
+        if failure.original_message_ids:
+            ours = any(
+                store.db.execute("select 1 from outbox where message_id = ?", [mid]).fetchone()
+                for mid in failure.original_message_ids
+            )
+            if not ours:
+                continue
+        out.append((failure, unit))
+    return out

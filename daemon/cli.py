@@ -1,0 +1,311 @@
+"""`tonghop` command line: the contract in DESIGN.md. Exit codes: 0 ok, 1 operational failure,
+2 bad configuration or usage (argparse itself exits 2 on bad usage)."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+from .clock import Clock, parse_now
+from .config import UNIT_KINDS, Config, ConfigError, load_config
+from .mailbox import MailboxError
+from .store import Store
+from .texts import t
+
+STATUS_NAMES = {
+    "claimed": "đang xử lý",
+    "recorded": "đã ghi nhận",
+    "review": "cần xem xét",
+    "ignored": "bỏ qua",
+    "failed": "lỗi",
+}
+
+
+class UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tonghop", description="Thu nhận và tổng hợp báo cáo của các đơn vị qua thư điện tử.")
+    p.add_argument("--config", default=None, help="thư mục cấu hình (mặc định: $TONGHOP_CONFIG, nếu không có thì ./config)")
+    p.add_argument("--now", default=None, help="coi như đồng hồ đang chỉ thời điểm này (ISO 8601; không ghi múi giờ thì theo giờ văn phòng)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="chạy dịch vụ")
+    run.add_argument("--once", action="store_true", help="chạy một lượt đầy đủ rồi thoát")
+
+    msgs = sub.add_parser("messages", help="liệt kê mọi thư đã nhận")
+    msgs.add_argument("--status", choices=sorted(STATUS_NAMES), help="chỉ thư có trạng thái này")
+    msgs.add_argument("--json", action="store_true", help="in dạng JSON")
+
+    st = sub.add_parser("status", help="tình hình nộp văn bản của từng đơn vị")
+    st.add_argument("campaign", nargs="?", metavar="CAMPAIGN", help="mã chiến dịch (mặc định: tất cả)")
+    st.add_argument("--cycle", help="kỳ (mặc định: kỳ hiện tại)")
+    st.add_argument("--json", action="store_true", help="in dạng JSON")
+
+    dr = sub.add_parser("draft", help="viết dự thảo báo cáo tổng hợp ngay bây giờ")
+    dr.add_argument("campaign", metavar="CAMPAIGN", help="mã chiến dịch")
+    dr.add_argument("--cycle", help="kỳ (mặc định: kỳ hiện tại)")
+    dr.add_argument("--out", help="thư mục ghi tệp (mặc định: STORAGE/drafts/CHIẾN_DỊCH/KỲ/xem-truoc)")
+
+    sub.add_parser("check-config", help="kiểm tra cấu hình và in tóm tắt")
+
+    rep = sub.add_parser("reprocess", help="đọc lại thư đã lưu bằng bộ đọc hiện tại")
+    rep.add_argument("ids", nargs="*", type=int, metavar="ID")
+    rep.add_argument("--all", action="store_true", help="đọc lại tất cả thư")
+
+    ins = sub.add_parser("inspect", help="xem tonghop đọc được gì trong các tệp (không cần cấu hình)")
+    ins.add_argument("files", nargs="+", metavar="FILE")
+    ins.add_argument("--json", action="store_true", help="in dạng JSON")
+    dem = sub.add_parser("demo", help="chạy thử toàn bộ trên hộp thư cục bộ với thư mẫu")
+    dem.add_argument("--dir", default="demo-run", help="thư mục chạy thử (tạo mới mỗi lần; mặc định ./demo-run)")
+    return p
+
+
+def config_dir(args) -> Path:
+    return Path(args.config or os.environ.get("TONGHOP_CONFIG") or "config")
+
+
+def load(args) -> tuple[Config, Clock]:
+    config = load_config(config_dir(args))
+    clock = Clock()
+    if args.now:
+        try:
+            clock = Clock(parse_now(args.now, config.office.timezone))
+        except ValueError:
+            raise UsageError(t("cli.bad_now", value=args.now))
+    return config, clock
+
+
+def local(ts: str | None, config: Config) -> str:
+    if not ts:
+        return ""
+    return datetime.fromisoformat(ts).astimezone(config.office.timezone).strftime("%d/%m/%Y %H:%M")
+
+
+def cmd_check_config(args) -> int:
+    config, clock = load(args)
+    now = clock.now()
+    print(t("cli.config_ok", dir=config.dir))
+    kinds = Counter(u.kind for u in config.units)
+    print(f"Đơn vị: {len(config.units)} (" + ", ".join(f"{UNIT_KINDS[k]}: {n}" for k, n in kinds.items()) + ")")
+    print(f"Hộp thư: {config.mailbox.url}  |  Gửi thư: {config.smtp.url}  |  Dữ liệu: {config.storage.root}")
+    for c in config.campaigns:
+        cycle = c.cycle_of(now, config.office.timezone)
+        print(f"Chiến dịch «{c.id}»: {c.title} (kỳ {cycle}, {len(c.unit_ids)} đơn vị)")
+        for r in c.requirements:
+            deadline = c.deadline(r, cycle, config.office.timezone)
+            print(f"  - {r.name}: hạn {deadline.strftime('%H:%M ngày %d/%m/%Y')}")
+    return 0
+
+
+def message_entries(store: Store, status: str | None) -> list[dict]:
+    out = []
+    for row in store.messages(status):
+        out.append(
+            {
+                "id": row["id"],
+                "message_id": row["message_id"],
+                "received_at": row["received_at"],
+                "from": row["from_addr"],
+                "subject": row["subject"],
+                "status": row["status"],
+                "reason": row["reason"],
+                "unit": row["unit_id"],
+                "submissions": [
+                    {"campaign": s["campaign"], "cycle": s["cycle"], "requirement": s["requirement"], "file": s["filename"]}
+                    for s in store.submissions_of(row["id"])
+                ],
+            }
+        )
+    return out
+
+
+def cmd_messages(args) -> int:
+    config, _ = load(args)
+    store = Store.open(config)
+    entries = message_entries(store, args.status)
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False, indent=2))
+        return 0
+    if not entries:
+        print("Chưa có thư nào.")
+        return 0
+    print(f"{'ID':>4}  {'Nhận lúc':16}  {'Trạng thái':12}  {'Đơn vị':28}  Người gửi / lý do")
+    for e in entries:
+        unit = config.unit(e["unit"]).name if e["unit"] and config.unit(e["unit"]) else ""
+        print(f"{e['id']:>4}  {local(e['received_at'], config):16}  {STATUS_NAMES.get(e['status'], e['status']):12}  "
+              f"{unit[:28]:28}  {e['from'] or '?'}")
+        print(f"{'':>4}  {e['reason']}")
+    return 0
+
+
+COLOURS = {"on_time": "\033[32m", "late": "\033[33m", "missing": "\033[31m"}
+
+
+def cmd_status(args) -> int:
+    from .status import STATUS_WORDS, status_document
+
+    config, clock = load(args)
+    if args.campaign and config.campaign(args.campaign) is None:
+        raise UsageError(f"Không có chiến dịch «{args.campaign}»; các chiến dịch: "
+                         + ", ".join(c.id for c in config.campaigns))
+    store = Store.open(config)
+    doc = status_document(config, store.submissions(), clock.now(), args.campaign, args.cycle)
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return 0
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    for c in doc["campaigns"]:
+        print(f"{c['title']} (kỳ {c['cycle']})")
+        for r in c["requirements"]:
+            print(f"  {r['name']}: hạn {local(r['deadline'], config)}")
+        width = max(len(u["name"]) for u in c["units"]) + 2
+        head = "".join(f"{r['name'][:22]:24}" for r in c["requirements"])
+        print(f"{'STT':>4}  {'Đơn vị':{width}}{head}")
+        for n, u in enumerate(c["units"], 1):
+            line = f"{n:>4}  {u['name']:{width}}"
+            for r in c["requirements"]:
+                sub = u["submissions"][r["id"]]
+                text = STATUS_WORDS[sub["status"]]
+                if sub["received_at"]:
+                    text += " " + local(sub["received_at"], config)[:5]
+                cell = f"{text[:22]:24}"
+                line += f"{COLOURS[sub['status']]}{cell}\033[0m" if colour else cell
+            print(line.rstrip())
+        totals = {k: sum(1 for u in c["units"] for s in u["submissions"].values() if s["status"] == k) for k in STATUS_WORDS}
+        print("  Tổng: " + ", ".join(f"{STATUS_WORDS[k]} {v}" for k, v in totals.items()))
+        print()
+    return 0
+
+
+def cmd_draft(args) -> int:
+    from . import draft
+
+    config, clock = load(args)
+    campaign = config.campaign(args.campaign)
+    if campaign is None:
+        raise UsageError(f"Không có chiến dịch «{args.campaign}»; các chiến dịch: "
+                         + ", ".join(c.id for c in config.campaigns))
+    now = clock.now()
+    cycle = args.cycle or campaign.cycle_of(now, config.office.timezone)
+    store = Store.open(config)
+    rows = store.submissions(campaign.id, cycle, facts=True)
+    out = Path(args.out) if args.out else config.storage.root / "drafts" / campaign.id / cycle / "xem-truoc"
+    model = draft.build_model(config, campaign, cycle, rows, now)
+    for path in draft.write_draft(config, model, out):
+        print(path)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .runner import Runner
+
+    config, clock = load(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    store = Store.open(config)
+    runner = Runner(config, store, clock)
+    if args.once:
+        try:
+            runner.once()
+        except MailboxError as exc:
+            print(t("cli.mailbox_down", error=exc), file=sys.stderr)
+            return 1
+        return 0
+    runner.forever()
+    return 0
+
+
+def cmd_reprocess(args) -> int:
+    from .runner import Runner
+
+    if not args.all and not args.ids:
+        raise UsageError("Cần ghi mã thư (ID) hoặc --all.")
+    config, clock = load(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    store = Store.open(config)
+    runner = Runner(config, store, clock)
+    ids = [r["id"] for r in store.messages()] if args.all else args.ids
+    code = 0
+    for msg_id in ids:
+        row = store.db["messages"].get(msg_id) if store.db["messages"].count_where("id = ?", [msg_id]) else None
+        if row is None:
+            print(f"Không có thư mã {msg_id}.", file=sys.stderr)
+            code = 1
+            continue
+        status = runner.reprocess(msg_id)
+        print(f"Thư {msg_id}: {STATUS_NAMES.get(status, status)} - {store.message(msg_id)['reason']}")
+    return code
+
+
+def cmd_inspect(args) -> int:
+    from parsers.document import document_to_json, read_file
+
+    entries, code = [], 0
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"Không tìm thấy tệp {name}.", file=sys.stderr)
+            code = 1
+            continue
+        entries.extend(document_to_json(doc) for doc in read_file(path))
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False, indent=2))
+        return code
+    for e in entries:
+        print(f"== {e['file']} ({e['kind']})")
+        for key, value in (e.get("facts") or {}).items():
+            if value is not None and not isinstance(value, (list, dict)):
+                print(f"   {key}: {value}")
+        for problem in e["problems"]:
+            print(f"   ! {problem}")
+    return code
+
+
+def cmd_demo(args) -> int:
+    from . import demo
+
+    tz = load_config(demo.EXAMPLE_CONFIG).office.timezone
+    try:
+        now = parse_now(args.now, tz) if args.now else None
+    except ValueError:
+        raise UsageError(t("cli.bad_now", value=args.now))
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
+    config = demo.run(Path(args.dir), now)
+    args.config, args.status, args.json = str(config), None, False
+    return cmd_messages(args)
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "run": cmd_run,
+    "messages": cmd_messages,
+    "check-config": cmd_check_config,
+    "status": cmd_status,
+    "draft": cmd_draft,
+    "reprocess": cmd_reprocess,
+    "inspect": cmd_inspect,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(t("cli.config_bad", count=len(exc.problems), dir=config_dir(args).resolve()), file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

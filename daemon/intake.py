@@ -1,0 +1,250 @@
+"""Intake rules: what one message is and what it counts for. Pure: data in, an Outcome out.
+
+The runner reads a message with parsers/ (ParsedMessage + one Document per attachment) and asks
+`decide`; nothing here touches the network, the disk, the database or the clock.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from parsers.authres import verify_sender
+from parsers.figures import read_indicators
+from parsers.model import Document, ParsedMessage
+from parsers.text import ascii_key, fold_key
+
+from .config import Campaign, Config, Unit
+from .mailer import KIND_HEADER  # on every mail we send: one coming back is never answered
+from .store import AttachmentRecord, FigureRecord, Outcome, SubmissionRecord, sha256_of
+from .texts import t
+
+AUTO_REPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply")
+AUTO_REPLY_SUBJECT = re.compile(
+    r"^\s*(auto(matic)?[ -]?(reply|response)|out of (the )?office|abwesenheit|r[ée]ponse automatique"
+    r"|trả lời tự động|tự động trả lời|vắng mặt)\b",
+    re.IGNORECASE,
+)
+BOUNCE_LOCALPARTS = ("mailer-daemon", "postmaster", "mail-daemon", "bounce", "bounces")
+FACT_NAMES = ("parent_body", "issuer", "number", "type", "type_name", "title", "place", "date", "addressee",
+              "authority", "signer_title", "signer")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What parsers/ read in one message: the envelope and one Document per attachment."""
+
+    message: ParsedMessage
+    documents: tuple[Document, ...]
+
+
+def not_a_submission(msg: ParsedMessage, config: Config) -> str | None:
+    """The reason this message is not a submission (auto-reply, bounce, list, ours), or None."""
+    sender = (msg.from_addr or "").lower()
+    if sender in config.office.own_addresses or msg.header(KIND_HEADER):
+        return t("ignored.own", address=sender or msg.header(KIND_HEADER))
+    if msg.content_type == "multipart/report" or msg.report_type:
+        return t("ignored.report", value=msg.report_type or msg.content_type)
+    auto = (msg.header("Auto-Submitted") or "").strip().lower()
+    if auto and auto != "no":
+        return t("ignored.auto_submitted", value=auto)
+    for name in AUTO_REPLY_HEADERS:
+        if msg.header(name):
+            return t("ignored.auto_reply", detail=f"{name}: {msg.header(name)}")
+    if msg.header("X-Auto-Response-Suppress") and AUTO_REPLY_SUBJECT.search(msg.subject or ""):
+        return t("ignored.auto_reply", detail=msg.subject)
+    precedence = (msg.header("Precedence") or "").strip().lower()
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        return t("ignored.precedence", value=precedence)
+    list_id = msg.header("List-Id") or msg.header("List-Unsubscribe")
+    if list_id:
+        return t("ignored.list", value=list_id.strip()[:120])
+    if msg.return_path == "":
+        return t("ignored.null_sender")
+    if sender.split("@")[0] in BOUNCE_LOCALPARTS:
+        return t("ignored.mailer_daemon", address=sender)
+    if AUTO_REPLY_SUBJECT.search(msg.subject or ""):
+        return t("ignored.auto_reply", detail=msg.subject)
+    return None
+
+
+def _name_keys(name: str) -> set[str]:
+    """Keys under which an issuer or unit name matches: folded, abbreviations expanded, ASCII."""
+    key = fold_key(name)
+    expanded = re.sub(r"\bubnd\b", "ủy ban nhân dân", key)
+    expanded = re.sub(r"\bhđnd\b", "hội đồng nhân dân", expanded)
+    expanded = re.sub(r"\btt\b", "thị trấn", expanded)
+    return {key, expanded, ascii_key(key), ascii_key(expanded)}
+
+
+def unit_for_issuer(issuer: str | None, config: Config) -> Unit | None:
+    """The configured unit whose name (or alias) is the document's issuer, if exactly one."""
+    if not issuer:
+        return None
+    wanted = _name_keys(issuer)
+    found = [u for u in config.units if any(wanted & _name_keys(n) for n in (u.name, *u.aliases))]
+    return found[0] if len(found) == 1 else None
+
+
+def _fact(doc: Document, name: str) -> str | None:
+    facts = doc.facts
+    if facts is None:
+        return None
+    fact = getattr(facts, name, None)
+    return fact.value if fact is not None else None
+
+
+def _issuer_disagrees(doc: Document, unit: Unit, config: Config) -> str | None:
+    """The document's issuer when it names another configured unit, else None."""
+    issuer = _fact(doc, "issuer")
+    other = unit_for_issuer(issuer, config)
+    return issuer if other is not None and other.id != unit.id else None
+
+
+def matching_requirements(doc: Document, campaign: Campaign) -> list[str]:
+    """Ids of the requirements this document satisfies: its type and one of the keywords."""
+    doc_type = _fact(doc, "type")
+    title = _fact(doc, "title") or ""
+    haystacks = (fold_key(title), ascii_key(title)) if title else (fold_key(doc.text[:3000]), ascii_key(doc.text[:3000]))
+    out = []
+    for req in campaign.requirements:
+        if req.doc_types and doc_type not in req.doc_types:
+            continue
+        if req.keywords and not any(
+            fold_key(k) in haystacks[0] or ascii_key(k) in haystacks[1] for k in req.keywords
+        ):
+            continue
+        out.append(req.id)
+    return out
+
+
+def facts_record(doc: Document) -> dict | None:
+    """A document's facts as the ledger keeps them (JSON): what the draft and the answers need."""
+    facts = doc.facts
+    if facts is None:
+        return None
+    out = {name: getattr(facts, name).value for name in FACT_NAMES}
+    out["confidence"] = {name: getattr(facts, name).confidence for name in FACT_NAMES}
+    out["missing"] = list(facts.missing)
+    out["recipients"] = list(facts.recipients)
+    out["leaders"] = list(facts.leaders)
+    out["sections"] = [{"heading": s.heading, "number": s.number, "level": s.level, "text": s.text}
+                       for s in facts.sections]
+    out["figures"] = [{"row": f.row, "column": f.column, "value": f.value, "code": f.code} for f in facts.figures]
+    return out
+
+
+def _attachment_records(reading: Reading) -> tuple[AttachmentRecord, ...]:
+    records = []
+    for att, doc in zip(reading.message.attachments, reading.documents):
+        records.append(
+            AttachmentRecord(
+                filename=att.filename,
+                path=att.path,
+                content_type=att.content_type,
+                kind=doc.kind,
+                size=att.size,
+                sha256=sha256_of(att.data),
+                problems=tuple(dict.fromkeys((*att.problems, *doc.problems))),
+                facts=facts_record(doc),
+            )
+        )
+    return tuple(records)
+
+
+def decide(reading: Reading, config: Config, received_at: datetime) -> Outcome:
+    """The decision about one message. `received_at` is the server's arrival time."""
+    msg = reading.message
+    reason = not_a_submission(msg, config)
+    if reason:
+        return Outcome(status="ignored", reason=reason, attachments=_attachment_records(reading))
+    attachments = _attachment_records(reading)
+    unit = config.unit_for_address(msg.from_addr)
+    day = received_at.astimezone(config.office.timezone).date()
+    notes: list[str] = []
+    if unit is None:
+        if not msg.from_addr:
+            return Outcome(status="review", reason=t("review.no_sender"), attachments=attachments)
+        issuers = [(d, unit_for_issuer(_fact(d, "issuer"), config)) for d in reading.documents]
+        suggested = next(((d, u) for d, u in issuers if u is not None), None)
+        if suggested is None:
+            return Outcome(status="review", reason=t("review.unknown_sender", address=msg.from_addr),
+                           attachments=attachments)
+        doc, candidate = suggested
+        if not config.intake.trust_document_issuer:
+            return Outcome(
+                status="review",
+                reason=t("review.unknown_sender_issuer", address=msg.from_addr,
+                         issuer=_fact(doc, "issuer"), unit=candidate.name),
+                attachments=attachments,
+            )
+        unit = candidate
+        notes.append(t("recorded.trusted_issuer", issuer=_fact(doc, "issuer")))
+    elif config.intake.require_authentication != "off":
+        verdict = verify_sender(msg.headers, msg.from_addr, authserv_ids=config.intake.authserv_ids,
+                                require=config.intake.require_authentication)
+        if not verdict.passed:
+            return Outcome(status="review", reason=t("review.not_authenticated", unit=unit.name, reason=verdict.reason),
+                           attachments=attachments)
+    if not msg.attachments:
+        return Outcome(status="review", reason=t("review.no_attachment", unit=unit.name),
+                       unit_id=unit.id, attachments=attachments)
+    readable = [(i, d) for i, d in enumerate(reading.documents) if d.text.strip()]
+    if not readable:
+        problems = "; ".join(p for a in attachments for p in a.problems) or "không rõ lý do"
+        return Outcome(status="review", reason=t("review.no_readable", unit=unit.name, problems=problems),
+                       unit_id=unit.id, attachments=attachments)
+    for _, doc in readable:
+        issuer = _issuer_disagrees(doc, unit, config)
+        if issuer:
+            return Outcome(status="review", reason=t("review.issuer_mismatch", unit=unit.name,
+                                                     file=doc.filename, issuer=issuer),
+                           unit_id=unit.id, attachments=attachments)
+    submissions = []
+    for campaign in config.campaigns:
+        if unit.id not in campaign.unit_ids or not unit.active_on(day):
+            continue
+        cycle = campaign.cycle_of(received_at, config.office.timezone)
+        for seq, doc in readable:
+            for req_id in matching_requirements(doc, campaign):
+                submissions.append(
+                    SubmissionRecord(
+                        attachment_seq=seq, campaign=campaign.id, cycle=cycle, requirement=req_id,
+                        doc_number=_fact(doc, "number"), doc_date=_fact(doc, "date"), doc_title=_fact(doc, "title"),
+                    )
+                )
+    figures, notes_by_seq = _figures(readable, config, {s.campaign: s.cycle for s in submissions})
+    if notes_by_seq:
+        attachments = tuple(replace(a, problems=a.problems + notes_by_seq.get(i, ())) for i, a in enumerate(attachments))
+    if not submissions:
+        files = ", ".join(d.filename for _, d in readable)
+        return Outcome(status="review", reason=t("review.unmatched", unit=unit.name, files=files),
+                       unit_id=unit.id, attachments=attachments)
+    items = ", ".join(f"{s.requirement} ({reading.documents[s.attachment_seq].filename})" for s in submissions)
+    reason = " ".join([t("recorded.submissions", unit=unit.name, items=items), *notes])
+    return Outcome(status="recorded", reason=reason, unit_id=unit.id, attachments=attachments,
+                   submissions=tuple(submissions), figures=figures)
+
+
+def _figures(readable: list[tuple[int, Document]], config: Config, cycles: dict[str, str]):
+    """The campaign's indicator values from the document that fills most of them (a filled form
+    or a report's table); per-indicator problems go on that document only."""
+    figures, notes = [], {}
+    for campaign_id, cycle in cycles.items():
+        campaign = config.campaign(campaign_id)
+        if not campaign.indicators:
+            continue
+        best = None
+        for seq, doc in readable:
+            if not doc.tables:
+                continue
+            values, problems = read_indicators(doc.tables, campaign.indicators)
+            if values and (best is None or len(values) > len(best[1])):
+                best = (seq, values, problems)
+        if best is None:
+            continue
+        seq, values, problems = best
+        figures.extend(FigureRecord(seq, campaign.id, cycle, code, value) for code, value in values.items())
+        if problems:
+            notes[seq] = tuple(problems)
+    return tuple(figures), notes

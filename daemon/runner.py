@@ -1,0 +1,357 @@
+"""The daemon's loop: fetch -> archive -> claim -> read -> decide -> record -> move.
+
+Made of small steps in the spirit of Mailman's runners: a message that fails is recorded as failed
+and moved aside for a person, never blocking the rest; a connection error closes the mailbox,
+waits with backoff and reconnects; SIGTERM finishes the message in hand; SIGHUP reloads config.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Callable
+
+from parsers.document import read_document
+from parsers.message import parse_message
+
+from . import bounces, chase, intake, mailer, notices, status
+from .faults import crash_point
+from .clock import Clock
+from .config import Config, ConfigError, load_config
+from .mailbox import Fetched, MailboxError, Source, open_source
+from .store import Outcome, Store
+from .texts import t
+
+log = logging.getLogger("tonghop")
+
+MAX_ATTEMPTS = 3  # a message that kills the process this often is set aside, not retried forever
+BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
+
+
+def read(raw: bytes, config: Config) -> intake.Reading:
+    """Everything parsers/ can tell about a raw message."""
+    message = parse_message(raw, config.limits)
+    documents = tuple(read_document(att, config.limits) for att in message.attachments)
+    return intake.Reading(message=message, documents=documents)
+
+
+def message_id_of(raw: bytes) -> str | None:
+    """The Message-ID from the header block alone, before the message is parsed."""
+    end = raw.find(b"\r\n\r\n")
+    end = raw.find(b"\n\n") if end < 0 else end
+    head = raw[: end if 0 <= end < 1_000_000 else 1_000_000]
+    value = BytesHeaderParser(policy=compat32).parsebytes(head).get("Message-ID")
+    return str(value).strip()[:500] if value else None
+
+
+def folder_for(status: str, config: Config) -> str:
+    if status in ("recorded", "ignored"):
+        return config.mailbox.processed_folder
+    return config.mailbox.review_folder
+
+
+class Runner:
+    def __init__(self, config: Config, store: Store, clock: Clock, *, source: Source | None = None,
+                 config_loader: Callable[[], Config] | None = None):
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.source = source or open_source(config.mailbox, config.mailbox_password)
+        self.config_loader = config_loader or (lambda: load_config(self.config.dir))
+        self.stopping = False
+        self.reload_requested = False
+        self.connected = False
+        self.renderer = notices.Renderer(config.notices.templates)
+        self.sender = mailer.Sender(config.smtp, config.smtp_password)
+
+    # --- one message ----------------------------------------------------------------------------
+
+    def decide(self, msg_id: int, raw: bytes, received_at: datetime) -> tuple[Outcome, intake.Reading | None]:
+        try:
+            reading = read(raw, self.config)
+            outcome = intake.decide(reading, self.config, received_at)
+            msg = reading.message
+            return replace(outcome, from_addr=msg.from_addr, subject=msg.subject[:500], message_id=msg.message_id), reading
+        except Exception as exc:  # a bug or a hostile file must not stop the service
+            log.exception("message %s: error while reading", msg_id)
+            error = f"{type(exc).__name__}: {exc}"
+            return Outcome(status="failed", reason=t("failed.exception", error=error, id=msg_id)), None
+
+    def reprocess(self, msg_id: int) -> str:
+        """Read an archived message again with today's parsers and record the new decision.
+
+        The message stays in the folder it was moved to; mail already queued for it is not queued
+        again (outgoing mail is keyed), so a re-read never answers twice."""
+        row = self.store.message(msg_id)
+        try:
+            raw = self.store.archive.get(row["sha256"])
+        except OSError:
+            path = self.store.archive.path(row["sha256"])
+            self.store.record(msg_id, Outcome(status="failed", reason=t("failed.archive_missing", path=path)))
+            return "failed"
+        return self.finish(msg_id, raw, retry=True)
+
+    def finish(self, msg_id: int, raw: bytes, *, retry: bool = False) -> str:
+        """Decide and record a claimed message, with the mail it causes; returns its final status."""
+        row = self.store.message(msg_id)
+        attempts = self.store.begin_attempt(msg_id)
+        received_at = datetime.fromisoformat(row["received_at"])
+        reading = None
+        if attempts > MAX_ATTEMPTS and not retry:
+            outcome = Outcome(status="failed", reason=t("failed.too_many_attempts", count=attempts - 1))
+        else:
+            outcome, reading = self.decide(msg_id, raw, received_at)
+        now = self.clock.now()
+        outcome = replace(outcome, outgoing=outcome.outgoing + tuple(self.answers(row, outcome, reading, raw, now)))
+        failures = bounces.failures_for_us(raw, outcome, self.config, self.store) if outcome.status == "ignored" else []
+        with self.store.db.atomic():  # the decision and the mail it causes: all or nothing
+            self.store.record(msg_id, outcome, now=now)
+            for failure, unit in failures:
+                if self.store.mark_address_failing(failure.recipient, unit.id, failure.diagnostic or failure.status, now, msg_id):
+                    notice = notices.address_failing(self.config, self.renderer, unit, failure.recipient,
+                                                     failure.diagnostic or failure.status or "không rõ",
+                                                     self.store.failing_addresses(), now)
+                    if notice:
+                        self.store.queue(notice, message=msg_id, now=now)
+        log.info("thư %s từ %s: %s - %s", msg_id, outcome.from_addr or "?", outcome.status, outcome.reason)
+        return outcome.status
+
+    def answers(self, row: dict, outcome: Outcome, reading, raw: bytes, now: datetime) -> list:
+        """The acknowledgement to the unit and the notice to the office that this decision causes."""
+        cfg, out = self.config, []
+        try:
+            if cfg.notices.acknowledge and reading is not None and outcome.unit_id and outcome.status in ("recorded", "review"):
+                prior = [r for r in self.store.submissions() if r["message"] != row["id"]]
+                out.append(notices.acknowledgement(cfg, self.renderer, msg_row=row["id"], message=reading.message,
+                                                   outcome=outcome, documents=reading.documents,
+                                                   received_at=datetime.fromisoformat(row["received_at"]),
+                                                   prior_rows=prior, now=now))
+            if cfg.notices.review_notice and outcome.status in ("review", "failed"):
+                out.append(notices.review_notice(cfg, self.renderer, msg_row=row, outcome=outcome, raw=raw,
+                                                 archive_path=self.store.archive.path(row["sha256"]), now=now))
+        except Exception:  # a broken template must not lose the decision: it is logged and the office sees it in check-config
+            log.exception("message %s: could not write the answer", row["id"])
+        return [m for m in out if m is not None]
+
+    def handle(self, fetched: Fetched, uidvalidity: int) -> None:
+        sha = self.store.archive.put(fetched.raw)  # archived and fsync'd before any parsing
+        crash_point("after-archive")
+        location = (self.source.identity, self.source.folder, uidvalidity, fetched.uid)
+        msg_id, _ = self.store.claim(
+            location, sha256=sha, size=len(fetched.raw), message_id=message_id_of(fetched.raw),
+            received_at=fetched.internaldate.isoformat(),
+        )
+        crash_point("after-claim")
+        status = self.store.message(msg_id)["status"]
+        if status == "claimed":
+            status = self.finish(msg_id, fetched.raw)
+            crash_point("after-record")
+        self.move(fetched.uid, msg_id, status)
+        crash_point("after-move")
+
+    def move(self, uid: str, msg_id: int, status: str) -> None:
+        folder = folder_for(status, self.config)
+        self.source.move(uid, folder)
+        self.store.mark_moved(msg_id, folder)
+
+    # --- passes -----------------------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """Finish messages claimed before a crash, from the archive (they may have left the folder)."""
+        done = 0
+        for row in self.store.unfinished():
+            try:
+                raw = self.store.archive.get(row["sha256"])
+            except OSError:
+                path = self.store.archive.path(row["sha256"])
+                self.store.record(row["id"], Outcome(status="failed", reason=t("failed.archive_missing", path=path)))
+                continue
+            self.finish(row["id"], raw)
+            done += 1
+        return done
+
+    def fetch_pass(self) -> int:
+        """Take every message waiting in the watched folder. Returns how many were handled."""
+        source = self.source
+        uidvalidity = source.uidvalidity()
+        handled = 0
+        to_fetch = []
+        for uid in source.pending():
+            known = self.store.claimed_message(source.identity, source.folder, uidvalidity, uid)
+            if known is not None and known["status"] != "claimed":
+                self.move(uid, known["id"], known["status"])  # decided before a crash, not yet moved
+                handled += 1
+            else:
+                to_fetch.append(uid)
+        for fetched in source.fetch(to_fetch):
+            if self.stopping:
+                break
+            self.handle(fetched, uidvalidity)
+            handled += 1
+        return handled
+
+    def run_jobs(self, now: datetime) -> None:
+        """Everything due at `now`, computed from the ledger: reminders, overdue notices, the
+        digest, then the outbox. Each job is guarded: one failing never stops the others."""
+        for job in (self.queue_chases, self.queue_digest, self.write_drafts, self.send_outbox):
+            if self.stopping:
+                return
+            try:
+                job(now)
+            except Exception:
+                log.exception("job %s failed", job.__name__)
+
+    def queue_chases(self, now: datetime) -> int:
+        queued = 0
+        failing = self.store.failing_addresses()
+        for campaign in self.config.campaigns:
+            cycle = campaign.cycle_of(now, self.config.office.timezone)
+            table = status.cells(self.config, campaign, cycle, self.store.submissions(campaign.id, cycle))
+            # A reminder still waiting (the SMTP server was down) for a unit that has since sent
+            # everything would ask for what it already sent: it is withdrawn, never delivered.
+            for row in self.store.queued_mail(("reminder", "overdue")):
+                if row["key"].split(":")[1:3] == [campaign.id, cycle] and not status.owed(campaign, table, row["unit_id"]):
+                    self.store.withdraw(row["id"], t("outbox.withdrawn"))
+            for due in chase.chases(self.config, campaign, cycle, table, now):
+                if self.store.has_mail(due.key):
+                    continue
+                mail = notices.chase_mail(self.config, self.renderer, due, now, failing)
+                if mail and self.store.queue(mail, now=now):
+                    queued += 1
+                    log.info("đã xếp thư %s cho %s (%s)", due.kind, due.unit_id, ", ".join(due.requirements))
+        return queued
+
+    def queue_digest(self, now: datetime) -> None:
+        day = chase.digest_due(self.config, now)
+        if day is None or self.store.has_mail(f"digest:{day.isoformat()}"):
+            return
+        since = now - timedelta(days=1)
+        rows = self.store.submissions()
+        # Compared as datetimes, not text: the server's INTERNALDATE carries its own offset
+        # (+07:00) while the clock is UTC, and "…T07:59+07:00" > "…T01:05+00:00" as text.
+        arrivals = [r for r in rows if since <= datetime.fromisoformat(r["received_at"]) <= now]
+        mail = notices.digest(self.config, self.renderer, day, rows, arrivals, self.store.messages("review"), now)
+        if mail:
+            self.store.queue(mail, now=now)
+
+    def write_drafts(self, now: datetime) -> None:
+        """At the deadline (plus the configured delay) write the consolidated draft and mail it to
+        the office; when reports arrive later, write a new version with a note of what changed."""
+        from . import draft
+
+        tz = self.config.office.timezone
+        for campaign in self.config.campaigns:
+            cycle = campaign.cycle_of(now, tz)
+            if not draft.draft_due(self.config, campaign, cycle, now):
+                continue
+            rows = self.store.submissions(campaign.id, cycle, facts=True)
+            ids = sorted(r["id"] for r in rows)
+            last = self.store.last_draft(campaign.id, cycle)
+            if last is not None and json.loads(last["submissions"]) == ids:
+                continue
+            version = (last["version"] + 1) if last else 1
+            known = set(json.loads(last["submissions"])) if last else set()
+            new_rows = [r for r in rows if r["id"] not in known] if last else []
+            out_dir = self.config.storage.root / "drafts" / campaign.id / cycle / f"v{version}"
+            model = draft.build_model(self.config, campaign, cycle, rows, now)
+            docx, xlsx = draft.write_draft(self.config, model, out_dir)
+            mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now)
+            with self.store.db.atomic():
+                self.store.add_draft(campaign.id, cycle, version, docx, xlsx, ids, now)
+                if mail:
+                    self.store.queue(mail, now=now)
+            log.info("Đã viết dự thảo tổng hợp %s kỳ %s (bản %d): %s", campaign.id, cycle, version, docx)
+
+    def send_outbox(self, now: datetime) -> None:
+        cfg = self.config
+        report = mailer.send_due(
+            self.store, self.sender, now, tz=cfg.office.timezone,
+            give_up_after=timedelta(hours=cfg.notices.give_up_hours),
+            max_per_address_per_day=cfg.notices.max_per_address_per_day,
+            own_addresses=cfg.office.own_addresses, should_stop=lambda: self.stopping,
+        )
+        for row in report.gave_up:
+            notice = notices.undeliverable(cfg, self.renderer, row, now)
+            if notice:
+                self.store.queue(notice, now=now)
+        if report.sent:
+            log.info("đã gửi %d thư", len(report.sent))
+
+    def connect(self) -> None:
+        if not self.connected:
+            self.source.open()
+            self.connected = True
+            log.info("Đang theo dõi hộp thư %s (thư mục %s)", self.source.identity, self.source.folder)
+
+    def disconnect(self) -> None:
+        self.source.close()
+        self.connected = False
+
+    def once(self) -> int:
+        """One full pass: recover, fetch and process all waiting mail, run due jobs."""
+        self.recover()
+        self.connect()
+        try:
+            handled = self.fetch_pass()
+        finally:
+            self.disconnect()
+        self.run_jobs(self.clock.now())
+        return handled
+
+    def forever(self) -> None:
+        self.install_signals()
+        self.recover()
+        backoff = BACKOFF_START
+        while not self.stopping:
+            if self.reload_requested:
+                self.reload()
+            try:
+                self.connect()
+                self.fetch_pass()
+                self.run_jobs(self.clock.now())
+                backoff = BACKOFF_START
+                if not self.stopping:
+                    self.source.wait(self.config.mailbox.poll_seconds, lambda: self.stopping or self.reload_requested)
+            except MailboxError as exc:
+                log.warning("%s; thử lại sau %.0f giây", t("cli.mailbox_down", error=exc), backoff)
+                self.disconnect()
+                self.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+        self.disconnect()
+        log.info("tonghop dừng theo yêu cầu")
+
+    def sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < end:
+            time.sleep(min(0.2, end - time.monotonic()))
+
+    # --- signals ---------------------------------------------------------------------------------
+
+    def install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
+        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
+        signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload_requested", True))
+
+    def request_stop(self) -> None:
+        self.stopping = True
+
+    def reload(self) -> None:
+        self.reload_requested = False
+        try:
+            new = self.config_loader()
+        except ConfigError as exc:
+            log.error("Cấu hình mới có lỗi, tiếp tục dùng cấu hình cũ:\n%s", exc)
+            return
+        mailbox_changed = new.mailbox != self.config.mailbox or new.mailbox_password != self.config.mailbox_password
+        self.config = new
+        self.renderer = notices.Renderer(new.notices.templates)
+        self.sender = mailer.Sender(new.smtp, new.smtp_password)
+        if mailbox_changed:
+            self.disconnect()
+            self.source = open_source(new.mailbox, new.mailbox_password)
+        log.info("Đã nạp lại cấu hình từ %s", new.dir)

@@ -1,0 +1,95 @@
+"""Timing rules (pure): which reminders, overdue notices and digests are due at `now`."""
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from daemon.chase import chases, digest_due, steps
+from daemon.config import ChaseRules, load_config
+from daemon.status import Cell, cells, status_document
+
+CONFIG = load_config(Path(__file__).resolve().parent.parent / "config")
+TZ = CONFIG.office.timezone
+CAMPAIGN = CONFIG.campaign("dan-van")
+DEADLINE = datetime(2024, 10, 20, tzinfo=TZ)  # a Sunday
+
+
+def at(day: int, hour: int = 9, month: int = 10) -> datetime:
+    return datetime(2024, month, day, hour, 0, tzinfo=TZ)
+
+
+def row(unit: str, req: str, when: datetime, message: int = 1, number: str = "1/BC-UBND") -> dict:
+    return {"campaign": "dan-van", "cycle": "2024", "unit_id": unit, "requirement": req, "message": message,
+            "received_at": when.isoformat(), "doc_number": number, "doc_date": "2024-10-01", "doc_title": "t",
+            "filename": f"{unit}-{req}.docx"}
+
+
+def test_steps_fall_on_working_days():
+    plan = steps(CAMPAIGN, DEADLINE, CAMPAIGN.reminders)
+    days = [(s.kind, s.at.date()) for s in plan]
+    # 7 days before 20/10 is Sun 13/10 -> Fri 11/10; 3 days: Thu 17/10; 1 day: Sat 19/10 -> Fri 18/10;
+    # overdue 1 day after the last day (19/10) is Sun 20/10 -> Mon 21/10; 5 days: Thu 24/10.
+    assert days == [("reminder", date(2024, 10, 11)), ("reminder", date(2024, 10, 17)), ("reminder", date(2024, 10, 18)),
+                    ("overdue", date(2024, 10, 21)), ("overdue", date(2024, 10, 24))]
+    assert all(s.at.time() == time(8, 0) for s in plan)
+    every_day = replace(CAMPAIGN.reminders, working_days_only=False)
+    assert [s.at.date() for s in steps(CAMPAIGN, DEADLINE, every_day)][:3] == [date(2024, 10, 13), date(2024, 10, 17), date(2024, 10, 19)]
+
+
+def test_holidays_are_skipped():
+    rules = ChaseRules(before_days=(3,), overdue_days=(), holidays=frozenset({date(2024, 10, 17)}))
+    assert [s.at.date() for s in steps(CAMPAIGN, DEADLINE, rules)] == [date(2024, 10, 16)]
+
+
+def test_only_units_that_owe_get_reminders_and_only_the_latest_step():
+    rows = [row("xa-my-hoa", "bao-cao", at(10)), row("xa-my-hoa", "ke-hoach", at(10)),
+            row("phong-tu-phap", "bao-cao", at(10))]
+    table = cells(CONFIG, CAMPAIGN, "2024", rows)
+    assert chases(CONFIG, CAMPAIGN, "2024", table, at(11, 7)) == []  # before the first step
+    due = {c.unit_id: c for c in chases(CONFIG, CAMPAIGN, "2024", table, at(11, 8))}
+    assert "xa-my-hoa" not in due and len(due) == 27
+    assert due["phong-tu-phap"].requirements == ("ke-hoach",)
+    assert due["xa-tan-kieu"].requirements == ("ke-hoach", "bao-cao")
+    # a week of downtime: on the 18th only the latest reminder (18/10) is due, not three
+    late = {c.unit_id: c for c in chases(CONFIG, CAMPAIGN, "2024", table, at(18, 9))}
+    assert late["xa-tan-kieu"].step.at.date() == date(2024, 10, 18)
+    assert late["xa-tan-kieu"].key == "reminder:dan-van:2024:xa-tan-kieu:2024-10-18"
+
+
+def test_after_the_deadline_only_overdue_notices_to_those_still_missing():
+    rows = [row("xa-my-hoa", "bao-cao", at(19)), row("xa-my-hoa", "ke-hoach", at(21)),
+            row("phong-tu-phap", "bao-cao", at(21))]
+    table = cells(CONFIG, CAMPAIGN, "2024", rows)
+    assert table[("xa-my-hoa", "bao-cao")].status == "on_time"
+    assert table[("xa-my-hoa", "ke-hoach")].status == "late"
+    assert chases(CONFIG, CAMPAIGN, "2024", table, at(20, 12)) == []  # Sunday: first overdue step is Monday
+    due = {c.unit_id: c for c in chases(CONFIG, CAMPAIGN, "2024", table, at(21, 8))}
+    assert "xa-my-hoa" not in due and all(c.kind == "overdue" for c in due.values())
+    assert due["phong-tu-phap"].requirements == ("ke-hoach",)
+
+
+def test_the_first_version_decides_on_time_the_newest_gives_the_facts():
+    rows = [row("xa-my-hoa", "bao-cao", at(15), message=1, number="10/BC-UBND"),
+            row("xa-my-hoa", "bao-cao", at(25), message=2, number="11/BC-UBND")]
+    cell = cells(CONFIG, CAMPAIGN, "2024", rows)[("xa-my-hoa", "bao-cao")]
+    assert (cell.status, cell.doc_number, cell.versions, cell.message) == ("on_time", "11/BC-UBND", 2, 2)
+
+
+def test_digest_is_due_each_working_morning_of_the_active_window():
+    assert digest_due(CONFIG, at(11, 7)) is None  # before 07:30
+    assert digest_due(CONFIG, at(11, 8)) == date(2024, 10, 11)
+    assert digest_due(CONFIG, at(12, 8)) is None  # Saturday
+    assert digest_due(CONFIG, at(1, 8, month=9)) is None  # outside the window
+    assert digest_due(CONFIG, at(24, 9)) == date(2024, 10, 24)
+
+
+def test_status_document_follows_the_contract():
+    doc = status_document(CONFIG, [row("xa-my-hoa", "bao-cao", at(15))], at(16))
+    camp = doc["campaigns"][0]
+    assert camp["id"] == "dan-van" and camp["cycle"] == "2024"
+    assert camp["requirements"][1] == {"id": "bao-cao", "name": "Báo cáo kết quả thực hiện công tác dân vận",
+                                       "deadline": "2024-10-20T00:00:00+07:00"}
+    hoa = next(u for u in camp["units"] if u["id"] == "xa-my-hoa")
+    assert hoa["submissions"]["bao-cao"] == {"status": "on_time", "received_at": at(15).isoformat(),
+                                             "doc_number": "1/BC-UBND", "doc_date": "2024-10-01",
+                                             "files": ["xa-my-hoa-bao-cao.docx"]}
+    assert hoa["submissions"]["ke-hoach"]["status"] == "missing"
