@@ -185,7 +185,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_draft(args) -> int:
-    from . import draft
+    from . import draft, report_docx
 
     config, clock = load(args)
     campaign = config.campaign(args.campaign)
@@ -198,7 +198,7 @@ def cmd_draft(args) -> int:
     rows = store.submissions(campaign.id, cycle, facts=True)
     out = Path(args.out) if args.out else config.storage.root / "drafts" / campaign.id / cycle / "xem-truoc"
     model = draft.build_model(config, campaign, cycle, rows, now)
-    for path in draft.write_draft(config, model, out):
+    for path in report_docx.write_draft(config, model, out):
         print(path)
     return 0
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -5,7 +5,6 @@ come from templates/email/ (Jinja2, StrictUndefined) so admins can edit them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 

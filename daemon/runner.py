@@ -242,7 +242,7 @@ class Runner:
     def write_drafts(self, now: datetime) -> None:
         """At the deadline (plus the configured delay) write the consolidated draft and mail it to
         the office; when reports arrive later, write a new version with a note of what changed."""
-        from . import draft
+        from . import draft, report_docx
 
         tz = self.config.office.timezone
         for campaign in self.config.campaigns:
@@ -259,7 +259,7 @@ class Runner:
             new_rows = [r for r in rows if r["id"] not in known] if last else []
             out_dir = self.config.storage.root / "drafts" / campaign.id / cycle / f"v{version}"
             model = draft.build_model(self.config, campaign, cycle, rows, now)
-            docx, xlsx = draft.write_draft(self.config, model, out_dir)
+            docx, xlsx = report_docx.write_draft(self.config, model, out_dir)
             mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now)
             with self.store.db.atomic():
                 self.store.add_draft(campaign.id, cycle, version, docx, xlsx, ids, now)

@@ -5,7 +5,7 @@ each reader (message, docx, xlsx, pdf, legacy) grow on its own while the seam st
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

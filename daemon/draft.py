@@ -1,0 +1,669 @@
+"""The consolidated draft as data: ledger rows of one campaign cycle -> ReportModel. Pure.
+
+Every sentence a person reads in the draft is written here (the Word template in
+templates/report/ only lays it out), so the text is tested without Word, and `model_to_json`
+gives a stable form for comparisons. Status counts come from daemon.status.cells, the same
+function behind `status --json`, so the draft and the status page can never disagree.
+
+What feeds what (the campaign's [draft] table, config.DraftSpec):
+- section facts "submissions": counts per requirement (on time / late / missing, named) and the
+  units' own document numbers and dates; "leaders": who each unit assigned, flagging a commune
+  or town whose assignee is not its head (leader_head_title, e.g. Chủ tịch);
+- passages: each unit's newest document for the body requirement; its sections are routed by
+  heading (then sentences by keyword inside a section that has areas), merged across units
+  (daemon.draft_text) and attributed to the units that wrote them;
+- figures: the indicators of the campaign's form (Campaign.form) or, without a form, those found
+  in the units' tables; percentages ("Tỷ lệ ...", unit "%") are averaged, everything else summed.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from parsers.figures import Indicator
+
+from .config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
+from .draft_text import Keys, Merger, Phrases, name_list, number_text, passages, sentences
+from .status import STATUS_WORDS, Cell, cells
+
+TYPE_NAMES = {"KH": "Kế hoạch", "BC": "Báo cáo", "CTr": "Chương trình", "PA": "Phương án", "ĐA": "Đề án",
+              "TTr": "Tờ trình", "BB": "Biên bản", "TB": "Thông báo", "QĐ": "Quyết định"}
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+BLANK_NUMBER = "      "  # the clerk writes the number by hand or in the register
+_HEADER_BREAKS = (" HUYỆN ", " XÃ ", " THỊ TRẤN ", " TỈNH ", " THÀNH PHỐ ", " QUẬN ", " THỊ XÃ ", " VÀ ", " - ")
+
+
+@dataclass(frozen=True)
+class Para:
+    lead: str = ""  # who said it ("UBND xã Mỹ Hòa:"), printed in italics before the text
+    text: str = ""
+    flag: bool = False  # a point the clerk must look at (a commune whose head is not in charge)
+
+
+@dataclass(frozen=True)
+class Area:
+    number: str
+    title: str
+    paragraphs: tuple[Para, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    number: str
+    title: str
+    paragraphs: tuple[Para, ...] = ()
+    areas: tuple[Area, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """The newest document a unit sent for one requirement (what the draft counts)."""
+
+    unit_id: str
+    unit: str
+    requirement: str
+    status: str
+    doc_number: str | None
+    doc_date: str | None  # ISO
+    received_at: str  # ISO with offset
+    message: int
+    versions: int
+
+
+@dataclass(frozen=True)
+class SubmissionLine:
+    """One row of Phụ lục I: a unit's document for one requirement."""
+
+    stt: str  # "" on a unit's second and later rows
+    unit: str
+    document: str  # "Kế hoạch", "Báo cáo"
+    number_date: str  # "Số 45/BC-UBND ngày 15/10/2024"
+    received: str  # "15/10/2024 09:12"
+    status: str  # on_time | late | missing
+    status_word: str  # đúng hạn | trễ hạn | chưa nộp
+
+
+@dataclass(frozen=True)
+class IndicatorTotal:
+    code: str
+    name: str
+    unit: str
+    method: str  # "sum" | "mean"
+    total: float | None
+    total_text: str  # "98,5 (bình quân)"
+    value_text: str  # "98,5"
+    reported: int  # units that gave a value
+
+
+@dataclass(frozen=True)
+class FigureLine:
+    stt: str
+    unit_id: str
+    unit: str
+    values: tuple[float | None, ...]
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LeaderLine:
+    unit_id: str
+    unit: str
+    leaders: tuple[str, ...]
+    ok: bool | None  # None: nothing stated; False: flagged
+    head_rule: bool = False  # its head must take charge (a commune or town)
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    campaign: str
+    cycle: str
+    slug: str  # file name stem: "du-thao-bao-cao-dan-van-2024"
+    generated_at: str
+    preview: bool
+    preview_note: str
+    parent_lines: tuple[str, ...]
+    issuer_lines: tuple[str, ...]
+    number_line: str
+    place_date: str
+    type_name: str
+    summary: str
+    addressee: tuple[str, ...]
+    addressee_lines: tuple[str, ...]  # "Kính gửi: X." or "Kính gửi:", "- A;", "- B."
+    intro: str
+    sections: tuple[Section, ...]
+    closing: str
+    authority: tuple[str, ...]
+    signer_title: str
+    signer: str
+    recipients: tuple[str, ...]  # printed lines: "- Như trên;" ... "- Lưu: VT, NV."
+    appendix_ref: str  # "(Kèm theo Báo cáo số      /BC-UBND ngày    tháng    năm 2024)"
+    appendix1_title: str
+    appendix2_title: str
+    units_total: int
+    requirements: tuple[dict, ...]  # {"id", "name", "deadline"}
+    counts: dict = field(default_factory=dict)  # requirement id -> {"on_time", "late", "missing"}
+    documents: tuple[DocRef, ...] = ()
+    submission_lines: tuple[SubmissionLine, ...] = ()
+    leaders: tuple[LeaderLine, ...] = ()
+    indicators: tuple[IndicatorTotal, ...] = ()
+    figure_lines: tuple[FigureLine, ...] = ()
+    unplaced: int = 0  # sentences of units' reports that fed no section (not printed)
+
+
+# -- small formatting helpers -------------------------------------------------------------------
+
+def _local(iso: str | None, tz) -> datetime | None:
+    return datetime.fromisoformat(iso).astimezone(tz) if iso else None
+
+
+def _date_vn(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        y, m, d = (int(x) for x in iso[:10].split("-"))
+    except ValueError:
+        return iso
+    return f"{d:02d}/{m:02d}/{y}"
+
+
+def _moment_vn(moment: datetime) -> str:
+    return moment.strftime("%H:%M ngày %d/%m/%Y")
+
+
+def _deadline_vn(deadline: datetime) -> str:
+    if deadline.hour == 0 and deadline.minute == 0:
+        return f"trước ngày {deadline:%d/%m/%Y}"
+    return f"trước {deadline:%H:%M} ngày {deadline:%d/%m/%Y}"
+
+
+def _fill(text: str, cycle: str, as_of: str = "") -> str:
+    nxt = str(int(cycle) + 1) if cycle.isdigit() else cycle
+    return text.format_map({"cycle": cycle, "next_cycle": nxt, "as_of": as_of})
+
+
+def header_lines(text: str) -> tuple[str, ...]:
+    """An upper-case body name on the header's lines: "ỦY BAN NHÂN DÂN HUYỆN THÁP MƯỜI" ->
+    ("ỦY BAN NHÂN DÂN", "HUYỆN THÁP MƯỜI"); a "\\n" in the configured text forces the break."""
+    text = (text or "").strip()
+    if not text:
+        return ()
+    if "\n" in text:
+        return tuple(line.strip() for line in text.splitlines() if line.strip())
+    if len(text) <= 30:
+        return (text,)
+    cuts = [i for brk in _HEADER_BREAKS for i in [m.start() for m in re.finditer(re.escape(brk), text)]]
+    if not cuts:
+        return (text,)
+    cut = min(cuts, key=lambda i: abs(i - len(text) / 2))
+    first, rest = text[:cut].strip(), text[cut:].strip()
+    return (first, rest) if first and rest else (text,)
+
+
+def _initials(text: str) -> str:
+    return "".join(w[0] for w in text.split() if w[0].isalpha()).upper()
+
+
+def _short_name(req: Requirement) -> str:
+    return TYPE_NAMES.get(req.doc_types[0], req.name) if req.doc_types else req.name
+
+
+def _recipient_lines(items: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"- {t}{'.' if k == len(items) - 1 else ';'}" for k, t in enumerate(items))
+
+
+def _addressee_lines(items: tuple[str, ...]) -> tuple[str, ...]:
+    if not items:
+        return ()
+    if len(items) == 1:
+        return (f"Kính gửi: {items[0]}.",)
+    return ("Kính gửi:",) + _recipient_lines(items)
+
+
+def _body_requirement(campaign: Campaign) -> Requirement:
+    spec = campaign.draft
+    return campaign.requirement(spec.requirement) if spec.requirement else campaign.requirements[-1]
+
+
+def deadline_of(config: Config, campaign: Campaign, cycle: str) -> datetime:
+    """The latest deadline of the campaign's requirements in this cycle."""
+    tz = config.office.timezone
+    return max(campaign.deadline(r, cycle, tz) for r in campaign.requirements)
+
+
+def draft_due(config: Config, campaign: Campaign, cycle: str, now: datetime) -> bool:
+    """True once the latest deadline of the cycle plus the configured delay has passed."""
+    return now >= deadline_of(config, campaign, cycle) + timedelta(hours=campaign.draft.delay_hours)
+
+
+# -- indicators ---------------------------------------------------------------------------------
+
+def _is_rate(ind: Indicator, keys: Keys) -> bool:
+    return ind.unit.strip() == "%" or keys.ascii(ind.name).startswith(("ty le", "ti le"))
+
+
+# -- the model ----------------------------------------------------------------------------------
+
+def _newest_rows(rows: list[dict], table: dict[tuple[str, str], Cell]) -> dict[tuple[str, str], list[dict]]:
+    """(unit, requirement) -> the ledger rows of the newest version (its message's attachments)."""
+    wanted = {(u, r): c.message for (u, r), c in table.items() if c.message is not None}
+    out: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        key = (row["unit_id"], row["requirement"])
+        if wanted.get(key) == row["message"]:
+            out.setdefault(key, []).append(row)
+    return out
+
+
+def _facts(row: dict) -> dict:
+    raw = row.get("facts")
+    if not raw:
+        return {}
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _best_facts(rows: list[dict]) -> list[dict]:
+    """The facts of a version's attachments, the richest first (a .docx before its .pdf copy)."""
+    facts = [_facts(r) for r in rows]
+    return sorted((f for f in facts if f), key=lambda f: -(len(f.get("sections") or []) + len(f.get("figures") or [])))
+
+
+class _Router:
+    """Sends a unit's sections and sentences to the draft's sections and areas (see module doc)."""
+
+    def __init__(self, spec: DraftSpec, keys: Keys):
+        self.keys = keys
+        self.targets: list[tuple[int, int | None]] = []  # (section index, area index or None)
+        self.headings: list[Phrases] = []
+        self.keywords: list[Phrases] = []
+        for s, sec in enumerate(spec.sections):
+            self._add((s, None), sec.headings, sec.keywords)
+            for a, area in enumerate(sec.areas):
+                self._add((s, a), area.headings, area.keywords)
+        self.sections = spec.sections
+        self.skip = Phrases(spec.skip_sentences, keys)
+        self._matches: dict = {}
+        self._areas: dict = {}
+
+    def _add(self, target, headings, keywords):
+        self.targets.append(target)
+        self.headings.append(Phrases(headings, self.keys))
+        self.keywords.append(Phrases(keywords, self.keys))
+
+    def _match(self, heading: str, within: int | None = None) -> tuple[int, int | None] | None:
+        key = (heading, within)
+        if key not in self._matches:  # headings recur across units: match each once
+            self._matches[key] = self._match_uncached(heading, within)
+        return self._matches[key]
+
+    def _area(self, target, sentence: str):
+        key = (target[0], self.keys.fold(sentence))
+        if key not in self._areas:
+            self._areas[key] = next((t for k, t in enumerate(self.targets) if t[0] == target[0] and t[1] is not None
+                                     and self.keywords[k].found_in(sentence)), None)
+        return self._areas[key]
+
+    def _match_uncached(self, heading: str, within: int | None) -> tuple[int, int | None] | None:
+        for k, target in enumerate(self.targets):
+            if within is not None and (target[0] != within or target[1] is None):
+                continue
+            if self.headings[k].found_in(heading):
+                return target
+        return None
+
+    def _has_areas(self, target) -> bool:
+        return target is not None and target[1] is None and bool(self.sections[target[0]].areas)
+
+    def route(self, unit_sections: list[dict]):
+        """Yields (target, sentence) for every sentence of the unit's sections; target None: unplaced."""
+        stack: list[tuple[int, tuple[int, int | None] | None]] = []  # (level, target)
+        for sec in unit_sections:
+            level = sec.get("level") or 1
+            heading = re.sub(r"^\s*[\dIVXLivxl]+[.)]\s*|^\s*[a-zđ][.)]\s*", "", sec.get("heading") or "")
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            parent = next((t for _, t in reversed(stack) if t is not None), None)
+            if parent is None:
+                target = self._match(heading)
+            elif self._has_areas(parent):
+                target = self._match(heading, within=parent[0]) or self._match(heading) or parent
+            else:
+                target = parent
+            stack.append((level, target))
+            for sentence in sentences(sec.get("text") or ""):
+                if self.skip.starts(sentence):
+                    continue
+                if self._has_areas(target):
+                    yield (self._area(target, sentence) or target), sentence
+                else:
+                    yield target, sentence
+
+
+def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict], now: datetime) -> ReportModel:
+    """The draft for one campaign cycle from the ledger's submission rows (with facts). Pure,
+    apart from reading the campaign's figures form (cached)."""
+    tz = config.office.timezone
+    spec = campaign.draft
+    keys = Keys()
+    now_local = now.astimezone(tz)
+    as_of = _moment_vn(now_local)
+    table = cells(config, campaign, cycle, rows)
+    newest = _newest_rows(rows, table)
+    units = [config.unit(u) for u in campaign.unit_ids]
+    units = [u for u in units if u is not None]
+    names = [u.name for u in units]
+    deadlines = {r.id: campaign.deadline(r, cycle, tz) for r in campaign.requirements}
+    body_req = _body_requirement(campaign)
+
+    # Status, documents and Phụ lục I.
+    counts = {r.id: {"on_time": 0, "late": 0, "missing": 0} for r in campaign.requirements}
+    documents, lines = [], []
+    for n, unit in enumerate(units, 1):
+        for k, req in enumerate(campaign.requirements):
+            cell = table[(unit.id, req.id)]
+            counts[req.id][cell.status] += 1
+            number_date = ""
+            if cell.status != "missing":
+                documents.append(DocRef(unit.id, unit.name, req.id, cell.status, cell.doc_number, cell.doc_date,
+                                        cell.received_at, cell.message, cell.versions))
+                parts = [f"Số {cell.doc_number}" if cell.doc_number else "Chưa rõ số"]
+                if cell.doc_date:
+                    parts.append(f"ngày {_date_vn(cell.doc_date)}")
+                number_date = " ".join(parts)
+            received = _local(cell.received_at, tz)
+            lines.append(SubmissionLine(
+                stt=str(n) if k == 0 else "", unit=unit.name if k == 0 else "", document=_short_name(req),
+                number_date=number_date, received=received.strftime("%d/%m/%Y %H:%M") if received else "",
+                status=cell.status, status_word=STATUS_WORDS[cell.status],
+            ))
+
+    # Leaders, passages and figures from each unit's newest documents.
+    leader_lines = _leader_lines(campaign, units, newest, keys)
+    router = _Router(spec, keys)
+    mergers: dict[tuple[int, int | None], Merger] = {}
+    unplaced = 0
+    unit_figures: list[list[dict]] = []
+    for pos, unit in enumerate(units):
+        facts_list = _best_facts(newest.get((unit.id, body_req.id), []))
+        figures: list[dict] = []
+        for f in facts_list:
+            figures.extend(f.get("figures") or [])
+        unit_figures.append(figures)
+        if not facts_list:
+            continue
+        for target, sentence in router.route(facts_list[0].get("sections") or []):
+            if target is None:
+                unplaced += 1
+                continue
+            mergers.setdefault(target, Merger(spec.similarity, keys)).add(sentence, pos)
+
+    indicators, figure_lines = _figures(campaign, units, unit_figures, keys)
+    totals = {i.code: i for i in indicators}
+
+    sections = []
+    for s, sec in enumerate(spec.sections):
+        paras: list[Para] = []
+        if "submissions" in sec.facts:
+            paras.extend(_submission_paras(campaign, units, table, deadlines))
+        if "leaders" in sec.facts:
+            paras.extend(_leader_paras(spec, leader_lines))
+        paras.extend(_merged(mergers.get((s, None)), names, spec.max_named_units))
+        areas = []
+        for a, area in enumerate(sec.areas):
+            area_paras = _figure_paras(area.figures, totals, len(figure_lines))
+            area_paras.extend(_merged(mergers.get((s, a)), names, spec.max_named_units))
+            if not area_paras:
+                area_paras = [Para(text="Chưa có đơn vị nào báo cáo nội dung này.")]
+            areas.append(Area(str(a + 1), _fill(area.title, cycle), tuple(area_paras)))
+        if not paras and not areas:
+            paras = [Para(text="Chưa có đơn vị nào báo cáo nội dung này.")]
+        sections.append(Section(ROMAN[s] if s < len(ROMAN) else str(s + 1), _fill(sec.title, cycle).upper(),
+                                tuple(paras), tuple(areas)))
+
+    preview = any(now < d for d in deadlines.values())
+    latest = max(deadlines.values())
+    preview_note = (f"BẢN XEM TRƯỚC: chưa hết hạn nộp ({_deadline_vn(latest)}); số liệu tính đến {as_of} "
+                    f"và sẽ thay đổi khi các đơn vị tiếp tục gửi." if preview else "")
+    issuer = spec.issuer if spec.issuer is not None else config.office.issuer
+    parent = spec.parent_body if spec.parent_body is not None else config.office.parent_body
+    code = spec.issuer_code if spec.issuer_code is not None else _initials(issuer)
+    number_code = f"{spec.type_code}-{code}" if code else spec.type_code
+    year = now_local.year
+    summary = _fill(spec.summary, cycle)
+    short_names = [_short_name(r).upper() for r in campaign.requirements]
+    return ReportModel(
+        campaign=campaign.id,
+        cycle=cycle,
+        slug=f"du-thao-bao-cao-{campaign.id}-{cycle}",
+        generated_at=now.isoformat(timespec="seconds"),
+        preview=preview,
+        preview_note=preview_note,
+        parent_lines=header_lines(parent),
+        issuer_lines=header_lines(issuer),
+        number_line=f"Số:{BLANK_NUMBER}/{number_code}",
+        place_date=f"{config.office.place}, ngày    tháng    năm {year}",
+        type_name=spec.type_name,
+        summary=summary,
+        addressee=spec.addressee,
+        addressee_lines=_addressee_lines(spec.addressee),
+        intro=_fill(spec.intro, cycle, as_of),
+        sections=tuple(sections),
+        closing=_fill(spec.closing, cycle, as_of),
+        authority=spec.authority,
+        signer_title=spec.signer_title,
+        signer=spec.signer,
+        recipients=_recipient_lines(spec.recipients),
+        appendix_ref=f"(Kèm theo {spec.type_name.capitalize()} số{BLANK_NUMBER}/{number_code} "
+                     f"ngày    tháng    năm {year})",
+        appendix1_title="TÌNH HÌNH GỬI " + ", ".join(short_names) + " CỦA CÁC ĐƠN VỊ",
+        appendix2_title="SỐ LIỆU TỔNG HỢP TỪ BÁO CÁO CỦA CÁC ĐƠN VỊ",
+        units_total=len(units),
+        requirements=tuple({"id": r.id, "name": r.name, "deadline": deadlines[r.id].isoformat()}
+                           for r in campaign.requirements),
+        counts=counts,
+        documents=tuple(documents),
+        submission_lines=tuple(lines),
+        leaders=tuple(leader_lines),
+        indicators=indicators,
+        figure_lines=figure_lines,
+        unplaced=unplaced,
+    )
+
+
+def _merged(merger: Merger | None, names: list[str], max_named: int) -> list[Para]:
+    if merger is None:
+        return []
+    return [Para(lead, text) for lead, text in passages(merger.consolidated(), names, max_named)]
+
+
+def _submission_paras(campaign: Campaign, units, table, deadlines) -> list[Para]:
+    kinds = [(k, sum(1 for u in units if u.kind == k)) for k in UNIT_KINDS]
+    breakdown = ", ".join(f"{n} {UNIT_KINDS[k]}" for k, n in kinds if n)
+    paras = [Para(text=f"Tổng số cơ quan, đơn vị, địa phương phải gửi văn bản: {len(units)}"
+                       + (f" ({breakdown})." if breakdown else "."))]
+    for req in campaign.requirements:
+        by = {s: [u.name for u in units if table[(u.id, req.id)].status == s] for s in STATUS_WORDS}
+        parts = [f"{len(by['on_time'])} đơn vị gửi đúng hạn"]
+        for status, word in (("late", "gửi trễ hạn"), ("missing", "chưa gửi")):
+            if by[status]:
+                parts.append(f"{len(by[status])} đơn vị {word} ({name_list(by[status], 0)})")
+            else:
+                parts.append(f"không có đơn vị {word}")
+        paras.append(Para(f"{req.name} (hạn nộp {_deadline_vn(deadlines[req.id])}):", "; ".join(parts) + "."))
+    for req in campaign.requirements:
+        items = []
+        for u in units:
+            cell = table[(u.id, req.id)]
+            if cell.status == "missing":
+                continue
+            number = f"số {cell.doc_number}" if cell.doc_number else "chưa rõ số"
+            date = f" ngày {_date_vn(cell.doc_date)}" if cell.doc_date else ""
+            items.append(f"{u.name} ({number}{date})")
+        if items:
+            paras.append(Para(f"{_short_name(req)} của các đơn vị (chi tiết tại Phụ lục I):", "; ".join(items) + "."))
+    return paras
+
+
+def _leader_lines(campaign: Campaign, units, newest, keys: Keys) -> list[LeaderLine]:
+    spec = campaign.draft
+    body = _body_requirement(campaign)
+    order = [body] + [r for r in campaign.requirements if r.id != body.id]
+    head = keys.fold(spec.leader_head_title)
+    out = []
+    for unit in units:
+        sent = [newest.get((unit.id, r.id)) for r in order]
+        if not any(sent):
+            continue
+        leaders: tuple[str, ...] = ()
+        for rows in sent:
+            for facts in _best_facts(rows or []):
+                if facts.get("leaders"):
+                    leaders = tuple(facts["leaders"])
+                    break
+            if leaders:
+                break
+        ok: bool | None = None
+        if leaders:
+            ok = True
+            if unit.kind in spec.leader_head_kinds:
+                folds = [keys.fold(x) for x in leaders]
+                ok = any(head in f and ("phó " + head) not in f for f in folds)
+        out.append(LeaderLine(unit.id, unit.name, leaders, ok, unit.kind in spec.leader_head_kinds))
+    return out
+
+
+def _leader_paras(spec: DraftSpec, lines: list[LeaderLine]) -> list[Para]:
+    if not lines:
+        return [Para(text="Chưa có đơn vị nào gửi văn bản nêu việc phân công lãnh đạo phụ trách.")]
+    stated = [x for x in lines if x.ok is not None]
+    paras = [Para(text=f"Có {len(stated)}/{len(lines)} đơn vị đã gửi văn bản nêu rõ lãnh đạo được phân công "
+                       f"phụ trách.")]
+    heads = [x for x in lines if x.ok and x.head_rule]
+    others = [x for x in lines if x.ok and not x.head_rule]
+    flagged = [x for x in lines if x.ok is False]
+    silent = [x for x in lines if x.ok is None]
+    if heads:
+        paras.append(Para(f"{spec.leader_head_title} trực tiếp phụ trách ({len(heads)} đơn vị):",
+                          "; ".join(f"{x.unit} ({', '.join(x.leaders)})" for x in heads) + "."))
+    if others:
+        paras.append(Para("Lãnh đạo được phân công phụ trách:",
+                          "; ".join(f"{x.unit}: {', '.join(x.leaders)}" for x in others) + "."))
+    if flagged:
+        paras.append(Para(f"Chưa đúng yêu cầu {spec.leader_head_title} trực tiếp phụ trách ({len(flagged)} đơn vị):",
+                          "; ".join(f"{x.unit}: phân công {', '.join(x.leaders)}" for x in flagged) + ".", flag=True))
+    if silent:
+        paras.append(Para(f"Chưa nêu việc phân công ({len(silent)} đơn vị):",
+                          name_list([x.unit for x in silent], 0) + ".", flag=True))
+    return paras
+
+
+def _figures(campaign: Campaign, units, unit_figures: list[list[dict]], keys: Keys):
+    """(indicator totals, per-unit lines) for Phụ lục II and the areas' figure sentences."""
+    indicators = list(campaign.indicators)  # read from the form when the config was loaded
+    if not indicators:  # no form: the indicators the units' tables show, in order of appearance
+        seen: dict[str, Indicator] = {}
+        for figures in unit_figures:
+            for f in figures:
+                code = (f.get("code") or "").strip()
+                key = code or keys.fold(f.get("row") or "")
+                if key and key not in seen:
+                    seen[key] = Indicator(code or "", f.get("row") or "", "")
+        indicators = list(seen.values())
+    if not indicators:
+        return (), ()
+    by_code = {i.code: n for n, i in enumerate(indicators) if i.code}
+    by_name = {keys.fold(i.name): n for n, i in enumerate(indicators)}
+    lines, values_by_ind = [], [[] for _ in indicators]
+    for unit, figures in zip(units, unit_figures):
+        if not figures:
+            continue
+        values: list[float | None] = [None] * len(indicators)
+        for f in figures:
+            n = by_code.get((f.get("code") or "").strip())
+            if n is None:
+                n = by_name.get(keys.fold(f.get("row") or ""))
+            if n is not None and values[n] is None and isinstance(f.get("value"), (int, float)):
+                values[n] = float(f["value"])
+        if all(v is None for v in values):
+            continue
+        for n, v in enumerate(values):
+            if v is not None:
+                values_by_ind[n].append(v)
+        lines.append(FigureLine(str(len(lines) + 1), unit.id, unit.name, tuple(values),
+                                tuple(number_text(v) for v in values)))
+    totals = []
+    for ind, vals in zip(indicators, values_by_ind):
+        rate = _is_rate(ind, keys)
+        total = (sum(vals) / len(vals) if rate else sum(vals)) if vals else None
+        if total is not None and rate:
+            total = round(total, 2)
+        text = number_text(total) + (" (bình quân)" if rate and total is not None else "")
+        unit = ind.unit or ("%" if rate else "")
+        totals.append(IndicatorTotal(ind.code or str(len(totals) + 1), ind.name, unit, "mean" if rate else "sum",
+                                     total, text, number_text(total), len(vals)))
+    return tuple(totals), tuple(lines)
+
+
+def _figure_paras(codes: tuple[str, ...], totals: dict[str, IndicatorTotal], reporting: int) -> list[Para]:
+    parts = []
+    for code in codes:
+        t = totals.get(code)
+        if t is None or t.total is None:
+            continue
+        value = number_text(t.total)
+        unit = f" {t.unit}" if t.unit and t.unit != "%" else ("%" if t.unit == "%" else "")
+        how = "bình quân " if t.method == "mean" else ""
+        parts.append(f"{t.name}: {how}{value}{unit} ({t.reported} đơn vị)")
+    if not parts:
+        return []
+    return [Para(f"Số liệu tổng hợp từ biểu số liệu của {reporting} đơn vị:", "; ".join(parts) + ".")]
+
+
+# -- comparing versions -------------------------------------------------------------------------
+
+def changes_note(old: ReportModel | dict | None, new: ReportModel) -> str:
+    """What a new version adds, in one or two Vietnamese sentences for the staff's mail.
+
+    `old` is the previous version's model, or its model_to_json() kept beside the files."""
+    sent_units = {d.unit_id for d in new.documents}
+    if old is None:
+        as_of = _moment_vn(datetime.fromisoformat(new.generated_at))
+        return (f"Bản dự thảo đầu tiên, tổng hợp từ văn bản của {len(sent_units)}/{new.units_total} đơn vị "
+                f"(tính đến {as_of}).")
+    documents = old["documents"] if isinstance(old, dict) else [_plain(d) for d in old.documents]
+    before = {(d["unit_id"], d["requirement"]): d["message"] for d in documents}
+    names = {r["id"]: r["name"] for r in new.requirements}
+    changed = [d for d in new.documents if before.get((d.unit_id, d.requirement)) != d.message]
+    if not changed:
+        return "Không có văn bản mới so với phiên bản trước."
+    items = []
+    for d in changed:
+        what = "bản mới" if (d.unit_id, d.requirement) not in before else "bản thay thế"
+        items.append(f"{d.unit} ({names.get(d.requirement, d.requirement).lower()}, {what}, "
+                     f"{STATUS_WORDS[d.status]})")
+    units = len({d.unit_id for d in changed})
+    return (f"So với phiên bản trước, có văn bản mới của {units} đơn vị: " + "; ".join(items)
+            + f". Hiện có {len(sent_units)}/{new.units_total} đơn vị đã gửi.")
+
+
+def model_to_json(model: ReportModel) -> dict:
+    """The model as plain JSON data (lists, not tuples): tests, comparisons between versions."""
+    return _plain(model)
+
+
+def _plain(value):
+    # dataclasses.asdict deep-copies through copy.deepcopy; this walk is several times faster.
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value

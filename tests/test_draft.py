@@ -1,0 +1,279 @@
+"""The consolidated draft's model: counts agree with status --json, passages are routed, merged
+and attributed, figures summed, leaders flagged, versions compared; config [draft] validated."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+
+from daemon.config import ConfigError, DraftSpec, load_config
+from daemon.draft import build_model, changes_note, draft_due, header_lines, model_to_json
+from daemon.draft_text import Keys, Merger, name_list, passages, sentences
+from daemon.status import status_document
+from draft_cycle import EXAMPLE, FLAGGED, NOW, REPLACED, TZ, build_cycle
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory):
+    c = build_cycle(tmp_path_factory.mktemp("ledger"))
+    yield c
+    c.store.close()
+
+
+@pytest.fixture(scope="module")
+def model(cycle):
+    return build_model(cycle.config, cycle.campaign, "2024", cycle.rows(), NOW)
+
+
+def all_text(model) -> str:
+    parts = []
+    for s in model.sections:
+        parts.append(f"{s.number}. {s.title}")
+        for p in list(s.paragraphs) + [p for a in s.areas for p in a.paragraphs]:
+            parts.append(f"{p.lead} {p.text}")
+    return "\n".join(parts)
+
+
+def test_counts_and_statuses_agree_with_status_json(cycle, model):
+    doc = status_document(cycle.config, cycle.rows(), NOW, "dan-van", "2024")["campaigns"][0]
+    expected = {r["id"]: {"on_time": 0, "late": 0, "missing": 0} for r in doc["requirements"]}
+    for unit in doc["units"]:
+        for req, sub in unit["submissions"].items():
+            expected[req][sub["status"]] += 1
+    assert model.counts == expected
+    assert model.units_total == len(doc["units"]) == 28
+    assert expected["bao-cao"] == {"on_time": 21, "late": len(cycle.late), "missing": len(cycle.missing)}
+    # Phụ lục I lists every unit and requirement with the status and number status --json has.
+    by_unit = {u["name"]: u["submissions"] for u in doc["units"]}
+    unit = None
+    for line in model.submission_lines:
+        unit = line.unit or unit
+        req = "ke-hoach" if line.document == "Kế hoạch" else "bao-cao"
+        sub = by_unit[unit][req]
+        assert line.status == sub["status"]
+        assert (sub["doc_number"] or "") in line.number_date
+    assert len(model.submission_lines) == 2 * 28
+    # The corrected version counts (its number), the first one decides "on time".
+    replaced = next(d for d in model.documents if d.unit_id == REPLACED and d.requirement == "bao-cao")
+    assert replaced.doc_number.startswith("199/") and replaced.status == "on_time" and replaced.versions == 2
+
+
+def test_section_one_names_late_and_missing_units(cycle, model):
+    section = model.sections[0]
+    assert section.number == "I" and section.title == "TÌNH HÌNH TRIỂN KHAI THỰC HIỆN"
+    report = next(p for p in section.paragraphs if p.lead.startswith("Báo cáo kết quả"))
+    assert "hạn nộp trước ngày 20/10/2024" in report.lead
+    for uid in cycle.late | cycle.missing:
+        assert cycle.config.unit(uid).name in report.text
+    assert f"{len(cycle.late)} đơn vị gửi trễ hạn" in report.text
+    numbers = next(p for p in section.paragraphs if p.lead.startswith("Báo cáo của các đơn vị"))
+    sent = [d for d in model.documents if d.requirement == "bao-cao"]
+    for d in sent:
+        assert f"số {d.doc_number}" in numbers.text
+
+
+def test_leaders_flag_a_commune_whose_chairman_is_not_in_charge(model):
+    flagged = [x for x in model.leaders if x.ok is False]
+    assert [x.unit_id for x in flagged] == [FLAGGED]
+    assert all(x.ok for x in model.leaders if x.unit_id != FLAGGED)
+    para = next(p for p in model.sections[0].paragraphs if p.flag and "Chưa đúng yêu cầu" in p.lead)
+    assert "UBND xã Mỹ Quý" in para.text and "Phó Chủ tịch" in para.text
+    departments = next(p for p in model.sections[0].paragraphs if p.lead == "Lãnh đạo được phân công phụ trách:")
+    assert "Phòng Tư pháp:" in departments.text
+
+
+def test_body_sections_areas_and_attribution(cycle, model):
+    titles = [f"{s.number}. {s.title}" for s in model.sections]
+    assert titles == ["I. TÌNH HÌNH TRIỂN KHAI THỰC HIỆN", "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM",
+                      "III. HẠN CHẾ, NGUYÊN NHÂN", "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", "V. KIẾN NGHỊ, ĐỀ XUẤT"]
+    areas = model.sections[1].areas
+    assert len(areas) == 6 and areas[1].title == 'Phong trào thi đua "Dân vận khéo"'
+    for area in areas:  # every area got passages, each led by the units that wrote it
+        passages_ = [p for p in area.paragraphs if not p.lead.startswith("Số liệu")]
+        assert passages_ and all(p.lead.endswith(":") and p.text for p in passages_)
+    text = all_text(model)
+    # A sentence many units wrote word for word appears once, attributed to all of them.
+    assert text.count("Các mô hình được nhân rộng, mang lại hiệu quả thiết thực.") == 1
+    # Shortcomings land in III, proposals in V, not elsewhere.
+    assert all("Đề nghị" in p.text for p in model.sections[4].paragraphs)
+    assert any("Nguyên nhân" in p.text for p in model.sections[2].paragraphs)
+    # The units' closing sentence is not copied.
+    assert "Trên đây là báo cáo kết quả thực hiện công tác dân vận năm 2024 của Ủy ban nhân dân xã" not in text
+    # Missing units contribute nothing.
+    for uid in cycle.missing:
+        assert cycle.config.unit(uid).name + ":" not in text
+
+
+def test_figures_summed_and_quoted_in_their_areas(model):
+    totals = {i.code: i for i in model.indicators}
+    assert set(totals) == {f"DV0{k}" for k in range(1, 10)}
+    lines = model.figure_lines
+    assert len(lines) == 25  # the units whose report arrived
+    for n, ind in enumerate(model.indicators):
+        values = [f.values[n] for f in lines if f.values[n] is not None]
+        if ind.method == "sum":
+            assert ind.total == pytest.approx(sum(values))
+        else:
+            assert ind.code == "DV05" and ind.total == pytest.approx(sum(values) / len(values), abs=0.01)
+    area5 = model.sections[1].areas[4]
+    figures = area5.paragraphs[0]
+    assert figures.lead.startswith("Số liệu tổng hợp") and totals["DV06"].total_text in figures.text
+    # "Tổ chức N buổi tiếp công dân": the units' sentences differ only in quantities -> summed.
+    summed = next(p for p in area5.paragraphs if p.lead.startswith("Tổng hợp từ"))
+    assert f"Tổ chức {totals['DV06'].value_text} buổi tiếp công dân" in summed.text
+    assert "Quyết định số 10763/QĐ-UBND giai đoạn 2021 - 2030" in all_text(model)  # identifiers never summed
+
+
+def test_model_json_is_plain_and_stable(cycle, model):
+    data = model_to_json(model)
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+    again = build_model(cycle.config, cycle.campaign, "2024", cycle.rows(), NOW)
+    assert model_to_json(again) == data
+
+
+def test_preview_before_the_deadline_and_due_after_the_delay(cycle):
+    config, campaign = cycle.config, cycle.campaign
+    before = datetime(2024, 10, 15, 9, 30, tzinfo=TZ)
+    m = build_model(config, campaign, "2024", cycle.rows(), before)
+    assert m.preview and m.preview_note.startswith("BẢN XEM TRƯỚC")
+    assert "09:30 ngày 15/10/2024" in m.preview_note
+    assert not build_model(config, campaign, "2024", cycle.rows(), NOW).preview
+    deadline = datetime(2024, 10, 20, 0, 0, tzinfo=TZ)
+    assert not draft_due(config, campaign, "2024", deadline - timedelta(seconds=1))
+    assert draft_due(config, campaign, "2024", deadline)
+    delayed = replace(campaign, draft=replace(campaign.draft, delay_hours=8))
+    assert not draft_due(config, delayed, "2024", deadline + timedelta(hours=7, minutes=59))
+    assert draft_due(config, delayed, "2024", deadline + timedelta(hours=8))
+
+
+def test_changes_note_names_late_arrivals(cycle, model):
+    assert changes_note(None, model) == ("Bản dự thảo đầu tiên, tổng hợp từ văn bản của 25/28 đơn vị "
+                                         "(tính đến 08:00 ngày 22/10/2024).")
+    assert changes_note(model, model) == "Không có văn bản mới so với phiên bản trước."
+    unit_id = sorted(cycle.missing)[0]
+    cycle.send(unit_id, "BC", datetime(2024, 10, 23, 10, 0, tzinfo=TZ))
+    try:
+        later = build_model(cycle.config, cycle.campaign, "2024", cycle.rows(), NOW + timedelta(days=1))
+        note = changes_note(model, later)
+        name = cycle.config.unit(unit_id).name
+        assert note.startswith("So với phiên bản trước, có văn bản mới của 1 đơn vị: " + name)
+        assert "trễ hạn" in note and "26/28" in note
+        assert changes_note(model_to_json(model), later) == note  # the runner may keep the JSON
+        assert later.counts["bao-cao"]["late"] == model.counts["bao-cao"]["late"] + 1
+    finally:
+        cycle.store.db.execute("delete from submissions where unit_id = ?", [unit_id])
+
+
+def test_header_and_texts_from_config(model):
+    assert model.parent_lines == ()
+    assert model.issuer_lines == ("ỦY BAN NHÂN DÂN", "HUYỆN THÁP MƯỜI")
+    assert model.number_line == "Số:      /BC-UBND"
+    assert model.place_date == "Tháp Mười, ngày    tháng    năm 2024"
+    assert model.summary == "Kết quả thực hiện công tác dân vận năm 2024"
+    assert model.addressee_lines == ("Kính gửi: Ban Thường vụ Huyện ủy Tháp Mười.",)
+    assert model.authority == ("TM. ỦY BAN NHÂN DÂN",) and model.signer_title == "CHỦ TỊCH"
+    assert model.recipients[0] == "- Như trên;" and model.recipients[-1] == "- Lưu: VT, NV."
+    assert "22/10/2024" in model.intro
+    assert header_lines("PHÒNG NỘI VỤ") == ("PHÒNG NỘI VỤ",)
+    assert header_lines("SỞ NỘI VỤ\nTỈNH ĐỒNG THÁP") == ("SỞ NỘI VỤ", "TỈNH ĐỒNG THÁP")
+
+
+# -- pure text helpers --------------------------------------------------------------------------
+
+def test_sentences_split_at_full_stops_not_abbreviations():
+    text = ("Đề nghị TT. HĐND huyện hỗ trợ. Tổ chức 12 cuộc; đạt 98,5%.\n"
+            "Nguyên nhân: thiếu người. \"Dân vận khéo\" được nhân rộng.")
+    assert sentences(text) == ["Đề nghị TT. HĐND huyện hỗ trợ.", "Tổ chức 12 cuộc; đạt 98,5%.",
+                               "Nguyên nhân: thiếu người.", "\"Dân vận khéo\" được nhân rộng."]
+
+
+def test_near_duplicates_merge_but_numbers_never_mix():
+    m = Merger(0.9, Keys())
+    m.add("Cán bộ, công chức chấp hành nghiêm kỷ luật, kỷ cương hành chính.", 0)
+    m.add("Cán bộ công chức chấp hành nghiêm kỷ luật, kỷ cương hành chính", 1)  # punctuation only
+    m.add("Cán bộ, công chức chấp hành nghiêm kỷ luật, kỷ cương hành chánh.", 2)  # one word differs (difflib)
+    m.add("Công tác hoà giải được quan tâm.", 3)
+    m.add("Công tác hòa giải được quan tâm.", 4)  # tone placement
+    m.add("Tiếp nhận 12 đơn, giải quyết 10 đơn.", 5)
+    m.add("Tiếp nhận 30 đơn, giải quyết 30 đơn.", 6)  # same words, other numbers: summed, never merged
+    m.add("Ban hành Kế hoạch số 12/KH-UBND.", 7)
+    m.add("Ban hành Kế hoạch số 45/KH-UBND.", 8)  # identifiers: neither merged nor summed
+    m.add("Tỷ lệ hồ sơ đúng hạn đạt 98%.", 9)
+    m.add("Tỷ lệ hồ sơ đúng hạn đạt 100%.", 10)
+    assert [g.units for g in m.groups[:2]] == [[0, 1, 2], [3, 4]]
+    groups = m.consolidated()
+    texts = {g.text: g.units for g in groups}
+    assert texts["Tiếp nhận 42 đơn, giải quyết 40 đơn."] == [5, 6]
+    assert texts["Ban hành Kế hoạch số 12/KH-UBND."] == [7] and texts["Ban hành Kế hoạch số 45/KH-UBND."] == [8]
+    assert texts["Tỷ lệ hồ sơ đúng hạn đạt bình quân 99%."] == [9, 10]
+    names = [f"Đơn vị {k}" for k in range(11)]
+    out = dict(passages(groups, names, 8))
+    assert out["Tổng hợp từ Đơn vị 5 và Đơn vị 6:"] == "Tiếp nhận 42 đơn, giải quyết 40 đơn."
+    assert out["Đơn vị 0, Đơn vị 1 và Đơn vị 2:"].startswith("Cán bộ, công chức chấp hành")
+
+
+def test_name_list_counts_the_rest():
+    names = [f"Xã {k}" for k in range(12)]
+    assert name_list(names[:3], 8) == "Xã 0, Xã 1 và Xã 2"
+    assert name_list(names, 8) == "12 đơn vị (Xã 0, Xã 1, Xã 2, Xã 3, Xã 4, Xã 5, Xã 6, Xã 7 và 4 đơn vị khác)"
+    assert name_list(names, 0).endswith("Xã 10 và Xã 11")
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+@pytest.fixture
+def cfg(tmp_path):
+    target = tmp_path / "config"
+    shutil.copytree(EXAMPLE, target)
+    shutil.copytree(EXAMPLE.parent / "templates", tmp_path / "templates")
+    return target
+
+
+def test_draft_config_mistakes_name_file_and_key(cfg):
+    path = cfg / "campaigns" / "dan-van.toml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('requirement = "bao-cao"', 'requirement = "bao-cao-quy"')
+    text = text.replace('facts = ["submissions", "leaders"]', 'facts = ["submissions", "lanh-dao"]')
+    text = text.replace('delay_hours = 0', 'delay_hours = -2\nsignature = "x"')
+    text = text.replace('summary = "Kết quả thực hiện công tác dân vận năm {cycle}"', 'summary = "Năm {nam}"')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    problems = "\n".join(err.value.problems)
+    assert "campaigns/dan-van.toml: khóa «draft.requirement»: yêu cầu «bao-cao-quy» không có" in problems
+    assert "khóa «draft.section[1].facts»: «lanh-dao» không hợp lệ" in problems
+    assert "khóa «draft.delay_hours»: không được âm" in problems
+    assert "khóa «draft.signature»: không có khóa này" in problems
+    assert "khóa «draft.summary»: chỗ điền 'nam' không hợp lệ" in problems
+
+
+def test_a_campaign_without_draft_table_loads_with_defaults(cfg):
+    path = cfg / "campaigns" / "dan-van.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:text.index("[draft]")], encoding="utf-8")
+    config = load_config(cfg)
+    campaign = config.campaign("dan-van")
+    assert campaign.draft == DraftSpec()
+    m = build_model(config, campaign, "2024", [], NOW)
+    assert m.issuer_lines == ("PHÒNG NỘI VỤ",) and m.parent_lines == ("ỦY BAN NHÂN DÂN", "HUYỆN THÁP MƯỜI")
+    assert m.number_line == "Số:      /BC-PNV" and [s.title for s in m.sections] == ["TÌNH HÌNH THỰC HIỆN"]
+    assert m.counts["bao-cao"]["missing"] == 28 and m.figure_lines == ()
+    # The campaign's form (Campaign.form) still lists the indicators, with nothing to add up.
+    assert [i.code for i in m.indicators][:2] == ["DV01", "DV02"] and m.indicators[0].unit == "cuộc"
+    assert all(i.total is None and i.reported == 0 for i in m.indicators)
+
+
+def test_bench_runs_end_to_end_on_a_small_size():
+    """bench/draft.py works (its figures are printed by the script, never gated here)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "draft.py"
+    spec = importlib.util.spec_from_file_location("bench_draft", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = module.run_one(30)
+    assert result["units"] == 30 and result["rows"] > 50 and result["docx_kb"] > 0 and result["paragraphs"] > 20

@@ -1,0 +1,224 @@
+"""The written draft: the .docx itself (ND30 page, margins, fonts and sizes, header table, signing
+block, page numbers), its PDF rendered by LibreOffice headless (text, pages), and the .xlsx,
+whose numbers agree with the model and with status --json. LibreOffice runs once per module."""
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import zipfile
+from dataclasses import replace
+from datetime import datetime
+
+import pytest
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Mm, Pt
+from openpyxl import load_workbook
+
+from daemon.draft import Para, build_model
+from daemon.report_docx import BUILTIN_TEMPLATE, write_draft
+from daemon.status import status_document
+from draft_cycle import FLAGGED, NOW, TZ, build_cycle
+from parsers.convert import Converter
+
+JINJA = re.compile(r"\{\{|\{%|%\}|\}\}")
+
+
+@pytest.fixture(scope="module")
+def drafted(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("draft")
+    cycle = build_cycle(tmp)
+    rows = cycle.rows()
+    model = build_model(cycle.config, cycle.campaign, "2024", rows, NOW)
+    docx_path, xlsx_path = write_draft(cycle.config, model, tmp / "v1")
+    pdf = Converter(timeout=120).docx_to_pdf(docx_path, tmp / "pdf")
+    yield cycle, rows, model, docx_path, xlsx_path, pdf
+    cycle.store.close()
+
+
+def pdftotext(pdf, *pages: int) -> str:
+    args = ["pdftotext", "-layout"]
+    if pages:
+        args += ["-f", str(pages[0]), "-l", str(pages[-1])]
+    return subprocess.run(args + [str(pdf), "-"], check=True, capture_output=True, timeout=60).stdout.decode()
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def runs_of(paragraph):
+    return [r for r in paragraph.runs if r.text.strip()]
+
+
+def size_of(run, paragraph) -> float:
+    size = run.font.size or paragraph.style.font.size
+    return size.pt
+
+
+def test_file_names_follow_the_version_folder(drafted):
+    _, _, _, docx_path, xlsx_path, _ = drafted
+    assert docx_path.name == "du-thao-bao-cao-dan-van-2024-v1.docx"
+    assert xlsx_path.name == "du-thao-bao-cao-dan-van-2024-v1.xlsx"
+
+
+def test_page_setup_is_nd30(drafted):
+    doc = Document(drafted[3])
+    first = doc.sections[0]
+    assert abs(first.page_width - Mm(210)) < Mm(0.5) and abs(first.page_height - Mm(297)) < Mm(0.5)
+    for margin, (low, high) in ((first.top_margin, (20, 25)), (first.bottom_margin, (20, 25)),
+                                (first.left_margin, (30, 35)), (first.right_margin, (15, 20))):
+        assert Mm(low) - Mm(0.1) <= margin <= Mm(high) + Mm(0.1)
+    assert doc.sections[-1].orientation == WD_ORIENT.LANDSCAPE  # Phụ lục II's wide table
+    # Page numbers: centred in the top margin, none on page 1.
+    assert first.different_first_page_header_footer
+    assert first.first_page_header.paragraphs[0].text.strip() == ""
+    header_xml = first.header._element.xml
+    assert "PAGE" in header_xml and first.header.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
+    normal = doc.styles["Normal"]
+    assert normal.font.name == "Times New Roman" and normal.font.size == Pt(14)
+    for p in doc.paragraphs:
+        for r in p.runs:
+            assert r.font.name in (None, "Times New Roman")
+        assert not JINJA.search(p.text), p.text
+
+
+def test_header_table_cells_fonts_and_sizes(drafted):
+    doc = Document(drafted[3])
+    table = doc.tables[0]
+    left = [p for p in table.cell(0, 0).paragraphs if p.text.strip()]
+    assert [p.text for p in left] == ["ỦY BAN NHÂN DÂN", "HUYỆN THÁP MƯỜI"]
+    for p in left:  # the issuer itself: upper case, bold, 13 pt
+        assert all(r.bold and size_of(r, p) == 13 for r in runs_of(p))
+    right = [p for p in table.cell(0, 1).paragraphs if p.text.strip()]
+    assert [p.text for p in right] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+    assert [size_of(runs_of(p)[0], p) for p in right] == [13, 14] and all(runs_of(p)[0].bold for p in right)
+    number = table.cell(1, 0).paragraphs[0]
+    assert number.text == "Số:      /BC-UBND" and size_of(runs_of(number)[0], number) == 13
+    assert not runs_of(number)[0].bold
+    date = table.cell(1, 1).paragraphs[0]
+    assert date.text == "Tháp Mười, ngày    tháng    năm 2024"
+    assert runs_of(date)[0].italic and size_of(runs_of(date)[0], date) == 14
+    assert 'w:val="nil"' in table._tbl.tblPr.xml  # borderless
+    # The rules under the issuer and the motto.
+    assert all("w:pBdr" in table.cell(0, c).paragraphs[-1]._p.xml for c in (0, 1))
+
+
+def test_title_body_and_signing_block(drafted):
+    doc = Document(drafted[3])
+    paras = doc.paragraphs
+    kind = next(p for p in paras if p.text == "BÁO CÁO")
+    summary = paras[paras.index(kind) + 1]
+    assert summary.text == "Kết quả thực hiện công tác dân vận năm 2024"
+    for p in (kind, summary):
+        assert p.alignment == WD_ALIGN_PARAGRAPH.CENTER and runs_of(p)[0].bold and size_of(runs_of(p)[0], p) == 14
+    assert any(p.text == "Kính gửi: Ban Thường vụ Huyện ủy Tháp Mười." for p in paras)
+    body = [p for p in paras if p.style.name == "Dự thảo - Nội dung"]
+    assert len(body) > 20
+    for p in body:
+        fmt = p.style.paragraph_format
+        assert fmt.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY and abs(fmt.first_line_indent - Cm(1.27)) < Cm(0.01)
+        assert fmt.space_after >= Pt(6) and p.style.font.size == Pt(14)
+    headings = [p.text for p in paras if p.style.name == "Dự thảo - Đề mục 1"]
+    assert headings[0] == "I. TÌNH HÌNH TRIỂN KHAI THỰC HIỆN" and headings[-1] == "V. KIẾN NGHỊ, ĐỀ XUẤT"
+    # A unit's name leads its passage in italics.
+    lead = next(p for p in body if p.text.startswith("Tổng hợp từ"))
+    assert runs_of(lead)[0].italic and not runs_of(lead)[-1].italic
+    sign = next(t for t in doc.tables if "Nơi nhận:" in t.cell(0, 0).text)
+    recipients = [p for p in sign.cell(0, 0).paragraphs if p.text.strip()]
+    assert recipients[0].text == "Nơi nhận:"
+    head = runs_of(recipients[0])[0]
+    assert head.bold and head.italic and size_of(head, recipients[0]) == 12
+    assert [p.text for p in recipients[1:]][-1] == "- Lưu: VT, NV."
+    assert all(size_of(runs_of(p)[0], p) == 11 for p in recipients[1:])
+    signing = [p for p in sign.cell(0, 1).paragraphs if p.text.strip()]
+    assert [p.text for p in signing] == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Đoàn Thanh Bình"]
+    assert all(runs_of(p)[0].bold and size_of(runs_of(p)[0], p) == 14 for p in signing)
+
+
+def test_rendered_pdf_reads_as_the_report(drafted):
+    cycle, rows, model, _, _, pdf = drafted
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(pdf)], check=True, capture_output=True,
+                          timeout=60).stdout.decode()
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert 6 <= pages <= 16
+    sizes = {int(n): (float(w), float(h)) for n, w, h in re.findall(r"Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+)", info)}
+    assert sizes[1] == pytest.approx((595.3, 841.9), abs=1)  # A4 portrait, in points
+    assert sizes[pages] == pytest.approx((841.9, 595.3), abs=1)  # Phụ lục II, landscape
+    page1 = pdftotext(pdf, 1)
+    first_line = next(line for line in page1.splitlines() if line.strip())
+    assert "ỦY BAN NHÂN DÂN" in first_line and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in first_line
+    assert re.search(r"Số:\s+/BC-UBND", page1) and "BÁO CÁO" in page1 and "Kính gửi" in page1
+    page2 = pdftotext(pdf, 2)
+    assert next(line for line in page2.splitlines() if line.strip()).strip() == "2"  # numbered from page 2
+    text = flat(pdftotext(pdf))
+    for needle in ("Kết quả thực hiện công tác dân vận năm 2024", "I. TÌNH HÌNH TRIỂN KHAI THỰC HIỆN",
+                   "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM", 'Phong trào thi đua "Dân vận khéo"',
+                   "III. HẠN CHẾ, NGUYÊN NHÂN", "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", "V. KIẾN NGHỊ, ĐỀ XUẤT",
+                   "TM. ỦY BAN NHÂN DÂN", "Đoàn Thanh Bình", "Nơi nhận:", "Phụ lục I", "Phụ lục II",
+                   "Chưa đúng yêu cầu Chủ tịch trực tiếp phụ trách (1 đơn vị)"):
+        assert needle in text, needle
+    counts = model.counts["bao-cao"]
+    assert f"{counts['on_time']} đơn vị gửi đúng hạn; {counts['late']} đơn vị gửi trễ hạn" in text
+    for uid in cycle.missing:
+        assert cycle.config.unit(uid).name in text
+    assert cycle.config.unit(FLAGGED).name + ": phân công Nguyễn Văn Tám, Phó Chủ tịch" in text
+
+
+def test_xlsx_tables_agree_with_status_json_and_the_model(drafted):
+    cycle, rows, model, _, xlsx_path, _ = drafted
+    wb = load_workbook(xlsx_path)
+    assert wb.sheetnames == ["Phụ lục I", "Phụ lục II"]
+    status = status_document(cycle.config, rows, NOW, "dan-van", "2024")["campaigns"][0]
+    want = {(u["name"], req): sub["status"] for u in status["units"] for req, sub in u["submissions"].items()}
+    words = {"đúng hạn": "on_time", "trễ hạn": "late", "chưa nộp": "missing"}
+    got = {}
+    sheet = wb["Phụ lục I"]
+    header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "STT")
+    assert header == ("STT", "Đơn vị", "Văn bản", "Số, ngày văn bản", "Thời điểm nhận", "Tình trạng")
+    for row in sheet.iter_rows(values_only=True):
+        if isinstance(row[0], int):
+            got[(row[1], "ke-hoach" if row[2] == "Kế hoạch" else "bao-cao")] = words[row[5]]
+    assert got == want
+    sheet = wb["Phụ lục II"]
+    data = list(sheet.iter_rows(values_only=True))
+    totals = {r[0]: r[3] for r in data if isinstance(r[0], str) and r[0].startswith("DV")}
+    assert totals == {i.code: i.total for i in model.indicators}
+    start = next(k for k, r in enumerate(data) if r[:2] == ("STT", "Đơn vị"))
+    units = [r for r in data[start + 1:] if isinstance(r[0], int)]
+    assert len(units) == len(model.figure_lines) == 25
+    total_row = next(r for r in data[start + 1:] if r[1] == "Tổng hợp")
+    for n, ind in enumerate(model.indicators):
+        column = [r[2 + n] for r in units if r[2 + n] is not None]
+        expected = sum(column) if ind.method == "sum" else round(sum(column) / len(column), 2)
+        assert total_row[2 + n] == pytest.approx(expected) == pytest.approx(ind.total)
+
+
+def test_preview_and_escaping(drafted, tmp_path):
+    cycle, rows, _, _, _, _ = drafted
+    model = build_model(cycle.config, cycle.campaign, "2024", rows, datetime(2024, 10, 15, 9, 0, tzinfo=TZ))
+    odd = Para(lead="Phòng Văn hóa & Thông tin <thử>:", text="Câu có ký tự & và < > \"\".\nDòng hai.")
+    model = replace(model, sections=(replace(model.sections[0], paragraphs=model.sections[0].paragraphs + (odd,)),)
+                    + model.sections[1:])
+    docx_path, _ = write_draft(cycle.config, model, tmp_path, version=3)
+    assert docx_path.name == "du-thao-bao-cao-dan-van-2024-v3-xem-truoc.docx"
+    doc = Document(docx_path)
+    assert doc.paragraphs[0].text.startswith("BẢN XEM TRƯỚC: chưa hết hạn nộp (trước ngày 20/10/2024)")
+    # Escaped, and a line break inside a text stays a line break.
+    assert any(p.text == "Phòng Văn hóa & Thông tin <thử>: Câu có ký tự & và < > \"\".\nDòng hai."
+               for p in doc.paragraphs)
+
+
+def test_template_is_regenerated_by_its_script(tmp_path):
+    script = BUILTIN_TEMPLATE.parents[2] / "scripts" / "make_report_template.py"
+    spec = importlib.util.spec_from_file_location("make_report_template", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fresh = module.build(tmp_path / "t.docx")
+    with zipfile.ZipFile(fresh) as a, zipfile.ZipFile(BUILTIN_TEMPLATE) as b:
+        names = [n for n in a.namelist() if n.startswith("word/") and n.endswith(".xml")]
+        assert names and sorted(names) == sorted(n for n in b.namelist() if n.startswith("word/") and n.endswith(".xml"))
+        for name in names:
+            assert a.read(name) == b.read(name), f"{name} differs: run scripts/make_report_template.py"
