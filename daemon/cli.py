@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--cycle", help="kỳ (mặc định: kỳ hiện tại)")
     dr.add_argument("--out", help="thư mục ghi tệp (mặc định: STORAGE/drafts/CHIẾN_DỊCH/KỲ/xem-truoc)")
 
-    sub.add_parser("check-config", help="kiểm tra cấu hình và in tóm tắt")
+    cc = sub.add_parser("check-config", help="kiểm tra cấu hình và in tóm tắt")
+    cc.add_argument("--connect", action="store_true", help="thử đăng nhập hộp thư và máy chủ gửi thư")
 
     rep = sub.add_parser("reprocess", help="đọc lại thư đã lưu bằng bộ đọc hiện tại")
     rep.add_argument("ids", nargs="*", type=int, metavar="ID")
@@ -89,8 +90,15 @@ def local(ts: str | None, config: Config) -> str:
 
 
 def cmd_check_config(args) -> int:
+    from .checks import connection_problems, schedule_problems, template_problems
+
     config, clock = load(args)
     now = clock.now()
+    problems = template_problems(config, now) + schedule_problems(config, now)
+    if args.connect:
+        problems += connection_problems(config)
+    if problems:
+        raise ConfigError(problems)
     print(t("cli.config_ok", dir=config.dir))
     kinds = Counter(u.kind for u in config.units)
     print(f"Đơn vị: {len(config.units)} (" + ", ".join(f"{UNIT_KINDS[k]}: {n}" for k, n in kinds.items()) + ")")

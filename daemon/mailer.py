@@ -260,6 +260,24 @@ class Sender:
             except (smtplib.SMTPException, OSError):
                 smtp.close()
 
+    def check(self) -> None:
+        """Connect and log in (or check the outbox folder is writable) without sending: for
+        `check-config --connect`. Raises DeliveryError."""
+        if self.settings.scheme == "dir":
+            folder = self.settings.path
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=folder, prefix=".check-"):
+                    pass
+            except OSError as exc:
+                raise DeliveryError(f"không ghi được vào thư mục {folder}: {exc.strerror}", temporary=True) from exc
+            return
+        smtp = self._session()
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
     # -- dir: ---------------------------------------------------------------------------------
 
     def _write_file(self, raw: bytes) -> None:

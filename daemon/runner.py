@@ -19,7 +19,7 @@ from typing import Callable
 from parsers.document import read_document
 from parsers.message import parse_message
 
-from . import bounces, chase, intake, mailer, notices, status
+from . import bounces, chase, intake, mailer, notices, status, tracking
 from .faults import crash_point
 from .clock import Clock
 from .config import Config, ConfigError, load_config
@@ -68,6 +68,7 @@ class Runner:
         self.connected = False
         self.renderer = notices.Renderer(config.notices.templates)
         self.sender = mailer.Sender(config.smtp, config.smtp_password)
+        self.tracking_stale = False
 
     # --- one message ----------------------------------------------------------------------------
 
@@ -119,6 +120,8 @@ class Runner:
                     if notice:
                         self.store.queue(notice, message=msg_id, now=now)
         log.info("thư %s từ %s: %s - %s", msg_id, outcome.from_addr or "?", outcome.status, outcome.reason)
+        if outcome.submissions:
+            self.tracking_stale = True
         return outcome.status
 
     def answers(self, row: dict, outcome: Outcome, reading, raw: bytes, now: datetime) -> list:
@@ -198,13 +201,20 @@ class Runner:
     def run_jobs(self, now: datetime) -> None:
         """Everything due at `now`, computed from the ledger: reminders, overdue notices, the
         digest, then the outbox. Each job is guarded: one failing never stops the others."""
-        for job in (self.queue_chases, self.queue_digest, self.write_drafts, self.send_outbox):
+        for job in (self.refresh_tracking, self.queue_chases, self.queue_digest, self.write_drafts, self.send_outbox):
             if self.stopping:
                 return
             try:
                 job(now)
             except Exception:
                 log.exception("job %s failed", job.__name__)
+
+    def refresh_tracking(self, now: datetime) -> None:
+        """Rewrite the tracking workbook once per pass in which submissions were recorded."""
+        path = self.config.storage.root / tracking.FILE_NAME
+        if self.tracking_stale or not path.exists():
+            tracking.write(self.config, self.store.submissions(), now)
+            self.tracking_stale = False
 
     def queue_chases(self, now: datetime) -> int:
         queued = 0

@@ -126,3 +126,44 @@ def test_bad_now_is_a_usage_error(cfg, capsys):
 def test_missing_config_folder(tmp_path, capsys):
     assert main(["--config", str(tmp_path / "nope"), "check-config"]) == 2
     assert "không tìm thấy thư mục cấu hình" in capsys.readouterr().err
+
+
+def test_check_config_renders_every_template_and_names_the_broken_one(cfg, capsys):
+    assert main(["--config", str(cfg), "check-config"]) == 0
+    capsys.readouterr()
+    reminder = cfg.parent / "templates" / "email" / "reminder.txt"
+    reminder.write_text(reminder.read_text(encoding="utf-8").replace("{{ unit }}", "{{ don_vi }}"), encoding="utf-8")
+    ack = cfg.parent / "templates" / "email" / "ack.txt"
+    ack.write_text(ack.read_text(encoding="utf-8").replace("{% endfor %}", "", 1), encoding="utf-8")
+    assert main(["--config", str(cfg), "check-config"]) == 2
+    err = capsys.readouterr().err
+    assert "reminder.txt: dùng biến không có: 'don_vi' is undefined" in err
+    assert "ack.txt: dòng" in err and "sai cú pháp mẫu" in err
+
+
+def test_a_one_off_campaign_whose_deadline_passed_is_caught(cfg, capsys):
+    path = cfg / "campaigns" / "dan-van.toml"
+    text = path.read_text(encoding="utf-8").replace('recurrence = "yearly"', 'recurrence = "once"')
+    text = text.replace('opens = "01-01"', 'opens = "2024-01-01"').replace('deadline = "10-20"', 'deadline = "2024-10-20"')
+    path.write_text(text, encoding="utf-8")
+    assert main(["--config", str(cfg), "--now", "2024-10-01T08:00", "check-config"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "--now", "2025-03-01T08:00", "check-config"]) == 2
+    assert "đã qua và chiến dịch chỉ diễn ra một lần" in capsys.readouterr().err
+
+
+def test_connect_reports_an_unreachable_mailbox(cfg, capsys, monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again below: nothing listens there
+    settings = cfg / "settings.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        'url = "maildir:../var/maildir"', f'url = "imap://nv@127.0.0.1:{port}/INBOX"\npassword_env = "TONGHOP_T"'),
+        encoding="utf-8")
+    monkeypatch.setenv("TONGHOP_T", "x")
+    assert main(["--config", str(cfg), "check-config"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "check-config", "--connect"]) == 2
+    assert "khóa «mailbox.url»: không kết nối được hộp thư" in capsys.readouterr().err

@@ -1,0 +1,124 @@
+"""Checks that `tonghop check-config` runs beyond loading the files: every mail template renders
+with the data the service gives it, campaigns still have a deadline ahead, and (with --connect)
+the mailbox and the SMTP server answer. Each problem names the file or key, in Vietnamese."""
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import jinja2
+
+from parsers.model import Attachment, Document, ParsedMessage
+
+from . import notices
+from .chase import Chase, Step
+from .config import Config
+from .store import AttachmentRecord, Outcome, SubmissionRecord
+
+
+def _sample_message(config: Config, sender: str) -> ParsedMessage:
+    return ParsedMessage(
+        message_id="<kiem-tra@tonghop>", subject="Báo cáo kết quả công tác dân vận", from_addr=sender, from_name="",
+        to=(config.office.address,), date=None, headers=(), return_path=None, content_type="multipart/mixed",
+        report_type=None, body_text="", attachments=(Attachment("bao-cao.docx", "application/octet-stream", b""),),
+    )
+
+
+def _renders(config: Config, now: datetime):
+    """(template file, builder) pairs that exercise every template with realistic data."""
+    renderer = notices.Renderer(config.notices.templates)
+    campaign = config.campaigns[0]
+    unit = config.unit(campaign.unit_ids[0])
+    req = campaign.requirements[0]
+    cycle = campaign.cycle_of(now, config.office.timezone)
+    facts = {"type": req.doc_types[0] if req.doc_types else "BC", "type_name": "BÁO CÁO"}
+    outcome = Outcome(
+        status="recorded", reason="kiểm tra", unit_id=unit.id,
+        attachments=(AttachmentRecord("bao-cao.docx", "", "application/octet-stream", "docx", 1, "0", ("Tệp thử.",), facts),),
+        submissions=(SubmissionRecord(0, campaign.id, cycle, req.id, "45/BC-UBND", now.date().isoformat(), "Kết quả"),),
+        from_addr=unit.emails[0], subject="Báo cáo",
+    )
+    row = {"id": 0, "received_at": now.isoformat(), "from_addr": unit.emails[0], "subject": "Báo cáo", "sha256": "0"}
+    doc = Document(filename="bao-cao.docx", kind="docx", text="BÁO CÁO")
+    yield "ack.txt", lambda: notices.acknowledgement(
+        config, renderer, msg_row=0, message=_sample_message(config, unit.emails[0]), outcome=outcome,
+        documents=(doc,), received_at=now, prior_rows=[], now=now)
+    yield "review.txt", lambda: notices.review_notice(
+        config, renderer, msg_row=row, outcome=Outcome(status="review", reason="kiểm tra"), raw=b"Subject: x\r\n\r\n",
+        archive_path=Path("archive/0.eml"), now=now)
+    for kind in ("reminder", "overdue"):
+        chase = Chase(kind, campaign.id, cycle, unit.id, Step(kind, now, 3), (req.id,))
+        yield f"{kind}.txt", lambda chase=chase: notices.chase_mail(config, renderer, chase, now, set())
+    yield "digest.txt", lambda: notices.digest(config, renderer, now.date(), [], [], [], now)
+    yield "undeliverable.txt", lambda: notices.undeliverable(
+        config, renderer, {"id": 0, "kind": "ack", "subject": "Báo cáo", "recipients": [unit.emails[0]],
+                           "last_error": "550"}, now)
+    yield "address_failing.txt", lambda: notices.address_failing(config, renderer, unit, unit.emails[0], "550", set(), now)
+
+    def draft():
+        with tempfile.TemporaryDirectory() as tmp:
+            docx, xlsx = Path(tmp) / "du-thao.docx", Path(tmp) / "du-thao.xlsx"
+            docx.write_bytes(b"")
+            xlsx.write_bytes(b"")
+            return notices.draft_mail(config, renderer, campaign, cycle, 2, docx, xlsx,
+                                      [{"unit_id": unit.id, "requirement": req.id, "doc_number": "1/BC",
+                                        "received_at": now.isoformat()}], now)
+    yield "draft.txt", draft
+
+
+def template_problems(config: Config, now: datetime) -> list[str]:
+    if not config.campaigns or not config.units:
+        return []
+    problems = []
+    folder = config.notices.templates / "email"
+    for name, build in _renders(config, now):
+        try:
+            build()
+        except jinja2.TemplateNotFound as exc:
+            problems.append(f"{folder / exc.name}: không tìm thấy mẫu thư")
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(f"{folder / (exc.name or name)}: dòng {exc.lineno}: sai cú pháp mẫu: {exc.message}")
+        except jinja2.UndefinedError as exc:
+            problems.append(f"{folder / name}: dùng biến không có: {exc.message}")
+        except Exception as exc:  # any other template error is still the template's, not the service's
+            problems.append(f"{folder / name}: không dựng được thư: {type(exc).__name__}: {exc}")
+    return problems
+
+
+def schedule_problems(config: Config, now: datetime) -> list[str]:
+    """A one-off campaign whose every deadline has passed will never chase anyone again."""
+    problems = []
+    for campaign in config.campaigns:
+        if campaign.recurrence != "once":
+            continue
+        cycle = campaign.cycle_of(now, config.office.timezone)
+        deadlines = [campaign.deadline(r, cycle, config.office.timezone) for r in campaign.requirements]
+        if deadlines and max(deadlines) < now - timedelta(days=max(campaign.reminders.overdue_days, default=0) + 1):
+            problems.append(
+                f"campaigns/{campaign.source.name}: khóa «requirement.deadline»: hạn nộp "
+                f"{max(deadlines).strftime('%d/%m/%Y')} đã qua và chiến dịch chỉ diễn ra một lần (recurrence = "
+                "\"once\"); không còn kỳ nào để thu. Sửa hạn, đổi sang \"yearly\" hoặc bỏ tệp này.")
+    return problems
+
+
+def connection_problems(config: Config) -> list[str]:
+    """Log in to the mailbox and the SMTP server (or check the folders are writable)."""
+    from .mailbox import MailboxError, open_source
+    from .mailer import DeliveryError, Sender
+
+    problems = []
+    source = open_source(config.mailbox, config.mailbox_password)
+    try:
+        source.open()
+        source.uidvalidity()
+        source.pending()
+    except MailboxError as exc:
+        problems.append(f"settings.toml: khóa «mailbox.url»: không kết nối được hộp thư: {exc}")
+    finally:
+        source.close()
+    try:
+        Sender(config.smtp, config.smtp_password).check()
+    except DeliveryError as exc:
+        problems.append(f"settings.toml: khóa «smtp.url»: không kết nối được máy chủ gửi thư: {exc}")
+    return problems
