@@ -13,6 +13,14 @@ from email import policy
 
 ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+QMAIL_MARKER = "--- Below this line is a copy of the message."
+QMAIL_RECIPIENT = re.compile(r"^<([\w.+-]+@[\w-]+(?:\.[\w-]+)+)>:\s*$", re.M)
+
+
+def _body_text(raw: bytes) -> str:
+    """Everything after the report's own header block, as text with \\n line ends."""
+    text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+    return text.split("\n\n", 1)[1] if "\n\n" in text else ""
 
 
 @dataclass(frozen=True)
@@ -57,14 +65,19 @@ def delivery_failures(raw: bytes) -> tuple[DeliveryFailure, ...]:
             for line in text.splitlines():
                 if line.lower().startswith("message-id:"):
                     ids.extend(MESSAGE_ID.findall(line))
+    body = _body_text(raw)
     if not failures:
         header = msg.get("X-Failed-Recipients")
         if header:
             failures = [(a.lower(), "", "") for a in ADDRESS.findall(str(header))]
+    if not failures and QMAIL_MARKER in body:
+        # qmail: "<address>:" lines (then the reason) above the copy of the original message
+        notice = body.split(QMAIL_MARKER, 1)[0]
+        failures = [(m.group(1).lower(), "", " ".join(notice[m.end():].split("\n\n")[0].split()))
+                    for m in QMAIL_RECIPIENT.finditer(notice)]
     for name in ("In-Reply-To", "References"):
         ids.extend(MESSAGE_ID.findall(str(msg.get(name) or "")))
-    if not ids:  # plain-text bounces quote the original headers in the body
-        body = raw.decode("utf-8", "replace")
+    if not ids:  # plain-text bounces quote the original headers in the body (not the report's own)
         ids = [m for line in body.splitlines() if line.lower().startswith("message-id:")
                for m in MESSAGE_ID.findall(line)]
     unique_ids = tuple(dict.fromkeys(ids))

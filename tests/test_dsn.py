@@ -23,3 +23,14 @@ def test_delayed_or_delivered_actions_and_garbage_are_not_failures():
     assert delivery_failures(delayed) == ()
     assert delivery_failures(b"\x00\xff garbage") == ()
     assert delivery_failures(corpus.list_mail()) == ()
+
+
+def test_qmail_failure_notice_and_the_quoted_original_id():
+    failures = delivery_failures(corpus.qmail_bounce("ubnd.myhoa@thapmuoi.example", "<tonghop.x@thapmuoi.example>"))
+    assert [f.recipient for f in failures] == ["ubnd.myhoa@thapmuoi.example"]
+    assert failures[0].original_message_ids == ("<tonghop.x@thapmuoi.example>",)
+    assert "no mailbox" in failures[0].diagnostic
+
+
+def test_a_report_without_the_original_id_does_not_offer_its_own():
+    assert delivery_failures(corpus.postfix_dsn("ubnd.myhoa@thapmuoi.example"))[0].original_message_ids == ()
