@@ -335,19 +335,25 @@ def _is_heading(text: str) -> tuple[str, int] | None:
 
 # --- the signing block ----------------------------------------------------------------------
 
+_NN_RE = re.compile(r"^(?i:nơi\s*nhận)\b")
+_NN_LEAD_RE = re.compile(r"^(?i:nơi\s*nhận)\s*:?\s*")
+_GLUE_RE = re.compile(r"[;:.,)]\s+")
+
+
 def _segment_kind(seg: str) -> str:
     if not seg or _RULE_RE.match(seg):
         return "blank"
-    if re.match(r"^(?i:nơi\s*nhận)\b", seg):
+    if _NN_RE.match(seg):
         return "nn"
     if _BULLET_RE.match(seg) and len(seg) > 1:
         return "item"
     auth = _AUTH_RE.match(seg)
     if auth and _is_upper(auth.group("rest")):
         return "authority"
-    if _IGNORABLE_RE.search(seg) and len(seg) < 60:
+    # Lengths first: the searches are the cost, and most segments are long body or table text.
+    if len(seg) < 60 and _IGNORABLE_RE.search(seg):
         return "ignorable"
-    if _is_upper(seg) and len(seg) <= 80:
+    if len(seg) <= 80 and _is_upper(seg):
         return "upper"
     if _name_like(seg):
         return "name"
@@ -356,13 +362,13 @@ def _segment_kind(seg: str) -> str:
 
 def _split_glued(seg: str) -> list[str]:
     """Split "- Như trên; CHỦ TỊCH" or "- Lưu: VT. Đoàn Thanh Bình" (a PDF line across columns)."""
-    if re.match(r"^(?i:nơi\s*nhận)\s*:?", seg):
-        m = re.match(r"^(?i:nơi\s*nhận)\s*:?\s*", seg)
+    m = _NN_LEAD_RE.match(seg)
+    if m:
         rest = seg[m.end():]
         return [seg[:m.end()].strip()] + (_split_glued(rest) if rest else [])
     if not _BULLET_RE.match(seg):
         return [seg]
-    for m in re.finditer(r"[;:.,)]\s+", seg):
+    for m in _GLUE_RE.finditer(seg):
         tail = seg[m.end():].strip()
         kind = _segment_kind(tail)
         if kind in ("authority", "ignorable") or (kind == "upper" and _SIGNER_TITLE_RE.match(tail)) \
@@ -373,9 +379,19 @@ def _split_glued(seg: str) -> list[str]:
 
 @dataclass
 class _Seg:
+    """A segment of the signing block; its kind is worked out on first use, because the reader
+    stops after a few segments and the rest (often an appendix's table cells) would otherwise
+    cost most of the facts' time."""
+
     line: int
     text: str
-    kind: str
+    _kind: str | None = None
+
+    @property
+    def kind(self) -> str:
+        if self._kind is None:
+            self._kind = _segment_kind(self.text)
+        return self._kind
 
 
 def _segments(lines: list[str], start: int) -> list[_Seg]:
@@ -384,7 +400,7 @@ def _segments(lines: list[str], start: int) -> list[_Seg]:
         for piece in _COLUMNS_RE.split(lines[i]):
             piece = _squash(piece)
             if piece:
-                out.extend(_Seg(i, part, _segment_kind(part)) for part in _split_glued(piece))
+                out.extend(_Seg(i, part) for part in _split_glued(piece))
     return out
 
 
@@ -399,7 +415,9 @@ class _Signing:
 
 def _opens_signing(line: str) -> bool:
     """Does this line start the signing block: "Nơi nhận", an authority, or a post alone?"""
-    if _SIGNING_HINT_RE.search(line):
+    # The hint can only match at the line's start (N/n, T, K, Q) or after a tab or 3 spaces:
+    # checking that first spares a regex search over every body line.
+    if (line[:1] in "NnTKQ" or "\t" in line or "   " in line) and _SIGNING_HINT_RE.search(line):
         return any(_segment_kind(piece) in ("nn", "authority") for piece in map(_squash, _COLUMNS_RE.split(line)))
     return len(line) <= 80 and _is_upper(line) and bool(_SIGNER_TITLE_RE.match(_squash(line)))
 
@@ -412,7 +430,8 @@ def _signing(lines: list[str], body_start: int) -> _Signing:
     result = _Signing(start)
 
     # Recipients: the items after "Nơi nhận", skipping the signing block's own segments.
-    nn = next((k for k, s in enumerate(segs) if s.kind == "nn"), None)
+    # Cheap tests before s.kind: only a segment they accept can be of that kind.
+    nn = next((k for k, s in enumerate(segs) if _NN_RE.match(s.text) and s.kind == "nn"), None)
     if nn is not None:
         items: list[str] = []
         for s in segs[nn + 1:]:
@@ -425,7 +444,7 @@ def _signing(lines: list[str], body_start: int) -> _Signing:
         result.recipients = tuple(t.strip().rstrip(";,.").strip() for t in items if t.strip(" ;,."))
 
     # Authority lines, then the signer's title (capitals after them), then the name.
-    auth_idx = [k for k, s in enumerate(segs) if s.kind == "authority"]
+    auth_idx = [k for k, s in enumerate(segs) if _AUTH_RE.match(s.text) and s.kind == "authority"]
     after = None
     if auth_idx:
         parts = [segs[auth_idx[0]].text]
@@ -453,7 +472,7 @@ def _signing(lines: list[str], body_start: int) -> _Signing:
             after = auth_idx[-1]
         result.authority = Fact(" ".join(parts), HIGH)
     else:
-        titles = [k for k, s in enumerate(segs) if s.kind == "upper" and _SIGNER_TITLE_RE.match(s.text)]
+        titles = [k for k, s in enumerate(segs) if _SIGNER_TITLE_RE.match(s.text) and s.kind == "upper"]
         if titles:
             result.title = Fact(segs[titles[0]].text, GOOD)
             after = titles[0]
@@ -523,6 +542,8 @@ def _leaders(lines: list[str]) -> tuple[str, ...]:
 _BREAK_RE = re.compile(r"[\n\r\v\f\u2028\u2029]+")
 _INVISIBLE_RE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _HSPACE_RE = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+# Any character one of the three would act on; most lines have none and are only stripped.
+_SPECIAL_RE = re.compile("|".join(r.pattern for r in (_BREAK_RE, _INVISIBLE_RE, _HSPACE_RE)))
 
 
 def _prepare(lines: Sequence[str]) -> list[str]:
@@ -530,7 +551,11 @@ def _prepare(lines: Sequence[str]) -> list[str]:
     for raw in lines or ():
         if not isinstance(raw, str):
             continue
-        text = _HSPACE_RE.sub(" ", _INVISIBLE_RE.sub("", nfc(raw)))
+        text = nfc(raw)
+        if not _SPECIAL_RE.search(text):
+            out.append(text.strip())
+            continue
+        text = _HSPACE_RE.sub(" ", _INVISIBLE_RE.sub("", text))
         for part in _BREAK_RE.split(text):
             out.append(part.strip())
     return out

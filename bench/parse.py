@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""Documents per second through tonghop's .docx reader, against a floor measured in the same run.
+
+Usage: python bench/parse.py [--n N] [--rounds R] [--set standard|long|tcvn3 ...]
+Not a test: it prints figures and never fails on speed. Target: the reader within 3x the floor.
+
+What is timed, per document (the documents are generated once, before any timing):
+- reader: parsers.document.read_document(Attachment(...)), the path intake takes for every
+  attachment: the kind sniffed from the bytes, the package safety checks (zip sizes, a DOCTYPE
+  in any XML part), styles, headers and footers, text and tables, NFC, and the ND30 facts
+  (header, number, date, type, title, addressee, signing block, recipients, sections, leaders,
+  figures read from tables).
+- floor (the issue's definition): zipfile.ZipFile over the bytes, read word/document.xml,
+  lxml.etree.fromstring() with lxml's default parser. Nothing else.
+- floor+text: the floor, then "".join() of the text of every w:t
+  (root.itertext(w:t, with_tail=False)): the least a reader that returns text must do.
+The target is checked against the floor (the stricter of the two); both ratios are printed.
+
+Documents: realistic ND30 reports of the Tháp Mười units from daemon/samples.py.
+- standard: reports (BC), plans (KH) and the district's letter (CV) of communes, the town,
+  departments and service units, the header as a table, as tabbed paragraphs or stacked: 40-100
+  paragraphs, 2-3 tables (a report ends with a figures appendix), 2-3 pages;
+- long: the samples are shorter than many real reports, so this set repeats each report's body
+  sections 4 times and gives its appendix 36 rows instead of 9: about 8 pages;
+- tcvn3: the standard documents typed in .VnTime/.VnTimeH with TCVN3 text, which the reader
+  decodes run by run (a slower path by design); its own line.
+All of them carry python-docx's template styles.xml (350 KB; a document saved by Word typically
+has a few tens of KB), which the reader must read to know whether a style names a legacy font.
+
+Method: every side is first run once over every document (warm-up: imports, compiled XSLT and
+regexes, caches). Then each of R rounds runs every side over the same N documents (cycling
+through the set); the sides take turns document by document and each call is timed on its own
+with time.perf_counter, so that load from other processes on a shared machine slows all sides
+alike. Reported: the median docs/s over the rounds per side, and the ratio of the medians.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import os
+import platform
+import statistics
+import sys
+import time
+import zipfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Sequence, TextIO
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
+
+from lxml import etree  # noqa: E402
+
+from parsers.document import read_document  # noqa: E402
+from parsers.figures import Indicator  # noqa: E402
+from parsers.model import Attachment, Document  # noqa: E402
+
+W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+TARGET = 3.0
+SET_NAMES = ("standard", "long", "tcvn3")
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str  # a file name that says what the document is
+    data: bytes
+    number: str | None  # the number it was made with, to check that the reader read it
+
+
+# -- the documents -----------------------------------------------------------------------------
+# Units of every kind, so every header shape (committees, two-line department names) appears.
+_UNITS = ("xa-my-hoa", "tt-my-an", "xa-doc-binh-kieu", "phong-noi-vu", "phong-tai-chinh-ke-hoach",
+          "phong-lao-dong", "tt-gdnn-gdtx", "ban-qlda", "thanh-tra", "van-phong")
+_HEADERS = ("table", "paragraphs", "stacked")
+
+
+def standard_samples(count: int = 18, legacy: str | None = None) -> list[Sample]:
+    """`count` documents: units x kinds (BC and KH in turn, the district's CV one in six) x the
+    three header styles."""
+    from daemon.samples import DISTRICT_UNIT, build_report, render_docx, unit_by_id
+
+    out: list[Sample] = []
+    for k in range(count):
+        kind = "CV" if k % 6 == 5 else ("BC", "KH")[k % 2]
+        unit = DISTRICT_UNIT if kind == "CV" else unit_by_id(_UNITS[k % len(_UNITS)])
+        header = _HEADERS[k % len(_HEADERS)]
+        report = build_report(unit, 2024, kind=kind)
+        data = render_docx(report, header=header, legacy=legacy)
+        suffix = f"-{legacy}" if legacy else ""
+        out.append(Sample(f"{unit.id}-{kind}-{header}{suffix}.docx", data, report.expected["number"]))
+    return out
+
+
+def long_samples(count: int = 6, repeat: int = 4) -> list[Sample]:
+    """Reports of about 8 pages: the body's sections (I..V) repeated `repeat` times, as a report
+    covering several areas reads, and a figures appendix of 36 rows (each indicator for three
+    areas as well as the total)."""
+    from daemon.samples import build_report, render_docx, unit_by_id
+
+    out: list[Sample] = []
+    for k in range(count):
+        unit = unit_by_id(_UNITS[k % len(_UNITS)])
+        header = _HEADERS[k % len(_HEADERS)]
+        report = build_report(unit, 2024, kind="BC")
+        intro, sections, closing = report.body[:1], report.body[1:-1], report.body[-1:]
+        by_area = tuple(
+            (Indicator(f"{ind.code}.{area}", f"{ind.name} (khu vực {area})", ind.unit),
+             value if isinstance(value, str) else round(value * (0.2 + 0.1 * area), 1))
+            for area in range(1, 4) for ind, value in report.figures
+        )
+        report = replace(report, body=intro + sections * repeat + closing, figures=report.figures + by_area)
+        data = render_docx(report, header=header)
+        out.append(Sample(f"{unit.id}-BC-{header}-long.docx", data, report.expected["number"]))
+    return out
+
+
+def sample_sets(names: Sequence[str] = SET_NAMES, *, standard: int = 18, long: int = 6,
+                tcvn3: int = 9) -> list[tuple[str, list[Sample]]]:
+    makers = {"standard": lambda: standard_samples(standard), "long": lambda: long_samples(long),
+              "tcvn3": lambda: standard_samples(tcvn3, legacy="tcvn3")}
+    return [(name, makers[name]()) for name in SET_NAMES if name in names]
+
+
+# -- the sides ---------------------------------------------------------------------------------
+def floor(data: bytes) -> object:
+    """Unzip and parse word/document.xml with lxml's default parser; nothing more."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return etree.fromstring(zf.read("word/document.xml"))
+
+
+def floor_text(data: bytes) -> str:
+    """The floor, then the text of every w:t joined."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        root = etree.fromstring(zf.read("word/document.xml"))
+    return "".join(root.itertext(W_T, with_tail=False))
+
+
+def reader(data: bytes, name: str = "bao-cao.docx") -> Document:
+    """tonghop's real path: read_document on an Attachment, facts included."""
+    return read_document(Attachment(filename=name, content_type=DOCX_TYPE, data=data))
+
+
+SIDES: tuple[tuple[str, Callable[[bytes], object]], ...] = (
+    ("floor", floor), ("floor_text", floor_text), ("reader", reader))
+
+
+def check(samples: Sequence[Sample]) -> None:
+    """The reader must take the full path: text, facts, and the number the document carries."""
+    for s in samples:
+        doc = reader(s.data, s.name)
+        if doc.kind != "docx" or not doc.text or doc.facts is None:
+            raise RuntimeError(f"{s.name}: not read as a document ({doc.kind}, {doc.problems})")
+        if doc.facts.number.value != s.number:
+            raise RuntimeError(f"{s.name}: number {doc.facts.number.value!r}, expected {s.number!r}")
+        if not floor_text(s.data):
+            raise RuntimeError(f"{s.name}: the floor found no text")
+
+
+# -- measuring ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SetResult:
+    name: str
+    documents: int
+    docx_kb: float  # mean size of the .docx
+    xml_kb: float  # mean size of word/document.xml, uncompressed
+    chars: int  # mean characters of text the reader returned
+    rates: dict[str, list[float]]  # side -> docs/s, one per round
+
+    def median(self, side: str) -> float:
+        return statistics.median(self.rates[side])
+
+    def ratio(self, side: str = "floor") -> float:
+        """How many times longer the reader takes than `side` (ratio of the median rates)."""
+        return self.median(side) / self.median("reader")
+
+    def round_ratios(self, side: str = "floor") -> list[float]:
+        return [f / r for f, r in zip(self.rates[side], self.rates["reader"])]
+
+
+def one_round(datas: Sequence[bytes], n: int) -> dict[str, float]:
+    """Every side over the same n documents, taking turns per document; docs/s per side."""
+    spent = {name: 0.0 for name, _ in SIDES}
+    clock = time.perf_counter
+    for k in range(n):
+        data = datas[k % len(datas)]
+        for name, fn in SIDES:
+            start = clock()
+            fn(data)
+            spent[name] += clock() - start
+    return {name: n / seconds for name, seconds in spent.items()}
+
+
+def measure(name: str, samples: Sequence[Sample], n: int, rounds: int) -> SetResult:
+    check(samples)  # also warms the reader up
+    datas = [s.data for s in samples]
+    for _side, fn in SIDES:  # warm-up
+        for data in datas:
+            fn(data)
+    rates: dict[str, list[float]] = {side: [] for side, _ in SIDES}
+    for _ in range(rounds):
+        for side, rate in one_round(datas, n).items():
+            rates[side].append(rate)
+    xml_sizes = []
+    for data in datas:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            xml_sizes.append(zf.getinfo("word/document.xml").file_size)
+    return SetResult(
+        name=name, documents=len(datas), docx_kb=statistics.mean(map(len, datas)) / 1024,
+        xml_kb=statistics.mean(xml_sizes) / 1024, chars=round(statistics.mean(len(reader(d).text) for d in datas)),
+        rates=rates,
+    )
+
+
+# -- the report --------------------------------------------------------------------------------
+def machine() -> str:
+    model = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = " (load average %.2f %.2f %.2f)" % os.getloadavg() if hasattr(os, "getloadavg") else ""
+    return (f"{platform.platform()}, Python {platform.python_version()} ({platform.python_implementation()}), "
+            f"{os.cpu_count()} CPU, {model}{load}")
+
+
+def report(results: Sequence[SetResult], out: TextIO) -> None:
+    print(f"{'set':<9}{'docs':>5}{'docx KB':>8}{'xml KB':>7}{'chars':>7}{'floor/s':>9}{'+text/s':>9}"
+          f"{'reader/s':>9}{'ms/doc':>8}{'ratio':>8}{'vs +text':>9}", file=out)
+    for r in results:
+        print(f"{r.name:<9}{r.documents:>5}{r.docx_kb:>8.1f}{r.xml_kb:>7.1f}{r.chars:>7}"
+              f"{r.median('floor'):>9.0f}{r.median('floor_text'):>9.0f}{r.median('reader'):>9.0f}"
+              f"{1000 / r.median('reader'):>8.2f}{r.ratio():>7.2f}x{r.ratio('floor_text'):>8.2f}x", file=out)
+    print("floor = unzip + lxml.etree.fromstring(word/document.xml); +text = floor + join of every w:t's text;"
+          " reader = read_document (facts included)", file=out)
+    print(f"ratio = floor docs/s / reader docs/s (medians); target: within {TARGET:g}x of the floor", file=out)
+    for r in results:
+        per_round = r.round_ratios()
+        verdict = "met" if r.ratio() <= TARGET else "NOT met"
+        print(f"  {r.name}: {r.ratio():.2f}x, target {verdict} (per round {min(per_round):.2f}-{max(per_round):.2f}x)",
+              file=out)
+
+
+def run(n: int = 200, rounds: int = 5, sets: Sequence[tuple[str, Sequence[Sample]]] | None = None,
+        out: TextIO = sys.stdout) -> list[SetResult]:
+    """Measure each set and print the figures; returns the results (the smoke test's entry)."""
+    started = time.perf_counter()
+    now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    print(f"bench/parse.py, {now}", file=out)
+    print(f"machine: {machine()}", file=out)
+    print(f"{n} documents per side per round, {rounds} rounds, medians over the rounds", file=out, flush=True)
+    if sets is None:
+        sets = sample_sets()
+    results = [measure(name, samples, n, rounds) for name, samples in sets]
+    report(results, out)
+    print(f"run time {time.perf_counter() - started:.1f} s", file=out)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Documents per second through the .docx reader, against"
+                                             " unzip + lxml parse of word/document.xml.")
+    ap.add_argument("--n", type=int, default=200, help="documents per side per round (default 200)")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds; medians are reported (default 5)")
+    ap.add_argument("--set", action="append", choices=SET_NAMES, dest="sets",
+                    help="only this document set (repeatable; default: all)")
+    args = ap.parse_args(argv)
+    if args.n < 1 or args.rounds < 1:
+        ap.error("--n and --rounds must be at least 1")
+    run(args.n, args.rounds, sample_sets(args.sets or SET_NAMES))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
