@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
 from daemon.samples import unit_mail
 
 OFFICE = "phongnoivu@thapmuoi.example"
