@@ -14,7 +14,7 @@ from pathlib import Path
 from .clock import Clock, parse_now
 from .config import UNIT_KINDS, Config, ConfigError, load_config
 from .mailbox import MailboxError
-from .store import Store
+from .store import StorageError, Store
 from .texts import t
 
 STATUS_NAMES = {
@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     ins = sub.add_parser("inspect", help="xem tonghop đọc được gì trong các tệp (không cần cấu hình)")
     ins.add_argument("files", nargs="+", metavar="FILE")
     ins.add_argument("--json", action="store_true", help="in dạng JSON")
-    dem = sub.add_parser("demo", help="chạy thử toàn bộ trên hộp thư cục bộ với thư mẫu")
+    dem = sub.add_parser("demo", help="chạy thử trọn một đợt báo cáo (01/10 đến sau hạn 20/10/2024) trên hộp thư cục bộ; "
+                                      "--now dừng câu chuyện ở thời điểm đó")
     dem.add_argument("--dir", default="demo-run", help="thư mục chạy thử (tạo mới mỗi lần; mặc định ./demo-run)")
     return p
 
@@ -157,7 +158,7 @@ COLOURS = {"on_time": "\033[32m", "late": "\033[33m", "missing": "\033[31m"}
 
 
 def cmd_status(args) -> int:
-    from .status import STATUS_WORDS, status_document
+    from .status import status_document
 
     config, clock = load(args)
     if args.campaign and config.campaign(args.campaign) is None:
@@ -168,14 +169,21 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return 0
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    print_status_table(doc, config, sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    return 0
+
+
+def print_status_table(doc: dict, config: Config, colour: bool, echo=print) -> None:
+    """The `status` table of a status document (status_document); the demo prints it too."""
+    from .status import STATUS_WORDS
+
     for c in doc["campaigns"]:
-        print(f"{c['title']} (kỳ {c['cycle']})")
+        echo(f"{c['title']} (kỳ {c['cycle']})")
         for r in c["requirements"]:
-            print(f"  {r['name']}: hạn {local(r['deadline'], config)}")
+            echo(f"  {r['name']}: hạn {local(r['deadline'], config)}")
         width = max(len(u["name"]) for u in c["units"]) + 2
         head = "".join(f"{r['name'][:22]:24}" for r in c["requirements"])
-        print(f"{'STT':>4}  {'Đơn vị':{width}}{head}")
+        echo(f"{'STT':>4}  {'Đơn vị':{width}}{head}")
         for n, u in enumerate(c["units"], 1):
             line = f"{n:>4}  {u['name']:{width}}"
             for r in c["requirements"]:
@@ -185,11 +193,10 @@ def cmd_status(args) -> int:
                     text += " " + local(sub["received_at"], config)[:5]
                 cell = f"{text[:22]:24}"
                 line += f"{COLOURS[sub['status']]}{cell}\033[0m" if colour else cell
-            print(line.rstrip())
+            echo(line.rstrip())
         totals = {k: sum(1 for u in c["units"] for s in u["submissions"].values() if s["status"] == k) for k in STATUS_WORDS}
-        print("  Tổng: " + ", ".join(f"{STATUS_WORDS[k]} {v}" for k, v in totals.items()))
-        print()
-    return 0
+        echo("  Tổng: " + ", ".join(f"{STATUS_WORDS[k]} {v}" for k, v in totals.items()))
+        echo()
 
 
 def cmd_draft(args) -> int:
@@ -217,6 +224,7 @@ def cmd_run(args) -> int:
     config, clock = load(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     store = Store.open(config)
+    store.check_writable()  # never run while unable to record: say why and exit 1 instead
     runner = Runner(config, store, clock)
     if args.once:
         try:
@@ -277,16 +285,21 @@ def cmd_inspect(args) -> int:
 
 def cmd_demo(args) -> int:
     from . import demo
+    from .status import status_document
 
     tz = load_config(demo.EXAMPLE_CONFIG).office.timezone
     try:
-        now = parse_now(args.now, tz) if args.now else None
+        until = parse_now(args.now, tz) if args.now else None
     except ValueError:
         raise UsageError(t("cli.bad_now", value=args.now))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
-    config = demo.run(Path(args.dir), now)
-    args.config, args.status, args.json = str(config), None, False
-    return cmd_messages(args)
+    result = demo.run(Path(args.dir), until)
+    if result.now is not None:
+        print("\nTình hình nộp văn bản lúc " + result.now.strftime("%H:%M ngày %d/%m/%Y") + ":\n")
+        doc = status_document(result.config, result.store.submissions(), result.now)
+        print_status_table(doc, result.config, sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    demo.summary(result)
+    return 0
 
 
 COMMANDS = {
@@ -313,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except StorageError as exc:  # the ledger or the archive cannot be written: an operational failure
+        print(exc, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
