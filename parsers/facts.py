@@ -17,13 +17,14 @@ facts. extract_facts is pure and never raises; regexes are compiled once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date as _date
 from typing import Sequence
 
 from parsers.figures import table_figures
 from parsers.model import DocumentFacts, Fact, Section
-from parsers.text import ascii_key, nfc
+from parsers.text import VIETNAMESE_LETTERS, ascii_key, nfc
 
 HIGH = 0.95
 GOOD = 0.85
@@ -49,9 +50,17 @@ TYPE_CODES: dict[str, str] = {code.upper(): code for code in TYPE_NAMES.values()
 TYPE_CODES["QD"] = "QĐ"
 
 
+# Vietnamese letters (NFC, both cases) to their base letter: a table lookup instead of the full
+# ascii_key (syllable canonicalisation is not needed to recognise "BÁO CÁO"), which made this
+# the costliest step of reading a document's header.
+_TO_ASCII = str.maketrans(
+    {c: unicodedata.normalize("NFKD", c)[0] for c in VIETNAMESE_LETTERS} | {"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
+_NOT_LETTERS_RE = re.compile(r"[^A-Z0-9]+")
+
+
 def _letters_key(text: str) -> str:
     """Diacritic-free upper-case words: the key type names and header words are compared on."""
-    return re.sub(r"[^A-Z0-9]+", " ", ascii_key(text).upper()).strip()
+    return _NOT_LETTERS_RE.sub(" ", unicodedata.normalize("NFC", text).translate(_TO_ASCII).upper()).strip()
 
 
 _TYPE_BY_KEY = {_letters_key(name): code for name, code in TYPE_NAMES.items()}

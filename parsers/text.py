@@ -13,6 +13,7 @@ The code tables live in parsers/legacy_tables.py (with their sources).
 """
 from __future__ import annotations
 
+import functools
 import re
 import string
 import unicodedata
@@ -460,6 +461,7 @@ def _strip_edges(s: str) -> str:
     return s[start:end]
 
 
+@functools.lru_cache(maxsize=16384)  # pure, and the same names and headings come back in every document
 def fold_key(s: str) -> str:
     """Matching key: two legal spellings of one name give the same key, different words don't.
 
@@ -484,6 +486,7 @@ def fold_key(s: str) -> str:
     return _strip_edges(key)
 
 
+@functools.lru_cache(maxsize=16384)
 def ascii_key(s: str) -> str:
     """fold_key without any diacritics (đ -> d), ASCII only: the fallback key."""
     key = unicodedata.normalize("NFKD", fold_key(s).replace("đ", "d"))
