@@ -133,6 +133,9 @@ class Requirement:
     keywords: tuple[str, ...]  # words expected in the title (any one matches)
     deadline: str  # "MM-DD" for a yearly campaign, "YYYY-MM-DD" for a one-off
     deadline_time: time
+    # Which year a document names ("... năm 2024") for the cycle it belongs to: "same" (the
+    # cycle's own year), "next" (a plan for the next year), "any" (ignore it, go by arrival).
+    period: str = "same"
 
 
 @dataclass(frozen=True)
@@ -611,7 +614,11 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
         entries = []
     for n, entry in enumerate(entries, 1):
         q = _Reader(problems, name, entry, f"requirement[{n}].")
-        q.unknown_keys({"id", "name", "doc_types", "keywords", "deadline", "deadline_time"})
+        q.unknown_keys({"id", "name", "doc_types", "keywords", "deadline", "deadline_time", "period"})
+        period = q.get("period", str, "same")
+        if period not in ("same", "next", "any"):
+            q.error("period", f"«{period}» không hợp lệ; dùng \"same\" (năm của kỳ), \"next\" (năm sau) hoặc \"any\"")
+            period = "same"
         deadline = q.get("deadline", str, required=True) or ""
         if deadline and not _deadline_ok(deadline, recurrence):
             form = "YYYY-MM-DD" if recurrence == "once" else 'MM-DD, ví dụ "10-20"'
@@ -625,6 +632,7 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
                 keywords=tuple(q.get("keywords", list, [])),
                 deadline=deadline or ("2000-01-01" if recurrence == "once" else "01-01"),
                 deadline_time=_clock(q, "deadline_time", "00:00"),
+                period=period,
             )
         )
     if len({q.id for q in reqs}) != len(reqs):

@@ -5,6 +5,7 @@ The runner reads a message with parsers/ (ParsedMessage + one Document per attac
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -68,13 +69,17 @@ def not_a_submission(msg: ParsedMessage, config: Config) -> str | None:
     return None
 
 
-def _name_keys(name: str) -> set[str]:
-    """Keys under which an issuer or unit name matches: folded, abbreviations expanded, ASCII."""
+@functools.lru_cache(maxsize=4096)
+def _name_keys(name: str) -> frozenset[str]:
+    """Keys under which an issuer or unit name matches: folded, abbreviations expanded, ASCII.
+
+    Cached: every document's issuer is compared with every unit name (and alias), and folding
+    the same few dozen names again for each message was a tenth of a backlog's time."""
     key = fold_key(name)
     expanded = re.sub(r"\bubnd\b", "ủy ban nhân dân", key)
     expanded = re.sub(r"\bhđnd\b", "hội đồng nhân dân", expanded)
     expanded = re.sub(r"\btt\b", "thị trấn", expanded)
-    return {key, expanded, ascii_key(key), ascii_key(expanded)}
+    return frozenset((key, expanded, ascii_key(key), ascii_key(expanded)))
 
 
 def unit_for_issuer(issuer: str | None, config: Config) -> Unit | None:
@@ -99,6 +104,23 @@ def _issuer_disagrees(doc: Document, unit: Unit, config: Config) -> str | None:
     issuer = _fact(doc, "issuer")
     other = unit_for_issuer(issuer, config)
     return issuer if other is not None and other.id != unit.id else None
+
+
+PERIOD_YEAR = re.compile(r"\bn(?:ă|a)m\s+(20\d\d)\b", re.IGNORECASE)
+
+
+def document_cycle(doc: Document, campaign: Campaign, req_id: str, arrival_cycle: str) -> str:
+    """The cycle a document counts for: the year its title names, read through the requirement's
+    period (a report "năm 2023" arriving in January 2024 is a late 2023 report), else the cycle
+    of its arrival. A year more than one cycle away is taken for a typo and ignored."""
+    req = campaign.requirement(req_id)
+    if campaign.recurrence != "yearly" or req.period == "any":
+        return arrival_cycle
+    found = PERIOD_YEAR.search(_fact(doc, "title") or "")
+    if not found:
+        return arrival_cycle
+    year = int(found.group(1)) - (1 if req.period == "next" else 0)
+    return str(year) if abs(year - int(arrival_cycle)) <= 1 else arrival_cycle
 
 
 def matching_requirements(doc: Document, campaign: Campaign) -> list[str]:
@@ -209,7 +231,8 @@ def decide(reading: Reading, config: Config, received_at: datetime) -> Outcome:
             for req_id in matching_requirements(doc, campaign):
                 submissions.append(
                     SubmissionRecord(
-                        attachment_seq=seq, campaign=campaign.id, cycle=cycle, requirement=req_id,
+                        attachment_seq=seq, campaign=campaign.id, requirement=req_id,
+                        cycle=document_cycle(doc, campaign, req_id, cycle),
                         doc_number=_fact(doc, "number"), doc_date=_fact(doc, "date"), doc_title=_fact(doc, "title"),
                     )
                 )

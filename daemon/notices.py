@@ -111,7 +111,8 @@ def _mail(config: Config, renderer: Renderer, *, key: str, kind: str, to: list[s
     message_id = make_message_id(key, domain)
     raw = compose(
         sender=config.smtp.sender, sender_name=config.smtp.sender_name, recipients=recipients, subject=subject,
-        text=text, html=page, kind=kind, message_id=message_id, date=now, auto_submitted=auto,
+        text=text, html=page, kind=kind, message_id=message_id, date=now.astimezone(config.office.timezone),
+        auto_submitted=auto,
         in_reply_to=in_reply_to, references=[in_reply_to] if in_reply_to else [], attachments=attachments,
     )
     return OutgoingMail(key=key, kind=kind, recipients=tuple(recipients), subject=subject, message_id=message_id,
@@ -155,7 +156,7 @@ def acknowledgement(config: Config, renderer: Renderer, *, msg_row: int, message
             "filename": doc.filename,
             "type_name": TYPE_NAMES.get(type_code, (facts.get("type_name") or "Văn bản").capitalize()),
             "number": sub.doc_number, "date": day_text(sub.doc_date), "title": sub.doc_title,
-            "requirement": campaign.requirement(sub.requirement).name,
+            "requirement": campaign.requirement(sub.requirement).name, "cycle": sub.cycle,
             "on_time": received_at < deadline,
             "deadline": deadline_text(campaign, sub.requirement, sub.cycle, config),
         })

@@ -148,3 +148,14 @@ def test_spoofed_unit_address_goes_to_review_when_authentication_is_required():
                                 "dmarc=pass header.from=thapmuoi.example")])
     assert decide(Reading(genuine, (doc(**REPORT),)), strict, ON_TIME).status == "recorded"
     assert decide(Reading(message(), (doc(**REPORT),)), strict, ON_TIME).status == "review"
+
+
+def test_the_year_a_document_names_decides_its_cycle():
+    january = datetime(2025, 1, 6, 9, 0, tzinfo=TZ)
+    late_2024 = dict(REPORT, title="Kết quả thực hiện công tác dân vận năm 2024")
+    out = decide(Reading(message(), (doc(**late_2024),)), CONFIG, january)
+    assert [(s.requirement, s.cycle) for s in out.submissions] == [("bao-cao", "2024")]
+    no_year = dict(REPORT, title="Kết quả thực hiện công tác dân vận")
+    assert decide(Reading(message(), (doc(**no_year),)), CONFIG, january).submissions[0].cycle == "2025"
+    typo = dict(REPORT, title="Kết quả thực hiện công tác dân vận năm 2014")
+    assert decide(Reading(message(), (doc(**typo),)), CONFIG, january).submissions[0].cycle == "2025"
