@@ -31,6 +31,9 @@ STOP_SLICE_SECONDS = 0.5
 # Maildir has no push: wait() lists new/ and cur/ this often.
 MAILDIR_POLL_SECONDS = 0.5
 DELETED = b"\\Deleted"
+# One FETCH of bodies brings at most this many bytes (and always at least one message): a batch
+# of twenty 34 MB scans would otherwise sit in memory at once (bench/memory.py).
+FETCH_MAX_BYTES = 16 * 1024 * 1024
 
 
 class MailboxError(Exception):
@@ -197,6 +200,11 @@ class ImapSource(Source):
                 )
                 # Keep the server's offset: INTERNALDATE must stay timezone-aware.
                 self._client.normalise_times = False
+                # imapclient sets imaplib's debug level to 5 so that imaplib logs every response
+                # through imapclient's logger; imaplib then formats the repr() of each response,
+                # a fetched message included, before the logger drops it: 80 MB and a quarter of
+                # a second for a 34 MB message (bench/memory.py). We never read that log.
+                self._client._imap.debug = 0
                 if s.scheme == "imap+starttls":
                     # Raises when STARTTLS is not offered: never fall back to plain text.
                     self._client.starttls(context)
@@ -248,13 +256,16 @@ class ImapSource(Source):
         for start in range(0, len(uids), size):
             batch = [int(uid) for uid in uids[start : start + size]]
             with self._guard(f"Không tải được thư từ «{self.folder}»"):
-                data = client.fetch(batch, [b"BODY.PEEK[]", b"INTERNALDATE"])
-            for uid in batch:
-                item = data.get(uid) or {}
-                raw, when = item.get(b"BODY[]"), item.get(b"INTERNALDATE")
-                if raw is None or when is None:
-                    continue  # expunged meanwhile (by a person or another client)
-                yield Fetched(str(uid), bytes(raw), _aware(when))
+                sizes = client.fetch(batch, [b"RFC822.SIZE"])
+            for group in _by_bytes(batch, sizes, FETCH_MAX_BYTES):
+                with self._guard(f"Không tải được thư từ «{self.folder}»"):
+                    data = client.fetch(group, [b"BODY.PEEK[]", b"INTERNALDATE"])
+                for uid in group:
+                    item = data.pop(uid, None) or {}  # popped: a handled message leaves memory
+                    raw, when = item.get(b"BODY[]"), item.get(b"INTERNALDATE")
+                    if raw is None or when is None:
+                        continue  # expunged meanwhile (by a person or another client)
+                    yield Fetched(str(uid), bytes(raw), _aware(when))
 
     def move(self, uid: str, dest: str) -> None:
         client = self._connected()
@@ -351,6 +362,22 @@ class ImapSource(Source):
             return True
         ready, _, _ = select.select([sock], [], [], max(0.0, seconds))
         return bool(ready)
+
+
+def _by_bytes(uids: list[int], sizes: dict, limit: int) -> Iterator[list[int]]:
+    """uids in order, cut into groups of at most `limit` bytes (a larger message goes alone); a
+    size the server did not give counts as nothing, as for a message expunged meanwhile."""
+    group: list[int] = []
+    total = 0
+    for uid in uids:
+        size = int((sizes.get(uid) or {}).get(b"RFC822.SIZE") or 0)
+        if group and total + size > limit:
+            yield group
+            group, total = [], 0
+        group.append(uid)
+        total += size
+    if group:
+        yield group
 
 
 def _sleep_until(end: float, should_stop: Callable[[], bool]) -> None:

@@ -121,7 +121,7 @@ def compose(
     there are attachments. Non-ASCII header text is RFC 2047 encoded, attachment names RFC 2231.
     """
     msg = EmailMessage(policy=_POLICY)
-    msg["From"] = Address(display_name=" ".join((sender_name or "").split()), addr_spec=sender)
+    msg["From"] = FROM_PLACEHOLDER  # encoded by with_from below
     msg["To"] = [Address(addr_spec=r) for r in recipients]
     msg["Subject"] = SUBJECT_PLACEHOLDER  # encoded by with_subject below
     msg["Date"] = date
@@ -146,18 +146,57 @@ def compose(
         if (maintype, subtype) == ("message", "rfc822"):
             # Attached as a message, not as opaque bytes: mail readers open it in place. Parsed
             # with the same policy, so its headers are written back as they came.
-            original = BytesParser(policy=_POLICY).parsebytes(content)
-            msg.add_attachment(original, filename=filename)
-        else:
-            msg.add_attachment(
-                content, maintype=maintype or "application", subtype=subtype or "octet-stream",
-                # name= too: some older mail readers look only at the Content-Type parameter.
-                filename=filename, params={"name": filename},
-            )
-    return with_subject(msg.as_bytes(), subject)
+            original = _as_message(content)
+            if original is not None:
+                msg.add_attachment(original, filename=filename)
+                continue
+            maintype, subtype = "application", "octet-stream"  # an opaque .eml, still opened by readers
+        msg.add_attachment(
+            content, maintype=maintype or "application", subtype=subtype or "octet-stream",
+            # name= too: some older mail readers look only at the Content-Type parameter.
+            filename=filename, params={"name": filename},
+        )
+    return with_from(with_subject(msg.as_bytes(), subject), sender_name, sender)
+
+
+MAX_ATTACHED_PARTS = 100  # real mail has a handful of parts; more is attached as an opaque file
+_PART_HEADER = re.compile(rb"(?im)^content-type[ \t]*:")
+
+
+def _as_message(raw: bytes) -> EmailMessage | None:
+    """raw parsed to attach as message/rfc822, or None when it cannot travel that way: such a part
+    cannot be base64-encoded (RFC 2046 5.2.1) and SMTP refuses lines over 998 octets (RFC 5321
+    4.5.3.1.6; a hostile 1 MB header); MIME nested thousands deep breaks the email package's
+    recursive parser and writer, and 50,000 parts took it 70 s (tests/test_hostile.py)."""
+    if any(len(line) > 998 for line in raw.splitlines()) or len(_PART_HEADER.findall(raw)) > MAX_ATTACHED_PARTS:
+        return None
+    try:
+        original = BytesParser(policy=_POLICY).parsebytes(raw)
+        original.as_bytes()  # it must also be writable back, which recurses as deep
+    except (RecursionError, Exception):  # noqa: BLE001 - any failure: send the bytes as a file
+        return None
+    return original
 
 
 SUBJECT_PLACEHOLDER = "tonghop-subject-placeholder"
+FROM_PLACEHOLDER = "tonghop-from-placeholder@invalid"
+
+
+def with_from(raw: bytes, sender_name: str, sender: str) -> bytes:
+    """Put the From header in: the display name RFC 2047 encoded by email.header.Header.
+
+    The email package's own folding of a Vietnamese display name takes about 8 ms per mail
+    (it re-parses the header for every encoded word it tries), as long as reading a report; a
+    backlog of a thousand acknowledgements spent 8 s on this one header (bench/backlog.py)."""
+    name = " ".join((sender_name or "").split())
+    if not name:
+        value = sender
+    elif name.isascii():
+        value = str(Address(display_name=name, addr_spec=sender))  # quoted when it must be
+    else:
+        words = Header(name, "utf-8", header_name="From").encode(linesep="\r\n")
+        value = f"{words}\r\n <{Address(addr_spec=sender).addr_spec}>"
+    return raw.replace(FROM_PLACEHOLDER.encode("ascii"), value.encode("utf-8"), 1)
 
 
 def with_subject(raw: bytes, subject: str) -> bytes:

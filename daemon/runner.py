@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import sqlite3
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from .faults import crash_point
 from .clock import Clock
 from .config import Config, ConfigError, load_config
 from .mailbox import Fetched, MailboxError, Source, open_source
-from .store import Outcome, Store
+from .store import Outcome, StorageError, Store, storage_problem
 from .texts import t
 
 log = logging.getLogger("tonghop")
@@ -77,6 +78,10 @@ class Runner:
             reading = read(raw, self.config)
             outcome = intake.decide(reading, self.config, received_at)
             msg = reading.message
+            if msg.problems and outcome.status in ("review", "failed"):
+                # What was wrong with the mail itself (broken MIME, cut short): the person who
+                # reviews it needs that more than "no attachment" alone.
+                outcome = replace(outcome, reason=f"{outcome.reason} {t('review.message_problems', problems=' '.join(msg.problems))}")
             return replace(outcome, from_addr=msg.from_addr, subject=msg.subject[:500], message_id=msg.message_id), reading
         except Exception as exc:  # a bug or a hostile file must not stop the service
             log.exception("message %s: error while reading", msg_id)
@@ -100,7 +105,8 @@ class Runner:
     def finish(self, msg_id: int, raw: bytes, *, retry: bool = False) -> str:
         """Decide and record a claimed message, with the mail it causes; returns its final status."""
         row = self.store.message(msg_id)
-        attempts = self.store.begin_attempt(msg_id)
+        with self.store.writing():
+            attempts = self.store.begin_attempt(msg_id)
         received_at = datetime.fromisoformat(row["received_at"])
         reading = None
         if attempts > MAX_ATTEMPTS and not retry:
@@ -110,15 +116,20 @@ class Runner:
         now = self.clock.now()
         outcome = replace(outcome, outgoing=outcome.outgoing + tuple(self.answers(row, outcome, reading, raw, now)))
         failures = bounces.failures_for_us(raw, outcome, self.config, self.store) if outcome.status == "ignored" else []
-        with self.store.db.atomic():  # the decision and the mail it causes: all or nothing
-            self.store.record(msg_id, outcome, now=now)
-            for failure, unit in failures:
-                if self.store.mark_address_failing(failure.recipient, unit.id, failure.diagnostic or failure.status, now, msg_id):
-                    notice = notices.address_failing(self.config, self.renderer, unit, failure.recipient,
-                                                     failure.diagnostic or failure.status or "không rõ",
-                                                     self.store.failing_addresses(), now)
-                    if notice:
-                        self.store.queue(notice, message=msg_id, now=now)
+        try:
+            # the decision and the mail it causes: all or nothing
+            with self.store.writing(), self.store.db.atomic():
+                self.store.record(msg_id, outcome, now=now)
+                for failure, unit in failures:
+                    if self.store.mark_address_failing(failure.recipient, unit.id, failure.diagnostic or failure.status, now, msg_id):
+                        notice = notices.address_failing(self.config, self.renderer, unit, failure.recipient,
+                                                         failure.diagnostic or failure.status or "không rõ",
+                                                         self.store.failing_addresses(), now)
+                        if notice:
+                            self.store.queue(notice, message=msg_id, now=now)
+        except StorageError:
+            self.store.undo_attempt(msg_id)  # no room to write is not this message crashing the service
+            raise
         log.info("thư %s từ %s: %s - %s", msg_id, outcome.from_addr or "?", outcome.status, outcome.reason)
         if outcome.submissions:
             self.tracking_stale = True
@@ -129,7 +140,9 @@ class Runner:
         cfg, out = self.config, []
         try:
             if cfg.notices.acknowledge and reading is not None and outcome.unit_id and outcome.status in ("recorded", "review"):
-                prior = [r for r in self.store.submissions() if r["message"] != row["id"]]
+                # Only the unit's own rows decide what it still owes: loading every row of the
+                # ledger for each message made a backlog quadratic (bench/backlog.py).
+                prior = [r for r in self.store.submissions(unit=outcome.unit_id) if r["message"] != row["id"]]
                 out.append(notices.acknowledgement(cfg, self.renderer, msg_row=row["id"], message=reading.message,
                                                    outcome=outcome, documents=reading.documents,
                                                    received_at=datetime.fromisoformat(row["received_at"]),
@@ -142,13 +155,17 @@ class Runner:
         return [m for m in out if m is not None]
 
     def handle(self, fetched: Fetched, uidvalidity: int) -> None:
-        sha = self.store.archive.put(fetched.raw)  # archived and fsync'd before any parsing
+        try:
+            sha = self.store.archive.put(fetched.raw)  # archived and fsync'd before any parsing
+        except OSError as exc:  # disk full, read-only: not claimed, the message stays in the mailbox
+            raise StorageError(t("storage.archive", path=self.store.archive.root, error=storage_problem(exc))) from exc
         crash_point("after-archive")
         location = (self.source.identity, self.source.folder, uidvalidity, fetched.uid)
-        msg_id, _ = self.store.claim(
-            location, sha256=sha, size=len(fetched.raw), message_id=message_id_of(fetched.raw),
-            received_at=fetched.internaldate.isoformat(),
-        )
+        with self.store.writing():
+            msg_id, _ = self.store.claim(
+                location, sha256=sha, size=len(fetched.raw), message_id=message_id_of(fetched.raw),
+                received_at=fetched.internaldate.isoformat(),
+            )
         crash_point("after-claim")
         status = self.store.message(msg_id)["status"]
         if status == "claimed":
@@ -159,8 +176,12 @@ class Runner:
 
     def move(self, uid: str, msg_id: int, status: str) -> None:
         folder = folder_for(status, self.config)
+        # The folder is written first: a crash between the two leaves the message in the watched
+        # folder, where the next pass moves it again; the other order could leave a moved message
+        # with no folder in the ledger (scripts/crash_soak.py found it, 2 rounds in 50).
+        with self.store.writing():
+            self.store.mark_moved(msg_id, folder)
         self.source.move(uid, folder)
-        self.store.mark_moved(msg_id, folder)
 
     # --- passes -----------------------------------------------------------------------------------
 
@@ -206,6 +227,8 @@ class Runner:
                 return
             try:
                 job(now)
+            except sqlite3.OperationalError as exc:  # disk full, read-only: said plainly, tried next pass
+                log.error(t("storage.job", path=self.store.path, error=storage_problem(exc, self.store.path)))
             except Exception:
                 log.exception("job %s failed", job.__name__)
 
@@ -315,12 +338,14 @@ class Runner:
 
     def forever(self) -> None:
         self.install_signals()
-        self.recover()
-        backoff = BACKOFF_START
+        backoff, recover_due = BACKOFF_START, True
         while not self.stopping:
             if self.reload_requested:
                 self.reload()
             try:
+                if recover_due:  # claims left open by a crash, or by a write that failed (disk full)
+                    self.recover()
+                    recover_due = False
                 self.connect()
                 self.fetch_pass()
                 self.run_jobs(self.clock.now())
@@ -329,6 +354,14 @@ class Runner:
                     self.source.wait(self.config.mailbox.poll_seconds, lambda: self.stopping or self.reload_requested)
             except MailboxError as exc:
                 log.warning("%s; thử lại sau %.0f giây", t("cli.mailbox_down", error=exc), backoff)
+                self.disconnect()
+                self.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+            except StorageError as exc:
+                # Disk full or read-only: nothing was claimed or moved, so nothing is lost; the
+                # service keeps running and carries on by itself once the disk can be written.
+                log.error(t("storage.retry", error=exc, seconds=backoff))
+                recover_due = True
                 self.disconnect()
                 self.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)

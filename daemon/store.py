@@ -6,13 +6,25 @@ Rules that keep "nothing lost, nothing doubled":
   (mailbox, folder, UIDVALIDITY, UID); a restart finds the claim and finishes it;
 - the decision about a message (status, attachments, submissions, outgoing mail) is written in
   one transaction, so a crash leaves either the claim or the whole decision, never half of it.
+
+What is fsync'd: the archived bytes, and every transaction that decides something (a decision,
+a queued or sent mail). Three bookkeeping writes are committed without an fsync of their own
+(_unsynced): the claim, the count of attempts and the folder a message was moved to. A process
+crash (kill -9, OOM) loses none of them: they are in the operating system's cache. A power cut
+may lose them, and then nothing is lost either: the message is moved out of the mailbox only
+after its decision is fsync'd, and that fsync of the write-ahead log also makes every earlier
+commit durable; a claim lost with the power is simply made again when the message, still in the
+mailbox, is fetched again. This halves the fsyncs per message (bench/backlog.py).
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import sqlite3
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +32,8 @@ from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
+
+from .texts import t
 
 STATUSES = ("claimed", "recorded", "review", "ignored", "failed")
 
@@ -154,6 +168,35 @@ def m004_figures(db: sqlite_utils.Database) -> None:
     db["figures"].create_index(["campaign", "cycle", "unit_id"])
 
 
+class StorageError(Exception):
+    """The archive or the ledger cannot be written (disk full, read-only, no permission). Raised
+    before a message is claimed or while its decision is written, never after a move: the message
+    is still in the mailbox. str() is Vietnamese for the admin."""
+
+
+def storage_problem(exc: BaseException, path: Path | None = None) -> str:
+    """Why a write failed, in Vietnamese. SQLite says it in its own words, the OS with errno; for
+    SQLite's vague "unable to open" the folder itself is looked at (a read-only mount makes SQLite
+    fail to create its -shm file, which it reports only as that)."""
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text:
+        return t("storage.full")
+    if code == errno.EROFS or "readonly" in text or "read-only" in text:
+        return t("storage.read_only")
+    if code in (errno.EACCES, errno.EPERM):
+        return t("storage.no_permission")
+    if "unable to open" in text:
+        folder = Path(path).parent if path else None
+        if folder is not None and folder.is_dir():
+            if os.statvfs(folder).f_flag & os.ST_RDONLY:
+                return t("storage.read_only")
+            if not os.access(folder, os.W_OK):
+                return t("storage.no_permission")
+        return t("storage.cannot_open")
+    return f"{exc}"
+
+
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -261,15 +304,19 @@ class Outcome:
 
 class Store:
     def __init__(self, db_path: Path, archive_dir: Path):
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(str(db_path))
-        # WAL: readers (status, messages) never block the daemon's writer; FULL sync: a committed
-        # decision survives a power cut, which the "nothing lost" promise needs.
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        migrations.apply(self.db)
+        self.path = Path(db_path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite_utils.Database(str(db_path))
+            # WAL: readers (status, messages) never block the daemon's writer; FULL sync: a committed
+            # decision survives a power cut, which the "nothing lost" promise needs.
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA busy_timeout=10000")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            migrations.apply(self.db)
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(t("storage.cannot_start", path=self.path, error=storage_problem(exc, self.path))) from exc
         self.archive = Archive(archive_dir)
 
     @classmethod
@@ -278,6 +325,49 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def _unsynced(self):
+        """A transaction committed without waiting for the disk (PRAGMA synchronous=NORMAL: in
+        WAL mode the commit is written but not fsync'd; the next fsync'd commit carries it to the
+        disk). Inside a caller's transaction it is a savepoint and the caller's commit decides."""
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with self.db.atomic():
+                yield
+        finally:
+            self.db.execute("PRAGMA synchronous=FULL")
+
+    def check_writable(self) -> None:
+        """Raise StorageError unless the ledger can be written now: the service checks this before
+        it starts, so that it never runs while unable to record anything."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")  # takes the write lock: fails on a read-only ledger
+            self.db.execute("ROLLBACK")
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(t("storage.cannot_start", path=self.path, error=storage_problem(exc, self.path))) from exc
+
+    @contextmanager
+    def writing(self):
+        """Turn a failed write of the ledger (disk full, read-only, I/O error) into StorageError."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise StorageError(t("storage.ledger", path=self.path, error=storage_problem(exc, self.path))) from exc
+
+    def undo_attempt(self, msg_id: int) -> None:
+        """Take back a try counted by begin_attempt when the decision could not be written for lack
+        of storage: that is not the message crashing the service, so it must not count towards
+        setting it aside. Best effort: the disk may refuse this too."""
+        try:
+            with self.db.atomic():
+                self.db.execute("update messages set attempts = max(coalesce(attempts, 1) - 1, 0) where id = ?", [msg_id])
+        except sqlite3.Error:
+            pass
 
     # --- claims -----------------------------------------------------------------------------
 
@@ -309,7 +399,7 @@ class Store:
     ) -> tuple[int, bool]:
         """Claim a location. Returns (message row id, is_new); a known message gets only the new key."""
         mailbox, folder, uidvalidity, uid = location
-        with self.db.atomic():
+        with self._unsynced():  # see the module docstring: made durable by the decision's commit
             known = self.claimed_message(mailbox, folder, uidvalidity, uid)
             if known:
                 return known["id"], False
@@ -424,8 +514,9 @@ class Store:
 
     def begin_attempt(self, msg_id: int) -> int:
         """Count a try at reading a message, committed before reading: a message that crashes the
-        process every time is noticed after a few restarts instead of looping forever."""
-        with self.db.atomic():
+        process every time is noticed after a few restarts instead of looping forever. A process
+        crash keeps the count without an fsync; a power cut is not the message's doing."""
+        with self._unsynced():
             self.db.execute("update messages set attempts = coalesce(attempts, 0) + 1 where id = ?", [msg_id])
         return self.db["messages"].get(msg_id)["attempts"]
 
@@ -482,7 +573,7 @@ class Store:
                                   "xlsx": str(xlsx), "submissions": json.dumps(submission_ids)})
 
     def mark_moved(self, msg_id: int, folder: str) -> None:
-        with self.db.atomic():
+        with self._unsynced():  # the server holds the move; this is the ledger's note of it
             self.db.execute("update messages set moved_to = ? where id = ?", [folder, msg_id])
             self._event("moved", msg_id, {"folder": folder})
 
@@ -524,8 +615,10 @@ class Store:
     def attachments_of(self, msg_id: int) -> list[dict]:
         return list(self.db.query("select * from attachments where message = ? order by seq", [msg_id]))
 
-    def submissions(self, campaign: str | None = None, cycle: str | None = None, *, facts: bool = False) -> list[dict]:
-        """Submission rows (with the file name; with the document's facts as JSON when asked)."""
+    def submissions(self, campaign: str | None = None, cycle: str | None = None, *, facts: bool = False,
+                    unit: str | None = None) -> list[dict]:
+        """Submission rows (with the file name; with the document's facts as JSON when asked),
+        of one unit when `unit` is given."""
         clauses, args = [], []
         if campaign:
             clauses.append("s.campaign = ?")
@@ -533,6 +626,9 @@ class Store:
         if cycle:
             clauses.append("s.cycle = ?")
             args.append(cycle)
+        if unit:
+            clauses.append("s.unit_id = ?")
+            args.append(unit)
         where = ("where " + " and ".join(clauses)) if clauses else ""
         extra = ", a.facts" if facts else ""
         return list(

@@ -30,6 +30,7 @@ TEXTS = {
         "cần cán bộ xem xét."
     ),
     "review.unmatched": "Thư của {unit} có tệp nhưng không văn bản nào khớp với yêu cầu báo cáo đang thu: {files}",
+    "review.message_problems": "Thư bị lỗi: {problems}",
     # recorded
     "recorded.attachments": "Đã ghi nhận {count} tệp đính kèm của {unit}.",
     "recorded.submissions": "Đã ghi nhận cho {unit}: {items}.",
@@ -42,6 +43,28 @@ TEXTS = {
         "đã chuyển sang thư mục cần xem xét."
     ),
     "failed.archive_missing": "Không tìm thấy bản lưu nguyên gốc của thư (tệp {path}).",
+    # storage: the archive or the ledger cannot be written (the message stays in the mailbox)
+    "storage.archive": (
+        "Không lưu được bản gốc của thư vào {path}: {error}. Thư vẫn nằm trong hộp thư và chưa được ghi nhận; "
+        "tonghop sẽ tự xử lý tiếp khi ghi được."
+    ),
+    "storage.ledger": (
+        "Không ghi được vào sổ theo dõi {path}: {error}. Thư vẫn nằm trong hộp thư và chưa được ghi nhận; "
+        "tonghop sẽ tự xử lý tiếp khi ghi được."
+    ),
+    "storage.cannot_start": (
+        "Không ghi được vào sổ theo dõi {path}: {error}. tonghop không chạy vì không ghi nhận được thư nào; "
+        "thư vẫn nằm nguyên trong hộp thư. Hãy sửa lỗi này rồi chạy lại."
+    ),
+    "storage.job": (
+        "Không ghi được vào sổ theo dõi {path}: {error}. Việc nhắc nộp, bản tin và gửi thư sẽ được "
+        "làm lại ở lượt sau."
+    ),
+    "storage.retry": "{error} Thử lại sau {seconds:.0f} giây.",
+    "storage.full": "ổ đĩa đã đầy",
+    "storage.read_only": "ổ đĩa hoặc tệp chỉ cho đọc (kiểm tra quyền ghi và cách gắn ổ đĩa)",
+    "storage.no_permission": "tài khoản chạy tonghop không có quyền ghi",
+    "storage.cannot_open": "không mở được tệp (thư mục không tồn tại hoặc không có quyền truy cập)",
     # command output
     "cli.config_ok": "Cấu hình hợp lệ: {dir}",
     "cli.config_bad": "Cấu hình có {count} lỗi (thư mục {dir}):",

@@ -39,6 +39,16 @@ SCAN_OCR_PROBLEM = (
     "Tệp PDF là bản quét; nội dung được đọc bằng nhận dạng chữ (OCR) nên có thể sai sót, cần người kiểm tra."
 )
 PASSWORD_PROBLEM = "Tệp PDF được đặt mật khẩu, không đọc được; đề nghị đơn vị gửi lại bản không đặt mật khẩu."
+TOO_MANY_PAGES_PROBLEM = (
+    "Tệp PDF có cây trang quá lớn (trên {limit} mục), có thể là tệp độc hại; hệ thống không đọc tệp này."
+)
+INFLATE_BOMB_PROBLEM = (
+    "Tệp PDF có phần dữ liệu giải nén ra quá lớn (nghi là bom nén); hệ thống không đọc phần đó và không "
+    "nhận dạng chữ (OCR) tệp này, cần người xem."
+)
+# pypdf walks the whole page tree before the first page can be read: 100,000 empty pages (12 MB)
+# took 13 s and 290 MB. A tree of more entries than this is refused (tests/test_hostile.py).
+MAX_PAGE_TREE_ENTRIES = 5000
 
 _PUA = re.compile(r"[\ue000-\uf8ff\ufffd\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -78,14 +88,24 @@ def _split_lines(text: str, limit: int, out: PdfText, limits: Limits, used: int 
 
 
 def read_pdf(data: bytes, limits: Limits = Limits(), converter: Converter | None = None) -> PdfText:
+    try:  # pypdf 7 has it: limits on what a hostile PDF may make it do
+        from pypdf import apply_configuration
+    except ImportError:
+        return _read_pdf(data, limits, converter)
+    with apply_configuration(page_tree_maximum_entries=MAX_PAGE_TREE_ENTRIES):
+        return _read_pdf(data, limits, converter)
+
+
+def _read_pdf(data: bytes, limits: Limits, converter: Converter | None) -> PdfText:
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     out = PdfText()
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
-    except (PyPdfError, ValueError, TypeError, KeyError, OSError, RecursionError, AssertionError) as exc:
+    except (PyPdfError, ValueError, TypeError, KeyError, OSError, RecursionError, AssertionError,
+            ArithmeticError) as exc:  # ArithmeticError: a huge startxref overflows (scripts/fuzz_atheris.py)
         out.problems.append(f"Tệp PDF bị hỏng, không đọc được ({type(exc).__name__}).")
         return out
     if encrypted:
@@ -99,11 +119,15 @@ def read_pdf(data: bytes, limits: Limits = Limits(), converter: Converter | None
             return out
     try:
         total = len(reader.pages)
+    except LimitReachedError:
+        out.problems.append(TOO_MANY_PAGES_PROBLEM.format(limit=f"{MAX_PAGE_TREE_ENTRIES:,}".replace(",", ".")))
+        return out
     except Exception as exc:
         out.problems.append(f"Tệp PDF bị hỏng, không đọc được danh sách trang ({type(exc).__name__}).")
         return out
     take = min(total, max(limits.max_pdf_pages, 0))
     pages: list[str] = []
+    bomb = False  # a stream pypdf refused to inflate past its limit: poppler (OCR) has none
     start = time.monotonic()
     for index in range(take):
         if time.monotonic() - start > limits.convert_timeout_seconds:
@@ -113,6 +137,9 @@ def read_pdf(data: bytes, limits: Limits = Limits(), converter: Converter | None
             break
         try:
             pages.append(reader.pages[index].extract_text() or "")
+        except LimitReachedError:
+            bomb = True
+            pages.append("")
         except Exception:  # one broken page must not lose the others
             pages.append("")
     if total > take:
@@ -122,7 +149,9 @@ def read_pdf(data: bytes, limits: Limits = Limits(), converter: Converter | None
     text = "\n".join(pages)
     with_text = sum(1 for page in pages if _letters(page) >= MIN_LETTERS_PER_PAGE)
     mangled = _mangled(text)
-    if pages and (with_text * 2 < len(pages) or mangled):
+    if bomb:
+        out.problems.append(INFLATE_BOMB_PROBLEM)
+    elif pages and (with_text * 2 < len(pages) or mangled):
         out.scanned = True
         _ocr(data, out, limits, converter, len(pages), mangled)
         if out.lines or not text.strip() or mangled:

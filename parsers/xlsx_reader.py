@@ -86,6 +86,8 @@ def read_xlsx(data: bytes, limits: Limits = Limits()) -> Blocks:
     out = Blocks()
     try:
         _read_sheets(wb, out, limits)
+    except Exception as exc:  # read-only mode parses a sheet while it is read: a broken one fails here
+        out.problems.append(f"Tệp Excel bị hỏng, không đọc được hết ({type(exc).__name__}).")
     finally:
         wb.close()
     if any(name.lower().endswith("vbaproject.bin") for name in info.names):

@@ -82,7 +82,13 @@ def test_fetch_in_batches_skips_vanished(imap_account):
     try:
         calls = []
         real_fetch = src._client.fetch
-        src._client.fetch = lambda ids, items: calls.append(list(ids)) or real_fetch(ids, items)
+
+        def recording(ids, items):
+            if b"BODY.PEEK[]" in items:  # the bodies (their sizes are asked first, RFC822.SIZE)
+                calls.append(list(ids))
+            return real_fetch(ids, items)
+
+        src._client.fetch = recording
         # Another client expunges a message between our SEARCH and FETCH.
         other = imap_account.client()
         other.select_folder("INBOX")
