@@ -531,7 +531,12 @@ class _Walker:
         ctype = _content_type(part)
         if ctype in _REPORT_PARTS:
             return
-        payload = part.get_payload()
+        try:
+            payload = part.get_payload()
+        except (ValueError, UnicodeError, LookupError):
+            # A charset parameter with NUL or undecodable bytes makes email's get_payload() raise
+            # (found by fuzzing); the part is then read as an opaque leaf.
+            payload = None
         if ctype in _FORWARD_TYPES and isinstance(payload, list):
             if payload and isinstance(payload[0], email.message.Message):
                 if _transfer_encoding(part) in ("base64", "quoted-printable"):
