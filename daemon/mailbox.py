@@ -25,6 +25,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imap_utf7 import encode as utf7_encode
 
 from daemon.config import MailboxSettings
+from daemon.durable import fsync_dir
 
 # How often a wait() looks at should_stop: the runner must stop within a second.
 STOP_SLICE_SECONDS = 0.5
@@ -527,7 +528,7 @@ class MaildirSource(Source):
             except FileNotFoundError:
                 return
             for directory in {target.parent, path.parent}:
-                _fsync_dir(directory)
+                fsync_dir(directory)
 
     def wait(self, timeout: float, should_stop: Callable[[], bool]) -> None:
         self.uidvalidity()
@@ -540,12 +541,3 @@ class MaildirSource(Source):
                 if should_stop() or time.monotonic() >= deadline:
                     return
                 _sleep_until(min(deadline, time.monotonic() + MAILDIR_POLL_SECONDS), should_stop)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename durable: the directory entry itself must reach the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

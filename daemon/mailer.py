@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
 import re
 import smtplib
 import socket
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .config import SmtpSettings
+from .durable import write_bytes
 from .faults import crash_point
 
 log = logging.getLogger(__name__)
@@ -325,24 +325,8 @@ class Sender:
         try:
             if target.exists():
                 return  # the same mail again: already written once
-            folder.mkdir(parents=True, exist_ok=True)
             # Hidden and not *.eml until renamed: whoever watches the folder never picks it up.
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(raw)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                # Readers of the folder never see a half-written .eml: it appears whole or not at all.
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            dir_fd = os.open(folder, os.O_RDONLY)  # the rename itself survives a power cut
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            write_bytes(target, raw)
         except OSError as exc:
             raise DeliveryError(_t("dir", path=folder, error=exc.strerror or exc), temporary=True,
                                 connection=True) from exc

@@ -9,9 +9,7 @@ The .xlsx carries the same tables with real numbers, for the clerk to sort, chec
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from docx.oxml.ns import qn
@@ -19,6 +17,7 @@ from docx.shared import Cm
 from openpyxl.utils import get_column_letter
 
 from .config import Config
+from .durable import write_with
 from .draft import ReportModel, model_to_json
 
 TEMPLATE_NAME = "du-thao-bao-cao.docx"
@@ -50,20 +49,9 @@ def write_draft(config: Config, model: ReportModel, out_dir: Path, version: int 
         version = int(m.group(1)) if m else None
     stem = file_stem(model, version)
     docx_path, xlsx_path = out_dir / f"{stem}.docx", out_dir / f"{stem}.xlsx"
-    _atomic(docx_path, lambda p: render_docx(template_path(config), model, p))
-    _atomic(xlsx_path, lambda p: write_xlsx(model, p))
+    write_with(docx_path, lambda p: render_docx(template_path(config), model, p))
+    write_with(xlsx_path, lambda p: write_xlsx(model, p))
     return docx_path, xlsx_path
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def render_docx(template: Path, model: ReportModel, out: Path) -> None:

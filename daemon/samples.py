@@ -439,8 +439,8 @@ def build_report(unit: Any, year: int, *, kind: str = "BC", typos: bool = False,
                   "Công tác tuyên truyền có lúc chưa thường xuyên; một số hồ sơ giải quyết còn phải bổ sung nhiều lần. "
                   "Nguyên nhân: nhân lực còn thiếu, trình độ ứng dụng công nghệ thông tin chưa đồng đều."))
         add(f"IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM {year + 1}", True)
-        add(f"Tiếp tục thực hiện Chỉ thị số 33/CT-TTg và Quyết định số 311-QĐ/TU; đẩy mạnh phong trào thi đua \"Dân vận "
-            f"khéo\", gắn với cải cách hành chính và chuyển đổi số; nâng cao chất lượng tiếp công dân.")
+        add("Tiếp tục thực hiện Chỉ thị số 33/CT-TTg và Quyết định số 311-QĐ/TU; đẩy mạnh phong trào thi đua \"Dân vận "
+            "khéo\", gắn với cải cách hành chính và chuyển đổi số; nâng cao chất lượng tiếp công dân.")
         add("V. KIẾN NGHỊ, ĐỀ XUẤT", True)
         add(_pick(rng,
                   "Đề nghị Ủy ban nhân dân huyện quan tâm tổ chức tập huấn nghiệp vụ công tác dân vận cho cán bộ, công chức.",

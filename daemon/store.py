@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,6 +31,8 @@ from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
+
+from .durable import write_bytes
 
 from .texts import t
 
@@ -201,14 +202,6 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Archive:
     """Raw messages on disk, named by their SHA-256: writing the same bytes twice is a no-op."""
 
@@ -223,18 +216,7 @@ class Archive:
         target = self.path(sha)
         if target.exists() and target.stat().st_size == len(raw):
             return sha
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(raw)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(target.parent)
+        write_bytes(target, raw)
         return sha
 
     def get(self, sha256: str) -> bytes:

@@ -4,8 +4,6 @@ always says what `tonghop status` says.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from .config import Config
+from .durable import write_with
 from .status import STATUS_WORDS, status_document
 
 FILE_NAME = "bang-theo-doi.xlsx"
@@ -72,13 +71,6 @@ def workbook(config: Config, rows: list[dict], now: datetime) -> Workbook:
 def write(config: Config, rows: list[dict], now: datetime) -> Path:
     """Write the workbook atomically (a reader never sees half a file)."""
     target = config.storage.root / FILE_NAME
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".bang-theo-doi-", suffix=".xlsx")
-    os.close(fd)
-    try:
-        workbook(config, rows, now).save(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    book = workbook(config, rows, now)
+    write_with(target, lambda path: book.save(path))
     return target
