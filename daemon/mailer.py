@@ -33,6 +33,7 @@ from typing import Callable, Sequence
 from .config import SmtpSettings
 from .durable import write_bytes
 from .faults import crash_point
+from .texts import t
 
 log = logging.getLogger(__name__)
 
@@ -52,36 +53,11 @@ LEASE = timedelta(minutes=15)
 # "unknown-8bit" encoded words that mail readers do not decode.
 _POLICY = email_policy.SMTP.clone(refold_source="none")
 
-TEXTS = {
-    "own_only": "Không gửi: mọi người nhận ({addresses}) đều là địa chỉ của chính văn phòng; "
-                "gửi đi sẽ làm thư quay vòng.",
-    "limited": "Tạm hoãn đến {until}: hôm nay đã gửi đủ {limit} thư tới {addresses}.",
-    "limited_some": "Không gửi tới {addresses}: hôm nay đã gửi đủ {limit} thư tới địa chỉ này.",
-    "refused_some": "Máy chủ thư từ chối người nhận: {details}.",
-    "gave_up": "Đã ngừng thử gửi sau {hours:g} giờ. Lỗi cuối cùng: {error}",
-    "not_tried": "Chưa thử gửi vì máy chủ thư đang không dùng được: {error}",
-    "connect": "Không kết nối được máy chủ thư {where}: {error}",
-    "timeout": "Máy chủ thư {where} không trả lời sau {seconds:g} giây.",
-    "tls": "Lỗi mã hóa TLS với máy chủ thư {where}: {error}",
-    "no_starttls": "Máy chủ thư {where} không hỗ trợ STARTTLS; cấu hình yêu cầu mã hóa "
-                   "nên tonghop không gửi thư không mã hóa.",
-    "no_password": "Chưa có mật khẩu SMTP cho tài khoản {user} (khai báo password_env hoặc password_file).",
-    "no_auth": "Máy chủ thư {where} không cho đăng nhập (không hỗ trợ AUTH).",
-    "auth": "Máy chủ thư {where} từ chối đăng nhập của {user}: {reply}",
-    "auth_required": "Máy chủ thư yêu cầu đăng nhập (khai báo tài khoản trong [smtp] url): {reply}",
-    "greeting": "Máy chủ thư {where} từ chối phiên làm việc: {reply}",
-    "disconnected": "Máy chủ thư {where} ngắt kết nối giữa chừng: {error}",
-    "rejected": "Máy chủ thư từ chối {stage}: {reply}",
-    "deferred": "Máy chủ thư tạm thời chưa nhận {stage}: {reply}",
-    "utf8": "Địa chỉ có ký tự ngoài ASCII ({addresses}) nhưng máy chủ thư không hỗ trợ SMTPUTF8.",
-    "unexpected": "Lỗi không lường trước khi gửi thư: {error}",
-    "dir": "Không ghi được tệp thư vào thư mục {path}: {error}",
-}
 _STAGES = {"mail": "địa chỉ người gửi", "rcpt": "người nhận", "data": "nội dung thư"}
 
 
 def _t(key: str, **values) -> str:
-    return TEXTS[key].format(**values)
+    return t(f"mailer.{key}", **values)
 
 
 # --- composing --------------------------------------------------------------------------------
