@@ -222,7 +222,8 @@ def chase_mail(config: Config, renderer: Renderer, chase: Chase, now: datetime, 
         deadline = campaign.deadline(campaign.requirement(req_id), chase.cycle, tz)
         days = (deadline.date() - now.astimezone(tz).date()).days
         owed.append({"name": campaign.requirement(req_id).name, "deadline": deadline_text(campaign, req_id, chase.cycle, config),
-                     "days_left": max(days, 0), "days_late": max(-days, 0) + (1 if days <= 0 else 0)})
+                     # "trước ngày 20/10" and a notice on 21/10: one day late
+                     "days_left": max(days, 0), "days_late": max(-days, 1)})
     files = []
     if chase.kind == "reminder" and campaign.form is not None:
         files.append((campaign.form.name, campaign.form.read_bytes(),

@@ -93,3 +93,17 @@ def test_status_document_follows_the_contract():
                                              "doc_number": "1/BC-UBND", "doc_date": "2024-10-01",
                                              "files": ["xa-my-hoa-bao-cao.docx"]}
     assert hoa["submissions"]["ke-hoach"]["status"] == "missing"
+
+
+def test_overdue_notice_counts_days_from_the_deadline_day():
+    from daemon.chase import Chase, Step
+    from daemon.notices import Renderer, chase_mail
+
+    renderer = Renderer(CONFIG.notices.templates)
+    step = Step("overdue", at(21, 8), 1)
+    mail = chase_mail(CONFIG, renderer, Chase("overdue", "dan-van", "2024", "xa-tan-kieu", step, ("bao-cao",)),
+                      at(21, 8), set())
+    import email
+    from email import policy
+    text = email.message_from_bytes(mail.raw, policy=policy.default).get_body(("plain",)).get_content()
+    assert "đã quá hạn 1 ngày" in text and "hạn nộp trước ngày 20/10/2024" in text
