@@ -147,29 +147,6 @@ def test_text_is_capped():
     assert any("chỉ đọc 500 ký tự" in p for p in doc.problems)
 
 
-def test_docx_speed_is_a_few_times_the_parse_floor():
-    """Reading must stay close to unzip + lxml parse of word/document.xml (the benchmark floor)."""
-    from lxml import etree
-
-    data = F.nd30_report(extra_paragraphs=5000)
-
-    def floor():
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            etree.fromstring(zf.read("word/document.xml"))
-
-    # Interleaved, best of many: a busy machine slows single runs, rarely the best one.
-    best = {floor: float("inf"), read_docx: float("inf")}
-    for _ in range(12):
-        for fn in best:
-            start = time.perf_counter()
-            fn(data) if fn is read_docx else fn()
-            best[fn] = min(best[fn], time.perf_counter() - start)
-    ratio = best[read_docx] / best[floor]
-    # Measured 2-3x here; the margin absorbs a busy machine, not a slow path (the Python walk
-    # this replaced took 13x).
-    assert ratio < 5, f"read_docx took {ratio:.1f}x the parse floor"
-
-
 # -- safety -----------------------------------------------------------------------------------
 def test_billion_laughs_is_refused_fast():
     data = F.rewrite_docx(F.nd30_report(), {"word/document.xml": F.BILLION_LAUGHS})
