@@ -26,7 +26,6 @@ Runs are decoded by parsers.text.decode_runs, which joins adjacent runs of one l
 """
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import zipfile
@@ -36,7 +35,7 @@ from lxml import etree
 
 from parsers.model import Limits
 from parsers.text import decode_runs, legacy_encoding_for_font, nfc
-from parsers.xmlsafety import CORRUPT_ZIP_PROBLEM, ZIP_ERRORS, UnsafePackage, check_package, safe_xml_parser
+from parsers.xmlsafety import UnsafePackage, open_package, safe_xml_parser
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W_STRICT_NS = "http://purl.oclc.org/ooxml/wordprocessingml/main"
@@ -463,14 +462,10 @@ def read_docx(data: bytes, limits: Limits = Limits()) -> Blocks:
     """Lines, tables and problems of a WordprocessingML package. Raises nothing for bad input
     it can describe (problems); unexpected errors propagate to read_document's guard."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except ZIP_ERRORS:
-        return Blocks(problems=[CORRUPT_ZIP_PROBLEM])
+        zf, info = open_package(data, limits)
+    except UnsafePackage as exc:
+        return Blocks(problems=[str(exc)])
     with zf:
-        try:
-            info = check_package(zf, limits)
-        except UnsafePackage as exc:
-            return Blocks(problems=[str(exc)])
         names = set(info.names)
         parser = safe_xml_parser()
         main = _main_part(zf, parser, names)
@@ -557,14 +552,10 @@ def read_docx(data: bytes, limits: Limits = Limits()) -> Blocks:
 def read_pptx(data: bytes, limits: Limits = Limits()) -> Blocks:
     """Slide text (a:p paragraphs of every slide, in slide order); no tables, no notes."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except ZIP_ERRORS:
-        return Blocks(problems=[CORRUPT_ZIP_PROBLEM])
+        zf, info = open_package(data, limits)
+    except UnsafePackage as exc:
+        return Blocks(problems=[str(exc)])
     with zf:
-        try:
-            info = check_package(zf, limits)
-        except UnsafePackage as exc:
-            return Blocks(problems=[str(exc)])
         parser = safe_xml_parser()
         slides = [nm for nm in info.names if re.fullmatch(r"ppt/slides/slide\d+\.xml", nm)]
         slides.sort(key=lambda nm: int(re.sub(r"\D", "", nm)))

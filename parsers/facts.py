@@ -24,7 +24,7 @@ from typing import Sequence
 
 from parsers.figures import table_figures
 from parsers.model import DocumentFacts, Fact, Section
-from parsers.text import VIETNAMESE_LETTERS, ascii_key, nfc
+from parsers.text import VIETNAMESE_LETTERS, nfc
 
 HIGH = 0.95
 GOOD = 0.85

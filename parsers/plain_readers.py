@@ -20,7 +20,7 @@ from parsers.docx_reader import Blocks
 from parsers.model import Limits
 from parsers.text import (VIETNAMESE_LETTERS, decode_legacy, decode_run, detect_legacy, legacy_encoding_for_font,
                           nfc)
-from parsers.xmlsafety import CORRUPT_ZIP_PROBLEM, ZIP_ERRORS, UnsafePackage, check_package, safe_xml_parser
+from parsers.xmlsafety import UnsafePackage, open_package, safe_xml_parser
 
 # cp1252 where defined, Latin-1 for its five holes: legacy 8-bit text keeps every byte.
 _CP1252 = "".join(
@@ -597,15 +597,12 @@ def read_odf(data: bytes, limits: Limits = Limits()) -> Blocks:
     from lxml import etree
 
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except ZIP_ERRORS:
-        return Blocks(problems=[CORRUPT_ZIP_PROBLEM])
+        zf, _ = open_package(data, limits)
+    except UnsafePackage as exc:
+        return Blocks(problems=[str(exc)])
     with zf:
         try:
-            check_package(zf, limits)
             root = etree.fromstring(zf.read("content.xml"), safe_xml_parser())
-        except UnsafePackage as exc:
-            return Blocks(problems=[str(exc)])
         except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError):
             return Blocks(problems=["Tệp OpenDocument bị hỏng, không đọc được nội dung."])
     t, tb = "{%s}" % _TEXT_NS, "{%s}" % _TABLE_NS

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
 
 from parsers.docx_reader import MACRO_PROBLEM, Blocks, truncated_problem
 from parsers.model import Limits
 from parsers.text import decode_run, nfc
-from parsers.xmlsafety import CORRUPT_ZIP_PROBLEM, ZIP_ERRORS, UnsafePackage, check_package
+from parsers.xmlsafety import UnsafePackage, open_package
 
 MAX_ROWS_PER_SHEET = 20_000
 MAX_COLS = 200
@@ -69,14 +68,10 @@ def _format_number(value: float) -> str:
 
 def read_xlsx(data: bytes, limits: Limits = Limits()) -> Blocks:
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except ZIP_ERRORS:
-        return Blocks(problems=[CORRUPT_ZIP_PROBLEM])
-    with zf:
-        try:
-            info = check_package(zf, limits)
-        except UnsafePackage as exc:
-            return Blocks(problems=[str(exc)])
+        zf, info = open_package(data, limits)
+    except UnsafePackage as exc:
+        return Blocks(problems=[str(exc)])
+    zf.close()  # checked; openpyxl opens the package itself
     import openpyxl
 
     try:

@@ -14,6 +14,7 @@ check costs a few kilobytes per part, not a second parse.
 """
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
@@ -113,6 +114,20 @@ def classify_doctype(data: bytes) -> str:
     except Exception:  # truncated window or broken XML: still a DOCTYPE we will not parse
         return DOCTYPE_PROBLEM
     return DOCTYPE_PROBLEM
+
+
+def open_package(data: bytes, limits: Limits = Limits()) -> tuple[zipfile.ZipFile, PackageInfo]:
+    """An OOXML/ODF package opened and checked (check_package). Raises UnsafePackage with the
+    problem for people, a corrupt zip included; the caller closes the ZipFile it gets."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except ZIP_ERRORS as exc:
+        raise UnsafePackage(CORRUPT_ZIP_PROBLEM) from exc
+    try:
+        return zf, check_package(zf, limits)
+    except BaseException:
+        zf.close()
+        raise
 
 
 def check_package(zf: zipfile.ZipFile, limits: Limits = Limits()) -> PackageInfo:
