@@ -8,10 +8,9 @@ import logging
 import os
 import sys
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
-from .clock import Clock, parse_now
+from .clock import Clock, local_text, parse_now
 from .config import UNIT_KINDS, Config, ConfigError, load_config
 from .mailbox import MailboxError
 from .store import StorageError, Store
@@ -85,9 +84,7 @@ def load(args) -> tuple[Config, Clock]:
 
 
 def local(ts: str | None, config: Config) -> str:
-    if not ts:
-        return ""
-    return datetime.fromisoformat(ts).astimezone(config.office.timezone).strftime("%d/%m/%Y %H:%M")
+    return local_text(ts, config.office.timezone)
 
 
 def cmd_check_config(args) -> int:

@@ -21,6 +21,14 @@ class Clock:
         self._offset = (moment - datetime.now(timezone.utc)).total_seconds()
 
 
+def local_text(ts: str | datetime | None, tz: tzinfo) -> str:
+    """A recorded timestamp as the office reads it: "15/10/2024 08:30" in its time zone."""
+    if not ts:
+        return ""
+    moment = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
+    return moment.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+
+
 def parse_now(text: str, tz: tzinfo) -> datetime:
     """ISO 8601; without an offset it is the office's local time. Raises ValueError."""
     moment = datetime.fromisoformat(text)

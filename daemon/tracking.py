@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from .clock import local_text
 from .config import Config
 from .durable import write_with
 from .status import STATUS_WORDS, status_document
@@ -20,9 +21,7 @@ FILLS = {"on_time": "C6EFCE", "late": "FFEB9C", "missing": "FFC7CE"}
 
 
 def _local(ts: str | None, config: Config) -> str:
-    if not ts:
-        return ""
-    return datetime.fromisoformat(ts).astimezone(config.office.timezone).strftime("%d/%m/%Y %H:%M")
+    return local_text(ts, config.office.timezone)
 
 
 def workbook(config: Config, rows: list[dict], now: datetime) -> Workbook:
