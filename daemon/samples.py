@@ -633,14 +633,16 @@ def _tcvn3_chunks(text: str) -> list[tuple[bool, str]]:
     return chunks
 
 
-def _no_borders(table) -> None:
-    tbl_pr = table._tbl.tblPr
+def no_borders(table) -> None:
+    """A borderless table (the ND30 header and signing block), its w:tblBorders placed where the
+    schema wants it inside w:tblPr, so Word opens the file without repairing it."""
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         el = OxmlElement(f"w:{edge}")
         el.set(qn("w:val"), "nil")
         borders.append(el)
-    tbl_pr.append(borders)
+    table._tbl.tblPr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+                                           "w:tblCaption", "w:tblDescription", "w:tblPrChange")
 
 
 def _widths(table, *widths_cm: float) -> None:
@@ -674,7 +676,7 @@ def _render_header(doc, w: _Writer, report: SampleReport, header: str, rng: rand
     if header == "table":
         table = doc.add_table(rows=2, cols=2)
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        _no_borders(table)
+        no_borders(table)
         _widths(table, 6.5, 10.0)
         c = table.cell(0, 0)
         for text, bold in left:
@@ -742,7 +744,7 @@ def _render_signing(doc, w: _Writer, report: SampleReport, header: str) -> None:
     items = _recipient_lines(report)
     if header == "table":
         table = doc.add_table(rows=1, cols=2)
-        _no_borders(table)
+        no_borders(table)
         _widths(table, 7.5, 9.0)
         c = table.cell(0, 0)
         w.para(c, "Nơi nhận:", bold=True, italic=True, size=12)

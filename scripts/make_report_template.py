@@ -29,6 +29,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from daemon.samples import no_borders  # noqa: E402
 from parsers.text import ascii_key  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,17 +125,6 @@ def _rule(container, indent_cm: float, *, top: bool = True):
     r = p.add_run("")
     r.font.size = Pt(4)
     return p
-
-
-def _no_borders(table) -> None:
-    tbl_pr = table._tbl.tblPr
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), "nil")
-        borders.append(el)
-    tbl_pr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
-                                 "w:tblDescription", "w:tblPrChange")
 
 
 def _widths(table, widths_cm) -> None:
@@ -236,7 +226,7 @@ def build(out: Path = OUT) -> Path:
     # The ND30 header: issuer | national title and motto; number | place and date.
     header = doc.add_table(rows=2, cols=2)
     header.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _no_borders(header)
+    no_borders(header)
     c = _clear(header.cell(0, 0))
     _tag(c, "{%p for line in parent_lines %}")
     _para(c, "{{ line }}", size=13)
@@ -285,7 +275,7 @@ def build(out: Path = OUT) -> Path:
 
     # Signing block: recipients left, authority and signer right.
     sign = doc.add_table(rows=1, cols=2)
-    _no_borders(sign)
+    no_borders(sign)
     c = _clear(sign.cell(0, 0))
     _para(c, "", size=12)
     _para(c, "Nơi nhận:", size=12, bold=True, italic=True, align=LEFT)
