@@ -212,9 +212,8 @@ def _code(row: list[str], lay: _Layout) -> str | None:
     return None
 
 
-def table_figures(tables: Sequence[Table]) -> tuple[Figure, ...]:
-    """Every number in the tables, with its row label, column label and the row's code if any."""
-    out: list[Figure] = []
+def _data_rows(tables: Sequence[Table]):
+    """(row, layout, label, label column, code) for every row below each table's header."""
     for table in tables or ():
         rows = _rows(table)
         if not rows:
@@ -222,17 +221,23 @@ def table_figures(tables: Sequence[Table]) -> tuple[Figure, ...]:
         lay = _layout(rows)
         for row in rows[lay.start:]:
             label, label_col = _label(row, lay)
-            if not label:
+            yield row, lay, label, label_col, _code(row, lay)
+
+
+def table_figures(tables: Sequence[Table]) -> tuple[Figure, ...]:
+    """Every number in the tables, with its row label, column label and the row's code if any."""
+    out: list[Figure] = []
+    for row, lay, label, label_col, code in _data_rows(tables):
+        if not label:
+            continue
+        for c, text in enumerate(row):
+            if c in (lay.code_col, label_col, lay.unit_col):
                 continue
-            code = _code(row, lay)
-            for c, text in enumerate(row):
-                if c in (lay.code_col, label_col, lay.unit_col):
-                    continue
-                value = cell_number(text)
-                if value is None:
-                    continue
-                column = lay.labels[c] if c < len(lay.labels) and lay.labels[c] else f"Cột {c + 1}"
-                out.append(Figure(row=label, column=column, value=value, code=code))
+            value = cell_number(text)
+            if value is None:
+                continue
+            column = lay.labels[c] if c < len(lay.labels) and lay.labels[c] else f"Cột {c + 1}"
+            out.append(Figure(row=label, column=column, value=value, code=code))
     return tuple(out)
 
 
@@ -252,32 +257,25 @@ def _name_keys(name: str) -> tuple[str, str]:
 
 def _entries(tables: Sequence[Table]) -> list[_Entry]:
     out: list[_Entry] = []
-    for table in tables or ():
-        rows = _rows(table)
-        if not rows:
+    for row, lay, label, label_col, code in _data_rows(tables):
+        if not label and not code:
             continue
-        lay = _layout(rows)
-        for row in rows[lay.start:]:
-            label, label_col = _label(row, lay)
-            code = _code(row, lay)
-            if not label and not code:
-                continue
-            value = ""
-            if lay.value_col is not None:
-                value = row[lay.value_col] if lay.value_col < len(row) else ""
+        value = ""
+        if lay.value_col is not None:
+            value = row[lay.value_col] if lay.value_col < len(row) else ""
+        else:
+            # No header names the value: the first cell after the label that is not the unit,
+            # the note or the code; a number anywhere after the label wins over text.
+            after = [c for c in range(len(row)) if (label_col is None or c > label_col)
+                     and c not in (lay.code_col, lay.unit_col, lay.note_col)]
+            numeric = [c for c in after if cell_number(row[c]) is not None]
+            if numeric:
+                value = row[numeric[0]]
             else:
-                # No header names the value: the first cell after the label that is not the unit,
-                # the note or the code; a number anywhere after the label wins over text.
-                after = [c for c in range(len(row)) if (label_col is None or c > label_col)
-                         and c not in (lay.code_col, lay.unit_col, lay.note_col)]
-                numeric = [c for c in after if cell_number(row[c]) is not None]
-                if numeric:
-                    value = row[numeric[0]]
-                else:
-                    filled = [c for c in after if row[c]]
-                    value = row[filled[0]] if filled else ""
-            fold, asc = _name_keys(label)
-            out.append(_Entry(_normal_code(code) if code else None, label, fold, asc, value))
+                filled = [c for c in after if row[c]]
+                value = row[filled[0]] if filled else ""
+        fold, asc = _name_keys(label)
+        out.append(_Entry(_normal_code(code) if code else None, label, fold, asc, value))
     return out
 
 
