@@ -23,7 +23,7 @@ from parsers.docx_reader import MACRO_PROBLEM, Blocks, read_docx, read_pptx
 from parsers.model import Attachment, Document, DocumentFacts, Limits
 from parsers.sniff import sniff
 from parsers.xmlsafety import CORRUPT_ZIP_PROBLEM, ZIP_ERRORS
-from parsers.text import nfc
+from parsers.text import nfc, nfc_all
 
 ENCRYPTED_PROBLEM = "Tệp được đặt mật khẩu, không đọc được; đề nghị đơn vị gửi lại bản không đặt mật khẩu."
 EMPTY_PROBLEM = "Tệp rỗng (không có nội dung), không đọc được; đề nghị đơn vị gửi lại."
@@ -109,7 +109,7 @@ def _read(att: Attachment, kind: str, limits: Limits, converter: Converter) -> D
         problems.append(f"Văn bản quá dài; hệ thống chỉ đọc {limits.max_text_chars:,} ký tự đầu.".replace(",", "."))
     if not lines and not problems and kind not in ("zip", "eml", "tnef"):
         problems.append(NO_TEXT_PROBLEM)
-    tables = tuple(tuple(tuple(nfc(c) for c in row) for row in table) for table in res.tables)
+    tables = _nfc_tables(res.tables)
     facts = None
     if lines and (kind in DOCUMENT_KINDS or (kind in SHEET_KINDS and has_nd30_header(lines))):
         facts = _facts(lines, tables)
@@ -231,12 +231,18 @@ def _ocr_image(data: bytes, kind: str, converter: Converter) -> _Result:
     return _Result(Blocks(lines=plain.lines_of(text), problems=[IMAGE_OCR_PROBLEM]), scanned=True)
 
 
+def _nfc_tables(tables) -> tuple:
+    """The tables with every cell in NFC (one nfc_all over all the cells)."""
+    cells = iter(nfc_all([c for table in tables for row in table for c in row]))
+    return tuple(tuple(tuple(next(cells) for _c in row) for row in table) for table in tables)
+
+
 def _cap(lines: Sequence[str], max_chars: int) -> tuple[list[str], bool]:
     out: list[str] = []
     used = 0
-    for line in lines:
-        # A soft hyphen still here after legacy decoding is invisible: it would only split words.
-        line = nfc(line.replace("\u00ad", "")).strip()
+    # A soft hyphen still here after legacy decoding is invisible: it would only split words.
+    for line in nfc_all([line.replace("\u00ad", "") if "\u00ad" in line else line for line in lines]):
+        line = line.strip()
         if not line:
             continue
         used += len(line) + 1

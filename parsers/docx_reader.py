@@ -35,7 +35,7 @@ from lxml import etree
 
 from parsers.model import Limits
 from parsers.text import decode_runs, legacy_encoding_for_font, nfc
-from parsers.xmlsafety import UnsafePackage, open_package, safe_xml_parser
+from parsers.xmlsafety import PackageInfo, UnsafePackage, open_package, read_checked, safe_xml_parser
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W_STRICT_NS = "http://purl.oclc.org/ooxml/wordprocessingml/main"
@@ -323,7 +323,7 @@ def _rels(zf: zipfile.ZipFile, part: str, parser) -> dict[str, tuple[str, str]]:
     folder, name = posixpath.split(part)
     rels_name = posixpath.join(folder, "_rels", name + ".rels")
     try:
-        root = etree.fromstring(zf.read(rels_name), parser)
+        root = etree.fromstring(read_checked(zf, rels_name), parser)
     except (KeyError, etree.XMLSyntaxError):
         return {}
     out = {}
@@ -345,13 +345,17 @@ def _main_part(zf: zipfile.ZipFile, parser, names: set[str]) -> str:
 
 
 _STYLE_VERDICTS: dict[tuple[int, int], bool] = {}  # (CRC-32, size) of a styles part -> legacy?
-_FONT_ATTR = re.compile(rb':(?:ascii|hAnsi)="([^"]{1,100})"')
+# The attributes of each w:rFonts element (any namespace prefix). The pattern starts with a
+# literal, which sre finds with a fast substring search; an attribute pattern starting with
+# ":" tried a match at every namespaced tag of the part.
+_RFONTS = re.compile(rb"rFonts\s([^>]{0,2000})")
+_FONT_ATTR = re.compile(rb'(?:^|[\s:])(?:ascii|hAnsi)\s*=\s*"([^"]{1,100})"')
 
 
 def _names_legacy_font(xml: bytes) -> bool:
     """Does any w:rFonts in this part name a legacy (TCVN3/VNI/VISCII) font? A scan of the
     bytes is far cheaper than resolving every run's font, and most documents say no."""
-    names = set(_FONT_ATTR.findall(xml))
+    names = {name for attrs in set(_RFONTS.findall(xml)) for name in _FONT_ATTR.findall(attrs)}
     return any(legacy_encoding_for_font(name.decode("utf-8", "replace")) for name in names)
 
 
@@ -462,91 +466,97 @@ def read_docx(data: bytes, limits: Limits = Limits()) -> Blocks:
     """Lines, tables and problems of a WordprocessingML package. Raises nothing for bad input
     it can describe (problems); unexpected errors propagate to read_document's guard."""
     try:
-        zf, info = open_package(data, limits)
+        # Each part is checked for a DOCTYPE as it is read (read_checked), not every part first.
+        zf, info = open_package(data, limits, xml_heads=False)
+        with zf:
+            return _read_docx(zf, info, limits)
     except UnsafePackage as exc:
         return Blocks(problems=[str(exc)])
-    with zf:
-        names = set(info.names)
-        parser = safe_xml_parser()
-        main = _main_part(zf, parser, names)
+
+
+def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks:
+    """read_docx's work on an opened package; UnsafePackage when a part it reads declares a DOCTYPE."""
+    names = set(info.names)
+    parser = safe_xml_parser()
+    main = _main_part(zf, parser, names)
+    try:
+        main_xml = read_checked(zf, main)
+        root = etree.fromstring(main_xml, parser)
+    except KeyError:
+        return Blocks(problems=["Tệp Word không có phần nội dung chính (word/document.xml); tệp bị hỏng."])
+    except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        return Blocks(problems=[f"Tệp Word bị hỏng, không đọc được nội dung ({_short(exc)})."])
+    ns = etree.QName(root).namespace or W_NS
+    n = _Names(ns if ns in (W_NS, W_STRICT_NS) else W_NS)
+    rels = _rels(zf, main, parser)
+    styles_part = next((t for k, t in rels.values() if k == "styles" and t in names), None)
+    styles_xml: bytes | None = None
+
+    def read_styles() -> bytes:
         try:
-            main_xml = zf.read(main)
-            root = etree.fromstring(main_xml, parser)
-        except KeyError:
-            return Blocks(problems=["Tệp Word không có phần nội dung chính (word/document.xml); tệp bị hỏng."])
-        except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError) as exc:
-            return Blocks(problems=[f"Tệp Word bị hỏng, không đọc được nội dung ({_short(exc)})."])
-        ns = etree.QName(root).namespace or W_NS
-        n = _Names(ns if ns in (W_NS, W_STRICT_NS) else W_NS)
-        rels = _rels(zf, main, parser)
-        styles_part = next((t for k, t in rels.values() if k == "styles" and t in names), None)
-        styles_xml: bytes | None = None
+            return read_checked(zf, styles_part) if styles_part else b""
+        except (zipfile.BadZipFile, OSError, EOFError):
+            return b""
 
-        def read_styles() -> bytes:
+    # Styles are only resolved when some font is a legacy one (parsing them costs as much as
+    # a short document); otherwise fonts cannot change the text. Whether a styles part names
+    # a legacy font is remembered by its CRC and size from the zip directory: units reuse
+    # one template (python-docx's alone is 350 KB of styles), so most documents skip it.
+    style_legacy = False
+    if styles_part:
+        info_s = zf.getinfo(styles_part)
+        key = (info_s.CRC, info_s.file_size)
+        if key not in _STYLE_VERDICTS:
+            styles_xml = read_styles()
+            if len(_STYLE_VERDICTS) >= 256:
+                _STYLE_VERDICTS.clear()
+            _STYLE_VERDICTS[key] = _names_legacy_font(styles_xml)
+        style_legacy = _STYLE_VERDICTS[key]
+    walker = _Walker(n, None, limits.max_text_chars)
+
+    def read_part(part_root: etree._Element, part_xml: bytes, lines: list[str]) -> None:
+        legacy = style_legacy or _names_legacy_font(part_xml)
+        if not legacy and n.w == "{%s}" % W_NS:
+            transform = _fast_transform(boxes=b"txbxContent" in part_xml)
+            read_marked(walker, str(transform(part_root)), lines)
+            return
+        if walker.styles is None:
+            raw = styles_xml if styles_xml is not None else read_styles()
             try:
-                return zf.read(styles_part) if styles_part else b""
-            except (zipfile.BadZipFile, OSError, EOFError):
-                return b""
+                styles_root = etree.fromstring(raw, parser) if raw else None
+            except etree.XMLSyntaxError:
+                styles_root = None
+            walker.styles = _Styles(styles_root, n)
+        walker.prepare(part_root, legacy)
+        body = part_root.find(n.body)
+        walker.blocks(body if body is not None else part_root, lines)
 
-        # Styles are only resolved when some font is a legacy one (parsing them costs as much as
-        # a short document); otherwise fonts cannot change the text. Whether a styles part names
-        # a legacy font is remembered by its CRC and size from the zip directory: units reuse
-        # one template (python-docx's alone is 350 KB of styles), so most documents skip it.
-        style_legacy = False
-        if styles_part:
-            info_s = zf.getinfo(styles_part)
-            key = (info_s.CRC, info_s.file_size)
-            if key not in _STYLE_VERDICTS:
-                styles_xml = read_styles()
-                if len(_STYLE_VERDICTS) >= 256:
-                    _STYLE_VERDICTS.clear()
-                _STYLE_VERDICTS[key] = _names_legacy_font(styles_xml)
-            style_legacy = _STYLE_VERDICTS[key]
-        walker = _Walker(n, None, limits.max_text_chars)
-
-        def read_part(part_root: etree._Element, part_xml: bytes, lines: list[str]) -> None:
-            legacy = style_legacy or _names_legacy_font(part_xml)
-            if not legacy and n.w == "{%s}" % W_NS:
-                transform = _fast_transform(boxes=b"txbxContent" in part_xml)
-                read_marked(walker, str(transform(part_root)), lines)
-                return
-            if walker.styles is None:
-                raw = styles_xml if styles_xml is not None else read_styles()
-                try:
-                    styles_root = etree.fromstring(raw, parser) if raw else None
-                except etree.XMLSyntaxError:
-                    styles_root = None
-                walker.styles = _Styles(styles_root, n)
-            walker.prepare(part_root, legacy)
-            body = part_root.find(n.body)
-            walker.blocks(body if body is not None else part_root, lines)
-
-        header_lines, footer_lines = [], []
-        seen_parts: set[str] = set()
-        for _rid, (kind, target) in sorted(rels.items(), key=lambda kv: kv[1][1]):
-            if kind not in ("header", "footer") or target not in names or target in seen_parts:
-                continue
-            seen_parts.add(target)
-            try:
-                part_xml = zf.read(target)
-                part = etree.fromstring(part_xml, parser)
-            except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError):
-                continue
-            part_lines: list[str] = []
-            read_part(part, part_xml, part_lines)
-            dest = header_lines if kind == "header" else footer_lines
-            for line in part_lines:
-                if not _PAGE_NUMBER.match(line) and line not in dest:
-                    dest.append(line)
-        body_lines: list[str] = []
-        read_part(root, main_xml, body_lines)
-        out = walker.out
-        out.lines = header_lines + body_lines + footer_lines
-        if walker.truncated:
-            out.problems.append(truncated_problem(limits))
-        if any(name.lower().endswith("vbaproject.bin") for name in names):
-            out.problems.append(MACRO_PROBLEM)
-        return out
+    header_lines, footer_lines = [], []
+    seen_parts: set[str] = set()
+    for _rid, (kind, target) in sorted(rels.items(), key=lambda kv: kv[1][1]):
+        if kind not in ("header", "footer") or target not in names or target in seen_parts:
+            continue
+        seen_parts.add(target)
+        try:
+            part_xml = read_checked(zf, target)
+            part = etree.fromstring(part_xml, parser)
+        except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError):
+            continue
+        part_lines: list[str] = []
+        read_part(part, part_xml, part_lines)
+        dest = header_lines if kind == "header" else footer_lines
+        for line in part_lines:
+            if not _PAGE_NUMBER.match(line) and line not in dest:
+                dest.append(line)
+    body_lines: list[str] = []
+    read_part(root, main_xml, body_lines)
+    out = walker.out
+    out.lines = header_lines + body_lines + footer_lines
+    if walker.truncated:
+        out.problems.append(truncated_problem(limits))
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        out.problems.append(MACRO_PROBLEM)
+    return out
 
 
 def read_pptx(data: bytes, limits: Limits = Limits()) -> Blocks:

@@ -61,7 +61,7 @@ def _key(text: str) -> str:
 def _clean(cell: object) -> str:
     if cell is None:
         return ""
-    return re.sub(r"\s+", " ", nfc(str(cell))).strip()
+    return " ".join(nfc(str(cell)).split())  # str.split() splits where \s matches
 
 
 def cell_number(cell: str) -> float | None:

@@ -17,7 +17,7 @@ import functools
 import re
 import string
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from parsers import legacy_tables as T
@@ -42,6 +42,18 @@ __all__ = [
 def nfc(s: str) -> str:
     """Unicode NFC: one code point per Vietnamese letter, whatever the sender's system did."""
     return unicodedata.normalize("NFC", s)
+
+
+def nfc_all(texts: Sequence[str]) -> list[str]:
+    """nfc() of each text, in one pass over them joined: a document's few hundred lines or cells
+    cost one C call instead of one Python call each. U+001F (a control character, which never
+    composes with a neighbour) separates them; a text that holds one itself is done alone."""
+    if not texts:
+        return []
+    joined = "\x1f".join(texts)
+    if joined.count("\x1f") != len(texts) - 1:
+        return [nfc(t) for t in texts]
+    return unicodedata.normalize("NFC", joined).split("\x1f")
 
 
 _TONE_SET = frozenset(T.TONES)

@@ -164,10 +164,21 @@ def test_external_entity_is_refused_and_not_resolved():
     assert "root:" not in doc.text
 
 
-def test_entity_in_any_part_is_refused():
+def test_entity_in_any_part_the_reader_parses_is_refused():
     styles = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]><w:styles ' + W + "/>"
     doc = read(F.rewrite_docx(F.nd30_report(), {"word/styles.xml": styles}))
     assert doc.problems == (ENTITY_PROBLEM,)
+    rels = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]><Relationships/>'
+    doc = read(F.rewrite_docx(F.nd30_report(), {"word/_rels/document.xml.rels": rels}))
+    assert doc.problems == (ENTITY_PROBLEM,) and doc.text == ""
+
+
+def test_doctype_in_a_part_nobody_parses_does_not_stop_the_reading():
+    # The .docx reader checks each part as it reads it: docProps/app.xml is never parsed, so a
+    # DOCTYPE there cannot expand anything, and the report is still read.
+    app = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]><Properties/>'
+    doc = read(F.rewrite_docx(F.nd30_report(), {"docProps/app.xml": app}))
+    assert doc.problems == () and "BÁO CÁO" in doc.lines
 
 
 def test_zip_bomb_member_is_refused():

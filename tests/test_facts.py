@@ -4,6 +4,9 @@ from __future__ import annotations
 import time
 import unicodedata
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from parsers.facts import FIELDS, extract_facts
 
 COMMUNE_REPORT_TABLE_HEADER = [
@@ -403,3 +406,33 @@ def test_letter_summary_glued_to_the_number():
                        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Tháp Mười, ngày 5 tháng 3 năm 2024"])
     assert (f.number.value, f.type.value, f.type_name.value, f.title.value) == (
         "12/UBND-VX", "CV", "V/v", "tiếp tục triển khai")
+
+
+# Sentences a leader rule may or may not catch, mixed with filler, to compare the windowed search
+# with a search over the whole text (the windows must find exactly what the full search does).
+_LEADER_PIECES = [
+    "Phân công đồng chí Nguyễn Văn Tâm, Phó Chủ tịch UBND xã phụ trách công tác dân vận.",
+    "giao đ/c Trần Thị Mai trực tiếp chỉ đạo thực hiện quy chế dân chủ;",
+    "Đồng chí Lê Văn Sang là người phụ trách dân vận chính quyền.",
+    "Chủ tịch UBND xã Phú Điền trực tiếp chỉ đạo công tác dân vận.",
+    "CỬ ĐỒNG CHÍ VÕ THANH HIẾU CHỊU TRÁCH NHIỆM về dân chủ ở cơ sở.",
+    "Ban Chỉ đạo thực hiện quy chế dân chủ họp định kỳ.",
+    "giao ông Phạm Văn Lợi phụ trách tài chính.",
+    "Trong năm, các đoàn thể đã phối hợp tổ chức nhiều hoạt động",
+    "x" * 150, ";", ".", "dân vận", "phụ trách", "chỉ đạo",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_LEADER_PIECES), max_size=40))
+def test_leader_windows_find_what_a_full_search_finds(pieces):
+    from parsers import facts
+
+    lines = [" ".join(pieces)]
+    windowed = facts._leaders(lines)
+    original = facts._leader_windows
+    try:
+        facts._leader_windows = lambda text: [(0, len(text))]
+        assert facts._leaders(lines) == windowed
+    finally:
+        facts._leader_windows = original

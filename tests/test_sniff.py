@@ -197,3 +197,52 @@ def test_never_raises_on_mutated_files(seed, flips, cut):
     for pos, value in flips:
         data[pos % len(data)] = value
     assert sniff(bytes(data[: max(cut % (len(data) + 1), 1)])) in KINDS
+
+
+def _streamed(data: bytes) -> bytes:
+    """The same package written to a pipe-like stream: sizes follow each member (bit 3)."""
+    class Unseekable(io.RawIOBase):
+        def __init__(self):
+            self.buf = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.buf += b
+            return len(b)
+
+    out = Unseekable()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    assert out.buf[6] & 0x8  # the data descriptor flag is really set
+    return bytes(out.buf)
+
+
+@pytest.mark.parametrize("kind,make,shortcut", [
+    ("docx", docx_bytes, True), ("docm", docm_bytes, True), ("pptx", pptx_bytes, True),
+    ("docx", lambda: _streamed(docx_bytes()), True),
+    ("xlsx", xlsx_bytes, False), ("xlsm", xlsm_bytes, False),  # openpyxl writes content types last
+])
+def test_first_member_shortcut_agrees_with_the_directory(kind, make, shortcut):
+    # sniff reads the kind from the first member's local header when it is [Content_Types].xml;
+    # otherwise (None) it asks the central directory, as it always did.
+    from parsers import sniff as sniff_module
+
+    data = make()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert (zf.infolist()[0].filename == "[Content_Types].xml") == shortcut
+    assert sniff_module._sniff_first_member(data) == (kind if shortcut else None)
+    assert sniff(data) == kind
+
+
+def test_first_member_shortcut_on_libreoffice_files(office):
+    from parsers import sniff as sniff_module
+
+    for name, data in office.items():
+        first = sniff_module._sniff_first_member(data)
+        assert first is None or first == sniff(data, name), name
+    odt = zip_bytes({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"},
+                    method=zipfile.ZIP_STORED)
+    assert sniff_module._sniff_first_member(odt) == "odt"

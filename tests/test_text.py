@@ -19,6 +19,7 @@ from parsers.text import (
     fold_key,
     legacy_encoding_for_font,
     nfc,
+    nfc_all,
     safe_filename,
 )
 
@@ -38,6 +39,15 @@ def test_nfc_composes_macos_decomposed_text():
     decomposed = unicodedata.normalize("NFD", "Báo cáo Phòng Nội vụ")
     assert decomposed != "Báo cáo Phòng Nội vụ"
     assert nfc(decomposed) == "Báo cáo Phòng Nội vụ"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(["a", "o", "\u0301", "\u0323", "\u0302", "Đ", "\x1f", " ", "\n"]),
+                        max_size=12), max_size=8))
+def test_nfc_all_is_nfc_of_each(texts):
+    # Combining marks at the edges of a text must not compose across the separator, and a text
+    # holding the separator itself must still come back whole.
+    assert nfc_all(texts) == [nfc(t) for t in texts]
 
 
 def test_there_are_134_vietnamese_letters_with_diacritics():
