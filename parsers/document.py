@@ -241,10 +241,11 @@ def _cap(lines: Sequence[str], max_chars: int) -> tuple[list[str], bool]:
     out: list[str] = []
     used = 0
     # A soft hyphen still here after legacy decoding is invisible: it would only split words.
-    for line in nfc_all([line.replace("\u00ad", "") if "\u00ad" in line else line for line in lines]):
-        line = line.strip()
-        if not line:
-            continue
+    texts = nfc_all([line.replace("\u00ad", "") if "\u00ad" in line else line for line in lines])
+    kept = [line for line in map(str.strip, texts) if line]
+    if sum(map(len, kept)) + len(kept) <= max_chars + 1:  # the usual case: all of it fits
+        return kept, False
+    for line in kept:
         used += len(line) + 1
         if used > max_chars + 1:
             return out, True

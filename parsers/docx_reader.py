@@ -77,6 +77,7 @@ class _Names:
             setattr(self, local, w + local)
 
 
+_NAMES = {ns: _Names(ns) for ns in (W_NS, W_STRICT_NS)}  # built once: ~50 names each
 _MC_ALT = "{%s}AlternateContent" % MC_NS
 _MC_CHOICE = "{%s}Choice" % MC_NS
 _MC_FALLBACK = "{%s}Fallback" % MC_NS
@@ -318,8 +319,9 @@ class _Walker:
                     yield from self._cells(inner)
 
 
-def _rels(zf: zipfile.ZipFile, part: str, parser) -> dict[str, tuple[str, str]]:
-    """Relationship id -> (type suffix, target part name) for one part."""
+def _rels(zf: zipfile.ZipFile, part: str, parser, kinds: frozenset[str]) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type suffix, target part name) for one part, for the relationship
+    types in `kinds` (a document relates to a dozen parts; the reader needs three kinds)."""
     folder, name = posixpath.split(part)
     rels_name = posixpath.join(folder, "_rels", name + ".rels")
     try:
@@ -328,17 +330,18 @@ def _rels(zf: zipfile.ZipFile, part: str, parser) -> dict[str, tuple[str, str]]:
         return {}
     out = {}
     for rel in root:
+        kind = (rel.get("Type") or "").rsplit("/", 1)[-1]
         target = rel.get("Target") or ""
-        if rel.get("TargetMode") == "External" or not target:
+        if kind not in kinds or rel.get("TargetMode") == "External" or not target:
             continue
         full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        out[rel.get("Id", "")] = ((rel.get("Type") or "").rsplit("/", 1)[-1], full)
+        out[rel.get("Id", "")] = (kind, full)
     return out
 
 
 def _main_part(zf: zipfile.ZipFile, parser, names: set[str]) -> str:
     """The officeDocument part named by the package relationships (word/document.xml usually)."""
-    for _rid, (kind, target) in _rels(zf, "", parser).items():
+    for _rid, (kind, target) in _rels(zf, "", parser, frozenset({"officeDocument"})).items():
         if kind == "officeDocument" and target in names:
             return target
     return "word/document.xml"
@@ -487,8 +490,8 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
     except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, EOFError) as exc:
         return Blocks(problems=[f"Tệp Word bị hỏng, không đọc được nội dung ({_short(exc)})."])
     ns = etree.QName(root).namespace or W_NS
-    n = _Names(ns if ns in (W_NS, W_STRICT_NS) else W_NS)
-    rels = _rels(zf, main, parser)
+    n = _NAMES[ns if ns in _NAMES else W_NS]
+    rels = _rels(zf, main, parser, frozenset({"styles", "header", "footer"}))
     styles_part = next((t for k, t in rels.values() if k == "styles" and t in names), None)
     styles_xml: bytes | None = None
 

@@ -24,7 +24,7 @@ from typing import Sequence
 
 from parsers.figures import table_figures
 from parsers.model import DocumentFacts, Fact, Section
-from parsers.text import VIETNAMESE_LETTERS, nfc, nfc_all
+from parsers.text import VIETNAMESE_LETTERS, nfc, nfc_all, squash
 
 HIGH = 0.95
 GOOD = 0.85
@@ -162,10 +162,6 @@ _LEADER_ENDS = ("phụ trách", "chỉ đạo", "chịu trách nhiệm")
 _LEADER_REACH = 320
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _is_upper(text: str) -> bool:
     """Written in capitals: some letter, none of them lower case (str.isupper, in C)."""
     return text.isupper()
@@ -173,7 +169,7 @@ def _is_upper(text: str) -> bool:
 
 def _name_like(text: str) -> bool:
     """A Vietnamese personal name in Title Case: 2-6 words, letters only, not a known phrase."""
-    words = _squash(text).strip(" .,;").split()
+    words = squash(text).strip(" .,;").split()
     if not 2 <= len(words) <= 6 or words[0] in _NAME_STOP or _IGNORABLE_RE.search(text):
         return False
     for w in words:
@@ -186,7 +182,7 @@ def _name_like(text: str) -> bool:
 
 def _upper_name(text: str) -> bool:
     """A name typed in capitals ("ĐOÀN THANH BÌNH"): accepted only with a known surname."""
-    words = _squash(text).split()
+    words = squash(text).split()
     return 2 <= len(words) <= 6 and all(w.isalpha() for w in words) and words[0].title() in SURNAMES
 
 
@@ -255,21 +251,23 @@ def _clean_place(place: str) -> tuple[str | None, str]:
 
 def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
     rest = line
-    m = _NATIONAL_RE.search(rest)
+    # Each regex below needs a word the line may lack; a substring test spares the search.
+    low = line.lower()
+    m = _NATIONAL_RE.search(rest) if "cộng" in low or "cong" in low else None
     if m:
         scan.national = i if scan.national is None else scan.national
         rest = rest[:m.start()] + "\t" + rest[m.end():]
-    elif scan.national is None and (m := _NATIONAL_HEAD_RE.search(rest)):
+    elif scan.national is None and ("cộng" in low or "cong" in low) and (m := _NATIONAL_HEAD_RE.search(rest)):
         scan.national = scan.wrapped_at = i
         rest = rest[:m.start()] + "\t" + rest[m.end():]
     elif scan.wrapped_at is not None and i - scan.wrapped_at <= 2 and (m := _NATIONAL_TAIL_RE.search(rest)):
         scan.wrapped_at = None
         rest = rest[:m.start()] + "\t" + rest[m.end():]
-    m = _MOTTO_RE.search(rest)
+    m = _MOTTO_RE.search(rest) if "độc" in low or "đoc" in low else None
     if m:
         scan.motto = i if scan.motto is None else scan.motto
         rest = rest[:m.start()] + "\t" + rest[m.end():]
-    if scan.number is None:
+    if scan.number is None and ("Số" in line or "SỐ" in line):
         m = _PARTY_NUMBER_RE.search(rest) or _NUMBER_RE.search(rest)
         if m:
             strong = not rest[:m.start()].strip() or bool(re.search(r"(?:\t| {3,})$", rest[:m.start()]))
@@ -285,7 +283,7 @@ def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
                 value = f"{num}{year}/{code}" if num else None
             scan.number = _Number(value, code, type_code, i, strong)
             rest = rest[:m.start()] + "\t" + rest[m.end():]
-    if scan.date is None:
+    if scan.date is None and "ngày" in low:
         m = _DATE_RE.search(rest)
         if m:
             before = rest[:m.start()]
@@ -302,14 +300,14 @@ def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
                     scan.date = _Dated(place, _valid_date(m.group("d"), m.group("m"), m.group("y")), i)
                 rest = before + "\t" + prefix + "\t" + rest[m.end():]
     for piece in _COLUMNS_RE.split(rest):
-        piece = _squash(piece).strip("_").lstrip("-–— ")  # "Số: 12/UBND-VX - V/v ..." leaves "- V/v"
+        piece = squash(piece).strip("_").lstrip("-–— ")  # "Số: 12/UBND-VX - V/v ..." leaves "- V/v"
         if piece and not _RULE_RE.match(piece):
             scan.pieces.append((i, piece))
 
 
 def _type_line(text: str) -> tuple[str, str | None, float] | None:
     """(code, summary on the same line, confidence) when a line names a document type."""
-    s = _squash(text)
+    s = squash(text)
     if not s or len(s) > 200:
         return None
     code = _TYPE_BY_KEY.get(_letters_key(s)) if len(s) <= 30 else None  # type names are short
@@ -336,6 +334,10 @@ def _group_issuer(pieces: list[str]) -> list[str]:
 
 
 def _is_heading(text: str) -> tuple[str, int] | None:
+    # A heading starts with I/V/X, a digit, or "a)": most lines are spared the three regexes.
+    first = text[:1]
+    if not first or not (first in "IVX" or first.isdigit() or (first.islower() and ")" in text)):
+        return None
     m = _ROMAN_HEAD_RE.match(text)
     if m and m.group("num") in _ROMANS:
         return m.group("num"), 1
@@ -424,7 +426,7 @@ class _Segments:
             self._next_line += 1
             line = self._lines[i]
             for piece in _COLUMNS_RE.split(line) if ("\t" in line or "   " in line) else (line,):
-                piece = _squash(piece)
+                piece = squash(piece)
                 if piece:
                     self._done.extend(_Seg(i, part) for part in _split_glued(piece))
         return self._done[k] if k < len(self._done) else None
@@ -448,10 +450,12 @@ class _Signing:
 def _opens_signing(line: str) -> bool:
     """Does this line start the signing block: "Nơi nhận", an authority, or a post alone?"""
     # The hint can only match at the line's start (N/n, T, K, Q) or after a tab or 3 spaces:
-    # checking that first spares a regex search over every body line.
-    if (line[:1] in "NnTKQ" or "\t" in line or "   " in line) and _SIGNING_HINT_RE.search(line):
-        return any(_segment_kind(piece) in ("nn", "authority") for piece in map(_squash, _COLUMNS_RE.split(line)))
-    return len(line) <= 80 and _is_upper(line) and bool(_SIGNER_TITLE_RE.match(_squash(line)))
+    # checking that first spares a regex search over every body line, and a line without a
+    # tab or wide space needs only a match at its start.
+    if ((line[:1] in "NnTKQ" and _SIGNING_HINT_RE.match(line))
+            or (("\t" in line or "   " in line) and _SIGNING_HINT_RE.search(line))):
+        return any(_segment_kind(piece) in ("nn", "authority") for piece in map(squash, _COLUMNS_RE.split(line)))
+    return len(line) <= 80 and _is_upper(line) and bool(_SIGNER_TITLE_RE.match(squash(line)))
 
 
 def _signing(lines: list[str], body_start: int) -> _Signing:
@@ -515,10 +519,10 @@ def _signing(lines: list[str], body_start: int) -> _Signing:
                 break
             if s.kind == "name":
                 conf = HIGH if s.text.split()[0] in SURNAMES else FAIR
-                result.signer = Fact(_squash(s.text).strip(" .,;"), conf)
+                result.signer = Fact(squash(s.text).strip(" .,;"), conf)
                 break
             if s.kind == "upper" and _upper_name(s.text):
-                result.signer = Fact(_squash(s.text), FAIR)
+                result.signer = Fact(squash(s.text), FAIR)
                 break
             if s.kind in ("other", "nn"):
                 break
@@ -529,7 +533,7 @@ def _signing(lines: list[str], body_start: int) -> _Signing:
 
 def _person(rest: str) -> str | None:
     """ "Nguyễn Văn A, Phó Chủ tịch UBND xã" -> itself, normalised; None when no name leads it."""
-    rest = _squash(rest).strip(" ,")
+    rest = squash(rest).strip(" ,")
     m = re.match(r"^(?P<name>[^,(–-]+?)\s*(?:[,(–-]\s*(?P<title>[^()]*?)\s*\)?\s*)?,?$", rest)
     if not m:
         return None
@@ -541,13 +545,11 @@ def _person(rest: str) -> str | None:
     return f"{name}, {title}" if title else name
 
 
-def _leader_windows(text: str) -> list[tuple[int, int]]:
+def _leader_windows(text: str, low: str) -> list[tuple[int, int]]:
     """Disjoint spans of `text` (squashed: single spaces) holding every leader match: each ends
     where one of _LEADER_ENDS does and starts _LEADER_REACH before it. finditer over each gives
-    the matches finditer over the whole text would, since no match crosses a span's edge."""
-    low = text.lower()
-    if len(low) != len(text):  # a rare letter whose lower case is longer: positions would move
-        return [(0, len(text))]
+    the matches finditer over the whole text would, since no match crosses a span's edge.
+    `low` is text.lower(), of the same length."""
     ends = sorted(at + len(word) for word in _LEADER_ENDS for at in _find_all(low, word))
     windows: list[tuple[int, int]] = []
     for end in ends:
@@ -570,9 +572,17 @@ def _leaders(lines: list[str]) -> tuple[str, ...]:
     """Leaders assigned to mass-mobilisation work, read over the joined body text (a PDF text
     layer breaks a paragraph into lines anywhere), each within a sentence about "dân vận" or
     "dân chủ" so that other assignments ("giao đồng chí X phụ trách tài chính") are left out."""
-    text = _squash(" ".join(line for line in lines if line))
-    if not _MASS_WORK_RE.search(text):
-        return ()
+    text = squash(" ".join(line for line in lines if line))
+    low = text.lower()
+    if len(low) == len(text):
+        # In squashed text, _MASS_WORK_RE is two plain words: str's fast search, not sre's.
+        if "dân vận" not in low and "dân chủ" not in low:
+            return ()
+        windows = _leader_windows(text, low)
+    else:  # a rare letter whose lower case is longer: positions would move
+        if not _MASS_WORK_RE.search(text):
+            return ()
+        windows = [(0, len(text))]
     found: list[str] = []
     spans: list[tuple[int, int]] = []
 
@@ -580,7 +590,6 @@ def _leaders(lines: list[str]) -> tuple[str, ...]:
         stop = text.find(".", end)
         return bool(_MASS_WORK_RE.search(text, start, stop if 0 <= stop < end + 200 else end + 200))
 
-    windows = _leader_windows(text)
     for regex in (_ASSIGN_RE, _COMRADE_RE):
         for m in (m for a, b in windows for m in regex.finditer(text, a, b)):
             if any(a <= m.start("rest") < b for a, b in spans) or not about_mass_work(m.start(), m.end()):
@@ -594,7 +603,7 @@ def _leaders(lines: list[str]) -> tuple[str, ...]:
             continue
         # Words after "xã" must be a place name ("Mỹ Hòa"), not the rest of a sentence.
         if all(w[0].isupper() for w in m.group("place").split()):
-            found.append(_squash(m.group("title")))
+            found.append(squash(m.group("title")))
     return tuple(dict.fromkeys(found))
 
 
@@ -731,7 +740,7 @@ def _type_facts(lines: list[str], scan: _HeaderScan, type_at: int | None, type_i
     title_end = zone_end
     if type_at is not None:
         code, same_line_title, conf = type_info
-        written = _squash(lines[type_at])
+        written = squash(lines[type_at])
         if num and num.type_code:
             conf = HIGH if num.type_code == code else LOW  # "Số: 45/BC-..." under "KẾ HOẠCH"
         facts["type"] = Fact(code, conf)
@@ -756,10 +765,10 @@ def _type_facts(lines: list[str], scan: _HeaderScan, type_at: int | None, type_i
                     or _MOTTO_RE.search(s) or _DATE_RE.search(s) or _is_heading(s)
                     or _type_line(s) or len(s) > 150 or s.endswith(":")):
                 break
-            parts.append(_squash(s))
+            parts.append(squash(s))
             j += 1
         if parts:
-            facts["title"] = Fact(_squash(" ".join(parts)), HIGH)
+            facts["title"] = Fact(squash(" ".join(parts)), HIGH)
         return max(zone_end, j)
     if num:  # no type line and no V/v: the number alone says what it is, less surely
         facts["type"] = Fact(num.type_code, FAIR) if num.type_code else Fact("CV", LOW)
@@ -773,7 +782,7 @@ def _title_after(lines: list[str], start: int) -> tuple[list[str], int]:
     while i < len(lines) and not lines[i] and i < start + 2:
         i += 1
     while i < len(lines) and len(out) < 3:
-        s = _squash(lines[i])
+        s = squash(lines[i])
         if (not s or _RULE_RE.match(s) or _ADDRESSEE_RE.match(s) or _is_heading(s)
                 or _NUMBER_RE.search(s) or _DATE_RE.match(s) or _MARKS_RE.match(s)):
             break
@@ -800,7 +809,7 @@ def _addressee(lines: list[str], at: int, rest: str) -> tuple[list[str], int]:
             return [t.strip().rstrip(";,.").strip() for t in items if t.strip(" ;,.")], at + 1
     i = at + 1
     while i < len(lines) and len(items) < 30:
-        s = _squash(lines[i])
+        s = squash(lines[i])
         if not s:
             i += 1
             continue
@@ -820,7 +829,7 @@ def _sections(body: list[str]) -> tuple[Section, ...]:
     current: tuple[str, str, int] | None = None
     text: list[str] = []
     for line in body:
-        s = _squash(line)
+        s = squash(line)
         if not s:
             continue
         head = _is_heading(s)

@@ -18,7 +18,7 @@ from typing import Sequence
 
 from parsers.model import Figure
 from parsers.numbers import parse_number
-from parsers.text import ascii_key, fold_key, nfc
+from parsers.text import ascii_key, fold_key, nfc, squash
 
 Table = Sequence[Sequence[str]]
 
@@ -61,11 +61,15 @@ def _key(text: str) -> str:
 def _clean(cell: object) -> str:
     if cell is None:
         return ""
-    return " ".join(nfc(str(cell)).split())  # str.split() splits where \s matches
+    return squash(nfc(str(cell)))
 
 
+@lru_cache(maxsize=8192)
 def cell_number(cell: str) -> float | None:
-    """The number a cell holds, or None: Vietnamese format, a trailing % or unit-less dash refused."""
+    """The number a cell holds, or None: Vietnamese format, a trailing % or unit-less dash refused.
+
+    Cached: finding a table's header, each row's label and its figures ask about the same cells,
+    and short numbers repeat across documents."""
     text = _clean(cell)
     if text in _NO_VALUE:
         return None
@@ -106,8 +110,14 @@ def _is_column_numbering(row: list[str]) -> bool:
         or (len(texts) >= 3 and [c for c in texts] == [str(i) for i in range(1, len(texts) + 1)])
 
 
-def _header_match(key: str, words: Sequence[str]) -> bool:
-    return any(key == w or key.startswith(w + " ") for w in words)
+def _header_match(key: str, words: tuple[str, ...]) -> bool:
+    """The key is one of the words, or starts with one of them as a whole word."""
+    return key in words or key.startswith(_word_prefixes(words))
+
+
+@lru_cache(maxsize=None)
+def _word_prefixes(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(w + " " for w in words)
 
 
 def _layout(rows: list[list[str]]) -> _Layout:

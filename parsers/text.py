@@ -44,6 +44,16 @@ def nfc(s: str) -> str:
     return unicodedata.normalize("NFC", s)
 
 
+def squash(text: str) -> str:
+    """Whitespace runs as one space, none at the ends (" ".join(text.split())).
+
+    Most lines and cells are so already; every whitespace character but " " is unprintable to
+    str.isprintable, so these C-level tests say it without splitting the text into words."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
 def nfc_all(texts: Sequence[str]) -> list[str]:
     """nfc() of each text, in one pass over them joined: a document's few hundred lines or cells
     cost one C call instead of one Python call each. U+001F (a control character, which never

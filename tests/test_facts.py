@@ -432,7 +432,24 @@ def test_leader_windows_find_what_a_full_search_finds(pieces):
     windowed = facts._leaders(lines)
     original = facts._leader_windows
     try:
-        facts._leader_windows = lambda text: [(0, len(text))]
+        facts._leader_windows = lambda text, low: [(0, len(text))]
         assert facts._leaders(lines) == windowed
     finally:
         facts._leader_windows = original
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aVI1) .\t\u00a0\u2003\x85-Đb")), max_size=20))
+def test_shortcuts_agree_with_the_rules_they_spare(text):
+    from parsers import facts
+
+    # squash skips the split when the text is already squashed; _is_heading skips its regexes
+    # unless the first character can start a heading.
+    assert facts.squash(text) == " ".join(text.split())
+    full = None
+    for regex, level in ((facts._ROMAN_HEAD_RE, 1), (facts._ARABIC_HEAD_RE, 2), (facts._LETTER_HEAD_RE, 3)):
+        m = regex.match(text)
+        if m and (level != 1 or m.group("num") in facts._ROMANS):
+            full = (m.group("num"), level)
+            break
+    assert facts._is_heading(text) == full
