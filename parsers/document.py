@@ -83,6 +83,7 @@ class _Result:
         self.lines = list(blocks.lines)
         self.tables = list(blocks.tables)
         self.problems = list(blocks.problems)
+        self.clean = blocks.clean
         self.scanned = scanned
         self.signed_by = tuple(signed_by)
 
@@ -103,13 +104,13 @@ def _read(att: Attachment, kind: str, limits: Limits, converter: Converter) -> D
                 raise
             # A member whose compressed bytes are damaged, or packed with a method zipfile lacks.
             res = _Result(Blocks(problems=[CORRUPT_ZIP_PROBLEM]))
-    lines, cut = _cap(res.lines, limits.max_text_chars)
+    lines, cut = _cap(res.lines, limits.max_text_chars, clean=res.clean)
     problems = list(att.problems) + res.problems
     if cut and not any("chỉ đọc" in p and "ký tự" in p for p in problems):
         problems.append(f"Văn bản quá dài; hệ thống chỉ đọc {limits.max_text_chars:,} ký tự đầu.".replace(",", "."))
     if not lines and not problems and kind not in ("zip", "eml", "tnef"):
         problems.append(NO_TEXT_PROBLEM)
-    tables = _nfc_tables(res.tables)
+    tables = tuple(res.tables) if res.clean else _nfc_tables(res.tables)
     facts = None
     if lines and (kind in DOCUMENT_KINDS or (kind in SHEET_KINDS and has_nd30_header(lines))):
         facts = _facts(lines, tables)
@@ -237,12 +238,17 @@ def _nfc_tables(tables) -> tuple:
     return tuple(tuple(tuple(next(cells) for _c in row) for row in table) for table in tables)
 
 
-def _cap(lines: Sequence[str], max_chars: int) -> tuple[list[str], bool]:
+def _cap(lines: Sequence[str], max_chars: int, clean: bool = False) -> tuple[list[str], bool]:
+    """The lines in NFC, stripped, without empty ones, up to max_chars; and whether cut.
+    `clean`: the reader already made them so (Blocks.clean)."""
     out: list[str] = []
     used = 0
-    # A soft hyphen still here after legacy decoding is invisible: it would only split words.
-    texts = nfc_all([line.replace("\u00ad", "") if "\u00ad" in line else line for line in lines])
-    kept = [line for line in map(str.strip, texts) if line]
+    if clean:
+        kept = list(lines)
+    else:
+        # A soft hyphen still here after legacy decoding is invisible: it would only split words.
+        texts = nfc_all([line.replace("\u00ad", "") if "\u00ad" in line else line for line in lines])
+        kept = [line for line in map(str.strip, texts) if line]
     if sum(map(len, kept)) + len(kept) <= max_chars + 1:  # the usual case: all of it fits
         return kept, False
     for line in kept:
@@ -259,7 +265,7 @@ def _facts(lines: Sequence[str], tables) -> DocumentFacts | None:
     except ImportError:
         return None
     try:
-        return extract_facts(lines, tables)
+        return extract_facts(lines, tables, normalized=True)  # _cap made the lines NFC
     except Exception:  # facts are a bonus; the text is still worth returning
         return None
 

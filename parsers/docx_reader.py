@@ -59,6 +59,9 @@ class Blocks:
     lines: list[str] = field(default_factory=list)
     tables: list[tuple[tuple[str, ...], ...]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # The reader guarantees that lines and cells are NFC, stripped and free of soft hyphens, so
+    # read_document need not normalise them again (the .docx reader does; others leave False).
+    clean: bool = False
 
 
 class _Names:
@@ -214,8 +217,8 @@ class _Walker:
                     self.blocks(choice, lines)
 
     def _add(self, lines: list[str], text: str) -> None:
-        if "\u00ad" in text:
-            text = text.replace("\u00ad", "")
+        if "\u00ad" in text:  # invisible; removing it may leave letters to compose again
+            text = nfc(text.replace("\u00ad", ""))
         for piece in text.split("\n") if "\n" in text else (text,):
             piece = piece.strip()
             if piece:
@@ -417,7 +420,8 @@ def read_marked(walker: "_Walker", marked: str, lines: list[str]) -> None:
     stack: list[list] = []
     budget = walker.max_chars - walker.chars
     used = 0
-    for m in _MARKED.finditer(nfc(marked)):
+    # Soft hyphens are invisible: out before NFC, so that what they separated may compose.
+    for m in _MARKED.finditer(nfc(marked.replace("\u00ad", "") if "\u00ad" in marked else marked)):
         token = m.group()
         first = token[0]
         if first > "\ue000" and first < "\ue006":
@@ -446,8 +450,6 @@ def read_marked(walker: "_Walker", marked: str, lines: list[str]) -> None:
                 span = int(group) if group.isdigit() else 1
                 table[1], table[2] = [], max(0, min(span, 64) - 1)
             continue
-        if "\u00ad" in token:
-            token = token.replace("\u00ad", "")  # soft hyphens are invisible
         for piece in token.split("\n"):
             piece = piece.strip()
             if not piece:
@@ -555,6 +557,7 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
     read_part(root, main_xml, body_lines)
     out = walker.out
     out.lines = header_lines + body_lines + footer_lines
+    out.clean = True  # read_marked and the walker give NFC lines without soft hyphens
     if walker.truncated:
         out.problems.append(truncated_problem(limits))
     if any(name.lower().endswith("vbaproject.bin") for name in names):

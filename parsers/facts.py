@@ -377,8 +377,13 @@ def _segment_kind(seg: str) -> str:
     return "other"
 
 
+_GLUED_STARTS = frozenset("Nn-+•–—*")  # first characters of _NN_LEAD_RE and _BULLET_RE matches
+
+
 def _split_glued(seg: str) -> list[str]:
     """Split "- Như trên; CHỦ TỊCH" or "- Lưu: VT. Đoàn Thanh Bình" (a PDF line across columns)."""
+    if seg[:1] not in _GLUED_STARTS:  # neither "Nơi nhận" nor a bullet: nothing to split
+        return [seg]
     m = _NN_LEAD_RE.match(seg)
     if m:
         rest = seg[m.end():]
@@ -394,15 +399,15 @@ def _split_glued(seg: str) -> list[str]:
     return [seg]
 
 
-@dataclass
 class _Seg:
     """A segment of the signing block; its kind is worked out on first use, because the reader
     stops after a few segments and the rest (often an appendix's table cells) would otherwise
     cost most of the facts' time."""
 
-    line: int
-    text: str
-    _kind: str | None = None
+    __slots__ = ("line", "text", "_kind")
+
+    def __init__(self, line: int, text: str) -> None:
+        self.line, self.text, self._kind = line, text, None
 
     @property
     def kind(self) -> str:
@@ -561,6 +566,23 @@ def _leader_windows(text: str, low: str) -> list[tuple[int, int]]:
     return windows
 
 
+# Words each leader regex cannot match without (one of each group, lower case).
+_NEEDS = {
+    _ASSIGN_RE: (("phân công", "giao", "cử"), ("đồng chí", "đ/c", "ông", "bà")),
+    _COMRADE_RE: (("đồng chí", "đ/c"),),
+    _CHAIRMAN_RE: (("chủ tịch",), ("trực tiếp",)),
+}
+
+
+def _may_match(regex: re.Pattern, low: str | None, start: int, end: int) -> bool:
+    """Can `regex` match in low[start:end]? Substring tests, cheaper than the regex's search.
+    `low` is the text in lower case (None when that would move positions: then maybe)."""
+    if low is None:
+        return True
+    part = low[start:end]
+    return all(any(word in part for word in group) for group in _NEEDS[regex])
+
+
 def _find_all(text: str, word: str):
     at = text.find(word)
     while at >= 0:
@@ -582,7 +604,7 @@ def _leaders(lines: list[str]) -> tuple[str, ...]:
     else:  # a rare letter whose lower case is longer: positions would move
         if not _MASS_WORK_RE.search(text):
             return ()
-        windows = [(0, len(text))]
+        windows, low = [(0, len(text))], None
     found: list[str] = []
     spans: list[tuple[int, int]] = []
 
@@ -591,14 +613,15 @@ def _leaders(lines: list[str]) -> tuple[str, ...]:
         return bool(_MASS_WORK_RE.search(text, start, stop if 0 <= stop < end + 200 else end + 200))
 
     for regex in (_ASSIGN_RE, _COMRADE_RE):
-        for m in (m for a, b in windows for m in regex.finditer(text, a, b)):
+        for m in (m for a, b in windows if _may_match(regex, low, a, b) for m in regex.finditer(text, a, b)):
             if any(a <= m.start("rest") < b for a, b in spans) or not about_mass_work(m.start(), m.end()):
                 continue
             person = _person(m.group("rest"))
             if person:
                 spans.append((m.start(), m.end()))
                 found.append(person)
-    for m in (m for a, b in windows for m in _CHAIRMAN_RE.finditer(text, a, b)):
+    for m in (m for a, b in windows if _may_match(_CHAIRMAN_RE, low, a, b)
+              for m in _CHAIRMAN_RE.finditer(text, a, b)):
         if any(a <= m.start() < b for a, b in spans) or not about_mass_work(m.start(), m.end()):
             continue
         # Words after "xã" must be a place name ("Mỹ Hòa"), not the rest of a sentence.
@@ -617,8 +640,10 @@ _HSPACE_RE = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _SPECIAL_RE = re.compile("[" + "".join(r.pattern.strip("[]+") for r in (_BREAK_RE, _INVISIBLE_RE, _HSPACE_RE)) + "]")
 
 
-def _prepare(lines: Sequence[str]) -> list[str]:
-    texts = nfc_all([raw for raw in lines or () if isinstance(raw, str)])
+def _prepare(lines: Sequence[str], normalized: bool = False) -> list[str]:
+    texts = [raw for raw in lines or () if isinstance(raw, str)]
+    if not normalized:
+        texts = nfc_all(texts)
     if not _SPECIAL_RE.search("\x1f".join(texts)):  # most documents: nothing more to do
         return [text.strip() for text in texts]
     out: list[str] = []
@@ -637,14 +662,16 @@ def _empty(figures=()) -> DocumentFacts:
                          missing=FIELDS)
 
 
-def extract_facts(lines: Sequence[str], tables: Sequence[Sequence[Sequence[str]]] = ()) -> DocumentFacts:
-    """ND30 facts of a document from its lines (reading order) and tables. Pure; never raises."""
+def extract_facts(lines: Sequence[str], tables: Sequence[Sequence[Sequence[str]]] = (), *,
+                  normalized: bool = False) -> DocumentFacts:
+    """ND30 facts of a document from its lines (reading order) and tables. Pure; never raises.
+    `normalized`: the lines are NFC already (read_document's are), so they are not normalised again."""
     try:
         figures = table_figures(tables)
     except Exception:  # a malformed table must not cost the document its other facts
         figures = ()
     try:
-        return _extract(_prepare(lines), figures)
+        return _extract(_prepare(lines, normalized), figures)
     except Exception:  # the contract: never raise; a bug here shows up as facts not found
         return _empty(figures)
 
