@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Documents per second through tonghop's .docx reader, against a floor measured in the same run.
 
-Usage: python bench/parse.py [--n N] [--rounds R] [--set standard|long|tcvn3 ...]
+Usage: python bench/parse.py [--n N] [--rounds R] [--set standard|long|tcvn3 ...] [--cold]
 Not a test: it prints figures and never fails on speed. Target: the reader within 3x the floor.
 
 What is timed, per document (the documents are generated once, before any timing):
@@ -26,6 +26,13 @@ Documents: realistic ND30 reports of the Tháp Mười units from daemon/samples
   decodes run by run (a slower path by design); its own line.
 All of them carry python-docx's template styles.xml (350 KB; a document saved by Word typically
 has a few tens of KB), which the reader must read to know whether a style names a legacy font.
+
+Memos: the reader remembers what it worked out from identical inputs (a styles or relationship
+part by its CRC and size, keys and numbers of repeated words and cells). A running service meets
+the same templates again and again, so the default measures it warm; the samples share one
+template, which flatters the memos, so --cold empties them before every document (outside the
+timing) and shows the reader as if each document were the first of its kind; it then also
+re-reads python-docx's 350 KB styles.xml every time, which Word's files do not carry.
 
 Method: every side is first run once over every document (warm-up: imports, compiled XSLT and
 regexes, caches). Then each of R rounds runs every side over the same N documents (cycling
@@ -179,20 +186,43 @@ class SetResult:
         return [f / r for f, r in zip(self.rates[side], self.rates["reader"])]
 
 
-def one_round(datas: Sequence[bytes], n: int) -> dict[str, float]:
-    """Every side over the same n documents, taking turns per document; docs/s per side."""
+def forget_caches() -> None:
+    """Empty the parsers' memos (lru caches; styles and relationship parts by CRC), as if each
+    document were the first of its kind: --cold measures the reader without what earlier
+    documents taught it (the samples share one template, which flatters the memos)."""
+    import importlib
+    import pkgutil
+
+    import parsers
+
+    for info in pkgutil.iter_modules(parsers.__path__):
+        module = importlib.import_module(f"parsers.{info.name}")
+        for value in list(vars(module).values()):
+            if hasattr(value, "cache_clear"):
+                value.cache_clear()
+    from parsers import docx_reader
+
+    docx_reader._RELS_MEMO.clear()
+    docx_reader._STYLE_VERDICTS.clear()
+
+
+def one_round(datas: Sequence[bytes], n: int, cold: bool = False) -> dict[str, float]:
+    """Every side over the same n documents, taking turns per document; docs/s per side.
+    cold: the parsers' memos are emptied before each reader call (outside its timing)."""
     spent = {name: 0.0 for name, _ in SIDES}
     clock = time.perf_counter
     for k in range(n):
         data = datas[k % len(datas)]
         for name, fn in SIDES:
+            if cold and name == "reader":
+                forget_caches()
             start = clock()
             fn(data)
             spent[name] += clock() - start
     return {name: n / seconds for name, seconds in spent.items()}
 
 
-def measure(name: str, samples: Sequence[Sample], n: int, rounds: int) -> SetResult:
+def measure(name: str, samples: Sequence[Sample], n: int, rounds: int, cold: bool = False) -> SetResult:
     check(samples)  # also warms the reader up
     datas = [s.data for s in samples]
     for _side, fn in SIDES:  # warm-up
@@ -200,7 +230,7 @@ def measure(name: str, samples: Sequence[Sample], n: int, rounds: int) -> SetRes
             fn(data)
     rates: dict[str, list[float]] = {side: [] for side, _ in SIDES}
     for _ in range(rounds):
-        for side, rate in one_round(datas, n).items():
+        for side, rate in one_round(datas, n, cold).items():
             rates[side].append(rate)
     xml_sizes = []
     for data in datas:
@@ -246,16 +276,17 @@ def report(results: Sequence[SetResult], out: TextIO) -> None:
 
 
 def run(n: int = 200, rounds: int = 5, sets: Sequence[tuple[str, Sequence[Sample]]] | None = None,
-        out: TextIO = sys.stdout) -> list[SetResult]:
+        out: TextIO = sys.stdout, cold: bool = False) -> list[SetResult]:
     """Measure each set and print the figures; returns the results (the smoke test's entry)."""
     started = time.perf_counter()
     now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     print(f"bench/parse.py, {now}", file=out)
     print(f"machine: {machine()}", file=out)
-    print(f"{n} documents per side per round, {rounds} rounds, medians over the rounds", file=out, flush=True)
+    print(f"{n} documents per side per round, {rounds} rounds, medians over the rounds"
+          + (", memos emptied before each document (--cold)" if cold else ""), file=out, flush=True)
     if sets is None:
         sets = sample_sets()
-    results = [measure(name, samples, n, rounds) for name, samples in sets]
+    results = [measure(name, samples, n, rounds, cold) for name, samples in sets]
     report(results, out)
     print(f"run time {time.perf_counter() - started:.1f} s", file=out)
     return results
@@ -268,10 +299,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5, help="rounds; medians are reported (default 5)")
     ap.add_argument("--set", action="append", choices=SET_NAMES, dest="sets",
                     help="only this document set (repeatable; default: all)")
+    ap.add_argument("--cold", action="store_true",
+                    help="empty the parsers' memos before each document (no help from earlier ones)")
     args = ap.parse_args(argv)
     if args.n < 1 or args.rounds < 1:
         ap.error("--n and --rounds must be at least 1")
-    run(args.n, args.rounds, sample_sets(args.sets or SET_NAMES))
+    run(args.n, args.rounds, sample_sets(args.sets or SET_NAMES), cold=args.cold)
     return 0
 
 

@@ -24,7 +24,7 @@ from typing import Sequence
 
 from parsers.figures import table_figures
 from parsers.model import DocumentFacts, Fact, Section
-from parsers.text import VIETNAMESE_LETTERS, nfc, nfc_all, squash
+from parsers.text import letters_key, nfc, nfc_all, squash
 
 HIGH = 0.95
 GOOD = 0.85
@@ -50,20 +50,7 @@ TYPE_CODES: dict[str, str] = {code.upper(): code for code in TYPE_NAMES.values()
 TYPE_CODES["QD"] = "QĐ"
 
 
-# Vietnamese letters (NFC, both cases) to their base letter: a table lookup instead of the full
-# ascii_key (syllable canonicalisation is not needed to recognise "BÁO CÁO"), which made this
-# the costliest step of reading a document's header.
-_TO_ASCII = str.maketrans(
-    {c: unicodedata.normalize("NFKD", c)[0] for c in VIETNAMESE_LETTERS} | {"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
-_NOT_LETTERS_RE = re.compile(r"[^A-Z0-9]+")
-
-
-def _letters_key(text: str) -> str:
-    """Diacritic-free upper-case words: the key type names and header words are compared on."""
-    return _NOT_LETTERS_RE.sub(" ", unicodedata.normalize("NFC", text).translate(_TO_ASCII).upper()).strip()
-
-
-_TYPE_BY_KEY = {_letters_key(name): code for name, code in TYPE_NAMES.items()}
+_TYPE_BY_KEY = {letters_key(name): code for name, code in TYPE_NAMES.items()}
 _TYPE_PREFIX_RE = re.compile(
     r"^(?P<name>" + "|".join(sorted((re.escape(n) for n in TYPE_NAMES), key=len, reverse=True))
     + r")\s+(?P<rest>\S.*)$"
@@ -310,7 +297,7 @@ def _type_line(text: str) -> tuple[str, str | None, float] | None:
     s = squash(text)
     if not s or len(s) > 200:
         return None
-    code = _TYPE_BY_KEY.get(_letters_key(s)) if len(s) <= 30 else None  # type names are short
+    code = _TYPE_BY_KEY.get(letters_key(s)) if len(s) <= 30 else None  # type names are short
     if code:
         return code, None, HIGH if _is_upper(s) else FAIR
     m = _TYPE_PREFIX_RE.match(s)
@@ -426,21 +413,32 @@ class _Segments:
         self._done: list[_Seg] = []
 
     def get(self, k: int) -> _Seg | None:
-        while len(self._done) <= k and self._next_line < len(self._lines):
-            i = self._next_line
-            self._next_line += 1
-            line = self._lines[i]
-            for piece in _COLUMNS_RE.split(line) if ("\t" in line or "   " in line) else (line,):
-                piece = squash(piece)
-                if piece:
-                    self._done.extend(_Seg(i, part) for part in _split_glued(piece))
-        return self._done[k] if k < len(self._done) else None
+        done = self._done
+        while len(done) <= k:
+            if not self._split_next_line():
+                return None
+        return done[k]
 
     def from_(self, k: int):
         """(index, segment) from index k to the end."""
-        while (seg := self.get(k)) is not None:
-            yield k, seg
-            k += 1
+        done = self._done
+        while k < len(done) or self._split_next_line():
+            if k < len(done):
+                yield k, done[k]
+                k += 1
+
+    def _split_next_line(self) -> bool:
+        """Add the next line's segments (maybe none); False when no line is left."""
+        i = self._next_line
+        if i >= len(self._lines):
+            return False
+        self._next_line = i + 1
+        line = self._lines[i]
+        for piece in _COLUMNS_RE.split(line) if ("\t" in line or "   " in line) else (line,):
+            piece = squash(piece)
+            if piece:
+                self._done.extend(_Seg(i, part) for part in _split_glued(piece))
+        return True
 
 
 @dataclass
@@ -452,19 +450,26 @@ class _Signing:
     recipients: tuple[str, ...] = ()
 
 
+# How a line that _SIGNING_HINT_RE matches at its start can begin ("nơi" in any case aside).
+_HINT_STARTS = ("TM", "TL", "TU", "T/", "KT", "K/", "Q")
+
+
 def _opens_signing(line: str) -> bool:
     """Does this line start the signing block: "Nơi nhận", an authority, or a post alone?"""
-    # The hint can only match at the line's start (N/n, T, K, Q) or after a tab or 3 spaces:
-    # checking that first spares a regex search over every body line, and a line without a
-    # tab or wide space needs only a match at its start.
-    if ((line[:1] in "NnTKQ" and _SIGNING_HINT_RE.match(line))
+    # The hint matches at the line's start or after a tab or 3 spaces: testing the first
+    # letters and the spacing first spares a regex on almost every body line.
+    if (((line.startswith(_HINT_STARTS) or line[:3].lower() == "nơi") and _SIGNING_HINT_RE.match(line))
             or (("\t" in line or "   " in line) and _SIGNING_HINT_RE.search(line))):
         return any(_segment_kind(piece) in ("nn", "authority") for piece in map(squash, _COLUMNS_RE.split(line)))
     return len(line) <= 80 and _is_upper(line) and bool(_SIGNER_TITLE_RE.match(squash(line)))
 
 
 def _signing(lines: list[str], body_start: int) -> _Signing:
-    start = next((i for i in range(body_start, len(lines)) if lines[i] and _opens_signing(lines[i])), None)
+    start = None
+    for i in range(body_start, len(lines)):
+        if lines[i] and _opens_signing(lines[i]):
+            start = i
+            break
     if start is None:
         return _Signing(len(lines))
     segs = _Segments(lines, start)

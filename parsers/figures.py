@@ -18,7 +18,7 @@ from typing import Sequence
 
 from parsers.model import Figure
 from parsers.numbers import parse_number
-from parsers.text import ascii_key, fold_key, nfc, squash
+from parsers.text import ascii_key, fold_key, letters_key, nfc, squash
 
 Table = Sequence[Sequence[str]]
 
@@ -32,7 +32,7 @@ class Indicator:
     unit: str = ""
 
 
-# Header words, compared on _key() (diacritic-free, lower case, punctuation as spaces).
+# Header words, compared on _header_key() (diacritic-free, lower case, punctuation as spaces).
 _CODE_HEADERS = frozenset({
     "stt", "tt", "so tt", "so thu tu", "ma", "ma so", "ma chi tieu", "ma so chi tieu", "code", "ky hieu",
 })
@@ -52,9 +52,14 @@ _NO_VALUE = frozenset({"", "-", "–", "—", "x", "X", "/"})
 _LEADING_NUMBERING_RE = re.compile(r"^\s*(?:[IVX]{1,5}|\d{1,3}(?:\.\d{1,3})*|[a-zđ])\s*[.)]\s+")
 
 
+def _header_key(text: str) -> str:
+    """A column header's words for the vocabularies above ("Ký hiệu" -> "ky hieu")."""
+    return letters_key(text or "").lower()
+
+
 @lru_cache(maxsize=4096)
 def _key(text: str) -> str:
-    """A header/name comparison key: no diacritics, lower case, words only."""
+    """An indicator name's key: ascii_key (no diacritics, one spelling), lower case, words only."""
     return re.sub(r"[^a-z0-9]+", " ", ascii_key(text or "").lower()).strip()
 
 
@@ -124,7 +129,7 @@ def _layout(rows: list[list[str]]) -> _Layout:
     width = max((len(r) for r in rows), default=0)
     header_idx = None
     for i, row in enumerate(rows[:8]):
-        keys = [_key(c) for c in row]
+        keys = [_header_key(c) for c in row]
         if any(k in _CODE_HEADERS for k in keys) or any(_header_match(k, _NAME_HEADERS) for k in keys):
             header_idx = i
             break
@@ -168,7 +173,7 @@ def _layout(rows: list[list[str]]) -> _Layout:
             if text and text not in parts and not _COLUMN_NUMBER_RE.match(text):
                 parts.append(text)
         labels.append(" - ".join(parts))
-    keys = [_key(lab) for lab in labels]
+    keys = [_header_key(lab) for lab in labels]
 
     def find(words: Sequence[str] | frozenset) -> int | None:
         for c, k in enumerate(keys):

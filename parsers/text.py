@@ -54,6 +54,20 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
+# Vietnamese letters (NFC, both cases) to their base letter, đ to d: a table lookup.
+_TO_BASE_LETTER = str.maketrans(
+    {c: unicodedata.normalize("NFKD", c)[0] for c in T.VIETNAMESE_LETTERS} | {"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
+_NOT_LETTERS_RE = re.compile(r"[^A-Z0-9]+")
+
+
+def letters_key(text: str) -> str:
+    """Upper-case ASCII words without diacritics ("Số thứ tự" -> "SO THU TU"), for matching a
+    fixed vocabulary (document type names, column headers). A table lookup: ascii_key's
+    syllable canonicalisation is not needed for such words, and costs far more. Not for names
+    (there fold_key/ascii_key make "Quí"/"Quý" and "hòa"/"hoà" one)."""
+    return _NOT_LETTERS_RE.sub(" ", unicodedata.normalize("NFC", text).translate(_TO_BASE_LETTER).upper()).strip()
+
+
 def nfc_all(texts: Sequence[str]) -> list[str]:
     """nfc() of each text, in one pass over them joined: a document's few hundred lines or cells
     cost one C call instead of one Python call each. U+001F (a control character, which never

@@ -456,3 +456,15 @@ def test_shortcuts_agree_with_the_rules_they_spare(text):
             full = (m.group("num"), level)
             break
     assert facts._is_heading(text) == full
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("NnƠơIiTMKLUQ/ .\tnhận") + ["ơ", "Ơ"]), max_size=12))
+def test_signing_hint_shortcut_agrees_with_the_regex(line):
+    from parsers import facts
+
+    # _opens_signing tries the hint regex only on lines that can match it; where the regex says
+    # yes, the shortcut must have let it try.
+    if facts._SIGNING_HINT_RE.search(line):
+        assert (line.startswith(facts._HINT_STARTS) or line[:3].lower() == "nơi"
+                or "\t" in line or "   " in line)

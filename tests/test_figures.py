@@ -114,3 +114,11 @@ def test_read_form_indicators_from_a_blank_form():
         Indicator("DV02", "Số mô hình \"Dân vận khéo\" được công nhận", "mô hình"),
     )
     assert read_form_indicators([[["a", "b"], ["c", "d"]]]) == ()
+
+
+def test_ky_hieu_header_names_the_code_column():
+    # "Ký hiệu" is a code header; ascii_key spells it "ki hieu" (y after k is i), which the
+    # header words never matched. Headers are compared on plain letters now.
+    table = [["Nội dung", "Ký hiệu", "Kết quả"], ["Số cuộc tuyên truyền", "DV01", "15"]]
+    figures = table_figures([table])
+    assert [(f.code, f.row, f.column, f.value) for f in figures] == [("DV01", "Số cuộc tuyên truyền", "Kết quả", 15.0)]
