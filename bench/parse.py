@@ -204,6 +204,7 @@ def forget_caches() -> None:
 
     docx_reader._RELS_MEMO.clear()
     docx_reader._STYLE_VERDICTS.clear()
+    docx_reader._STYLES_MEMO.clear()
 
 
 def one_round(datas: Sequence[bytes], n: int, cold: bool = False) -> dict[str, float]:

@@ -53,8 +53,9 @@ _LEADING_NUMBERING_RE = re.compile(r"^\s*(?:[IVX]{1,5}|\d{1,3}(?:\.\d{1,3})*|[a-
 
 
 def _header_key(text: str) -> str:
-    """A column header's words for the vocabularies above ("Ký hiệu" -> "ky hieu")."""
-    return letters_key(text or "").lower()
+    """A column header's words for the vocabularies above ("Ký hiệu" -> "ky hieu"). Headers
+    are matched on how they start (_header_match), so a long cell's first 60 characters do."""
+    return letters_key(text[:60] if text else "").lower()
 
 
 @lru_cache(maxsize=4096)
