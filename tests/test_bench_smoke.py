@@ -51,3 +51,17 @@ def test_bench_cli_rejects_a_zero_count(bench, capsys):
         bench.main(["--n", "0", "--set", "standard"])
     assert exc.value.code == 2
     assert "--n and --rounds must be at least 1" in capsys.readouterr().err
+
+
+def test_cold_run_empties_the_parsers_memos(bench):
+    from parsers import docx_reader, figures
+
+    sets = bench.sample_sets(["standard"], standard=2)
+    bench.run(n=2, rounds=1, sets=sets, out=io.StringIO())  # warm: the memos fill
+    assert docx_reader._RELS_MEMO and docx_reader._STYLE_VERDICTS and figures.cell_number.cache_info().currsize
+    out = io.StringIO()
+    bench.forget_caches()
+    assert not docx_reader._RELS_MEMO and not docx_reader._STYLE_VERDICTS
+    assert figures.cell_number.cache_info().currsize == 0 and figures._header_key.cache_info().currsize == 0
+    results = bench.run(n=2, rounds=1, sets=sets, out=out, cold=True)
+    assert results[0].ratio() > 0 and "memos emptied before each document (--cold)" in out.getvalue()
