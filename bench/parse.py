@@ -198,13 +198,9 @@ def forget_caches() -> None:
     for info in pkgutil.iter_modules(parsers.__path__):
         module = importlib.import_module(f"parsers.{info.name}")
         for value in list(vars(module).values()):
-            if hasattr(value, "cache_clear"):
+            # lru caches and docx_reader's part memos (instances, not the class that makes them)
+            if not isinstance(value, type) and callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
-    from parsers import docx_reader
-
-    docx_reader._RELS_MEMO.clear()
-    docx_reader._STYLE_VERDICTS.clear()
-    docx_reader._STYLES_MEMO.clear()
 
 
 def one_round(datas: Sequence[bytes], n: int, cold: bool = False) -> dict[str, float]:

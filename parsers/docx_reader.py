@@ -322,11 +322,30 @@ class _Walker:
                     yield from self._cells(inner)
 
 
-# Parsed relationship parts by (name, CRC-32, size) from the zip directory: Word writes the same
-# _rels/.rels in nearly every file, and the same document relationships for documents of one
-# template, and parsing a 1 KB part costs lxml a parser set-up each time (~7% of a report's
-# reading, py-spy). A forged CRC could only point us at parts the package really has.
-_RELS_MEMO: dict[tuple[str, int, int], tuple[tuple[str, str, str], ...]] = {}
+class _PartMemo(dict):
+    """What was worked out from a package part, by the part's CRC-32 and size in the zip
+    directory (and whatever else the key needs): units' files repeat the same templates, so the
+    same parts come back in document after document. A forged CRC can only make a file borrow
+    what an identical-looking part of another file gave: targets are still checked against the
+    package's own parts, and a part that is never parsed cannot harm. Emptied when full."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def remember(self, key, value):
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
+
+    cache_clear = dict.clear  # what bench/parse.py --cold calls on every memo
+
+
+# Parsed relationship parts by (name, CRC, size): Word writes the same _rels/.rels in nearly
+# every file, and parsing a 1 KB part costs lxml a parser set-up each time (~7% of a report's
+# reading, py-spy).
+_RELS_MEMO = _PartMemo(256)  # -> ((type suffix, target, id), ...)
 
 
 def _rels(zf: zipfile.ZipFile, part: str, parser, kinds: frozenset[str]) -> dict[str, tuple[str, str]]:
@@ -345,11 +364,9 @@ def _rels(zf: zipfile.ZipFile, part: str, parser, kinds: frozenset[str]) -> dict
             root = etree.fromstring(read_checked(zf, rels_name), parser)
         except etree.XMLSyntaxError:
             return {}
-        rels = tuple(((rel.get("Type") or "").rsplit("/", 1)[-1], rel.get("Target") or "", rel.get("Id", ""))
-                     for rel in root if rel.get("TargetMode") != "External")
-        if len(_RELS_MEMO) >= 256:
-            _RELS_MEMO.clear()
-        _RELS_MEMO[key] = rels
+        rels = _RELS_MEMO.remember(key, tuple(
+            ((rel.get("Type") or "").rsplit("/", 1)[-1], rel.get("Target") or "", rel.get("Id", ""))
+            for rel in root if rel.get("TargetMode") != "External"))
     out = {}
     for kind, target, rid in rels:
         if kind in kinds and target:
@@ -360,14 +377,14 @@ def _rels(zf: zipfile.ZipFile, part: str, parser, kinds: frozenset[str]) -> dict
 
 def _main_part(zf: zipfile.ZipFile, parser, names: set[str]) -> str:
     """The officeDocument part named by the package relationships (word/document.xml usually)."""
-    for _rid, (kind, target) in _rels(zf, "", parser, frozenset({"officeDocument"})).items():
-        if kind == "officeDocument" and target in names:
+    for _rid, (_kind, target) in _rels(zf, "", parser, frozenset({"officeDocument"})).items():
+        if target in names:
             return target
     return "word/document.xml"
 
 
-_STYLE_VERDICTS: dict[tuple[int, int], bool] = {}  # (CRC-32, size) of a styles part -> legacy?
-_STYLES_MEMO: dict[tuple[tuple[int, int], str], "_Styles"] = {}  # (that key, namespace) -> resolved styles
+_STYLE_VERDICTS = _PartMemo(256)  # (CRC, size) of a styles part -> does it name a legacy font?
+_STYLES_MEMO = _PartMemo(64)  # ((CRC, size), namespace) -> its _Styles
 # The attributes of each w:rFonts element (any namespace prefix). The pattern starts with a
 # literal, which sre finds with a fast substring search; an attribute pattern starting with
 # ":" tried a match at every namespaced tag of the part.
@@ -529,12 +546,10 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
     if styles_part:
         info_s = zf.getinfo(styles_part)
         key = (info_s.CRC, info_s.file_size)
-        if key not in _STYLE_VERDICTS:
+        style_legacy = _STYLE_VERDICTS.get(key)
+        if style_legacy is None:
             styles_xml = read_styles()
-            if len(_STYLE_VERDICTS) >= 256:
-                _STYLE_VERDICTS.clear()
-            _STYLE_VERDICTS[key] = _names_legacy_font(styles_xml)
-        style_legacy = _STYLE_VERDICTS[key]
+            style_legacy = _STYLE_VERDICTS.remember(key, _names_legacy_font(styles_xml))
     walker = _Walker(n, None, limits.max_text_chars)
 
     def read_part(part_root: etree._Element, part_xml: bytes, lines: list[str]) -> None:
@@ -556,9 +571,7 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
                     styles_root = None
                 walker.styles = _Styles(styles_root, n)
                 if memo_key:
-                    if len(_STYLES_MEMO) >= 64:
-                        _STYLES_MEMO.clear()
-                    _STYLES_MEMO[memo_key] = walker.styles
+                    _STYLES_MEMO.remember(memo_key, walker.styles)
         walker.prepare(part_root, legacy)
         body = part_root.find(n.body)
         walker.blocks(body if body is not None else part_root, lines)

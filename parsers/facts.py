@@ -17,14 +17,13 @@ facts. extract_facts is pure and never raises; regexes are compiled once.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date as _date
 from typing import Sequence
 
 from parsers.figures import table_figures
 from parsers.model import DocumentFacts, Fact, Section
-from parsers.text import letters_key, nfc, nfc_all, squash
+from parsers.text import letters_key, nfc_all, squash
 
 HIGH = 0.95
 GOOD = 0.85
@@ -240,11 +239,12 @@ def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
     rest = line
     # Each regex below needs a word the line may lack; a substring test spares the search.
     low = line.lower()
-    m = _NATIONAL_RE.search(rest) if "cộng" in low or "cong" in low else None
+    national = "cộng" in low or "cong" in low
+    m = _NATIONAL_RE.search(rest) if national else None
     if m:
         scan.national = i if scan.national is None else scan.national
         rest = rest[:m.start()] + "\t" + rest[m.end():]
-    elif scan.national is None and ("cộng" in low or "cong" in low) and (m := _NATIONAL_HEAD_RE.search(rest)):
+    elif scan.national is None and national and (m := _NATIONAL_HEAD_RE.search(rest)):
         scan.national = scan.wrapped_at = i
         rest = rest[:m.start()] + "\t" + rest[m.end():]
     elif scan.wrapped_at is not None and i - scan.wrapped_at <= 2 and (m := _NATIONAL_TAIL_RE.search(rest)):
