@@ -52,7 +52,6 @@ _NO_VALUE = frozenset({"", "-", "–", "—", "x", "X", "/"})
 _LEADING_NUMBERING_RE = re.compile(r"^\s*(?:[IVX]{1,5}|\d{1,3}(?:\.\d{1,3})*|[a-zđ])\s*[.)]\s+")
 
 
-@lru_cache(maxsize=4096)  # "STT", "Nội dung", "Đơn vị tính" head the tables of every unit
 def _header_key(text: str) -> str:
     """A column header's words for the vocabularies above ("Ký hiệu" -> "ky hieu"). Headers
     are matched on how they start (_header_match), so a long cell's first 60 characters do."""

@@ -60,6 +60,7 @@ _TO_BASE_LETTER = str.maketrans(
 _NOT_LETTERS_RE = re.compile(r"[^A-Z0-9]+")
 
 
+@functools.lru_cache(maxsize=16384)  # headings and column headers repeat in every unit's documents
 def letters_key(text: str) -> str:
     """Upper-case ASCII words without diacritics ("Số thứ tự" -> "SO THU TU"), for matching a
     fixed vocabulary (document type names, column headers). A table lookup: ascii_key's

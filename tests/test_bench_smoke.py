@@ -54,7 +54,7 @@ def test_bench_cli_rejects_a_zero_count(bench, capsys):
 
 
 def test_cold_run_empties_the_parsers_memos(bench):
-    from parsers import docx_reader, figures
+    from parsers import docx_reader, figures, text
 
     sets = bench.sample_sets(["standard"], standard=2)
     bench.run(n=2, rounds=1, sets=sets, out=io.StringIO())  # warm: the memos fill
@@ -62,6 +62,6 @@ def test_cold_run_empties_the_parsers_memos(bench):
     out = io.StringIO()
     bench.forget_caches()
     assert not docx_reader._RELS_MEMO and not docx_reader._STYLE_VERDICTS
-    assert figures.cell_number.cache_info().currsize == 0 and figures._header_key.cache_info().currsize == 0
+    assert figures.cell_number.cache_info().currsize == 0 and text.letters_key.cache_info().currsize == 0
     results = bench.run(n=2, rounds=1, sets=sets, out=out, cold=True)
     assert results[0].ratio() > 0 and "memos emptied before each document (--cold)" in out.getvalue()
