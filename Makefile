@@ -3,16 +3,30 @@
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --quiet --disable-pip-version-check
+# Every dependency, the test tools included, at the exact version and hash the suite was run with:
+# a new release upstream cannot change what the tests see. pyproject.toml keeps the ranges for
+# people who install tonghop as a package; `make lock` re-resolves them into this file.
+LOCK := requirements.lock
 
-.PHONY: test demo install servers bench clean
+.PHONY: test demo install servers bench clean lock
 
-# Reinstall when pyproject.toml changes; the stamp keeps repeated runs fast.
-$(VENV)/.installed: pyproject.toml
+# Reinstall when the lock or pyproject.toml changes; the stamp keeps repeated runs fast.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) install --require-hashes -r $(LOCK)
+	$(PIP) install --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+# uv resolves in a second and writes one lock for every platform and Python >= 3.11 (--universal);
+# pip-tools would resolve by installing into this machine's Python. Only the lock's author needs uv:
+# installing from the lock is plain pip.
+lock: install
+	$(PIP) install uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
+	  --generate-hashes --no-header --quiet -o $(LOCK)
 
 # The system programs the tests use: installed with apt-get when root, else a clear message.
 servers:
