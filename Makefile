@@ -7,7 +7,7 @@ PIP := $(PY) -m pip --quiet --disable-pip-version-check
 # Every dependency, the test tools included, at the exact version and hash the suite was run with:
 # a new release upstream cannot change what the tests see. pyproject.toml keeps the ranges for
 # people who install tonghop as a package; `make lock` re-resolves them into this file.
-LOCK := requirements.lock
+LOCK := requirements-lock.txt
 
 .PHONY: test demo install servers bench clean lock
 

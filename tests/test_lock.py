@@ -1,4 +1,4 @@
-"""requirements.lock and pyproject.toml agree: every range in pyproject admits the locked version.
+"""requirements-lock.txt and pyproject.toml agree: every range in pyproject admits the locked version.
 
 `make test`, `make demo` and .ci/run install from the lock, so a stale lock would test versions that
 pyproject no longer allows (or miss a dependency that was added). `make lock` rewrites it.
@@ -17,7 +17,7 @@ _PIN_RE = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;\\]+)", re.M)
 
 
 def _locked() -> dict[str, str]:
-    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    text = (ROOT / "requirements-lock.txt").read_text(encoding="utf-8")
     return {canonicalize_name(name): version for name, version in _PIN_RE.findall(text)}
 
 
@@ -35,14 +35,14 @@ def test_every_dependency_is_locked_within_its_range():
     for req in _declared():
         version = locked.get(canonicalize_name(req.name))
         if version is None:
-            problems.append(f"{req.name}: not in requirements.lock")
+            problems.append(f"{req.name}: not in requirements-lock.txt")
         elif not req.specifier.contains(version, prereleases=True):
             problems.append(f"{req.name}: locked {version}, pyproject asks {req.specifier}")
     assert not problems, "run `make lock`: " + "; ".join(problems)
 
 
 def test_every_locked_package_has_hashes():
-    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    text = (ROOT / "requirements-lock.txt").read_text(encoding="utf-8")
     blocks = re.split(r"\n(?=[A-Za-z0-9])", text.strip())
     assert len(blocks) >= 20
     assert all("--hash=sha256:" in block for block in blocks if "==" in block.split("\n")[0])
