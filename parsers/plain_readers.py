@@ -18,8 +18,8 @@ import zipfile
 
 from parsers.docx_reader import Blocks
 from parsers.model import Limits
-from parsers.text import (VIETNAMESE_LETTERS, decode_legacy, decode_run, detect_legacy, legacy_encoding_for_font,
-                          nfc)
+from parsers.text import (VIETNAMESE_LETTERS, decode_legacy, decode_run, detect_legacy, font_kind,
+                          legacy_encoding_for_font, legacy_readings, nfc)
 from parsers.xmlsafety import UnsafePackage, open_package, safe_xml_parser
 
 # cp1252 where defined, Latin-1 for its five holes: legacy 8-bit text keeps every byte.
@@ -41,14 +41,19 @@ def _unicode_token(token: str) -> bool:
     return any(c in _UNICODE_ONLY or "\u0300" <= c <= "\u036f" for c in token)
 
 
+_FIX_CANDIDATES = ("tcvn3", "vni", "viscii")
+
+
 def fix_legacy(text: str) -> str:
     """Decode legacy-encoded words in text that carries no font information (PDF text layers,
     plain text, Word binary text, ODF without styles).
 
-    Documents often mix both: a title typed in .VnTime above a Unicode body. So the encoding is
-    detected on the whole text, or failing that on the lines with no Unicode-only letter, and
-    then each word is decoded on its own, only when detect_legacy confirms that decoding turns
-    it into a Vietnamese syllable (a Unicode "tháng" stays, TCVN3 "Céng" becomes "Cộng").
+    Documents often mix both: a title typed in .VnTime above a Unicode body, and a .doc can mix
+    VNI and TCVN3 runs (pasted from two offices). So the main encoding is detected on the whole
+    text, or failing that on the lines with no Unicode-only letter; then each word is decoded on
+    its own, by the main encoding when that makes it a Vietnamese syllable it was not before,
+    else by another one that does ("caùc" is VNI các, not TCVN3 "caực"); a Unicode "tháng"
+    stays, TCVN3 "Céng" becomes "Cộng".
     """
     if not text or all(ord(c) < 0x80 for c in text[:200_000]):
         return text
@@ -58,31 +63,45 @@ def fix_legacy(text: str) -> str:
         encoding = detect_legacy(candidates) if candidates.strip() else None
     if encoding is None:
         return text
-    verdicts: dict[str, bool] = {}
-
-    def confirmed(token: str) -> bool:
-        """Is this token a legacy word (decoding makes it a syllable it was not before)?"""
-        if token not in verdicts:
-            verdicts[token] = (not all(ord(c) < 0x80 for c in token) and not _unicode_token(token)
-                               # Three copies: detect_legacy wants several changed words.
-                               and detect_legacy(" ".join([token] * 3)) == encoding)
-        return verdicts[token]
-
+    # TCVN3 and VNI are what offices mix; VISCII only when it is the document's own (its codes
+    # make too many chance syllables of VNI words: "vaø" would read "vaụ").
+    order = (encoding,) + tuple(e for e in _FIX_CANDIDATES if e != encoding and e != "viscii")
+    readings: dict[str, tuple[str, ...]] = {}
     out = []
     for line in text.split("\n"):
         tokens = re.split(r"(\s+)", line)
         words = tokens[::2]
-        hits = [confirmed(w) for w in words]
-        if any(hits):
-            # A line with no Unicode-only letter was typed in one font: once one of its words is
-            # surely legacy, so are the ones the syllable check cannot decide ("Céng" is a
-            # possible spelling, "hoµ" is not).
-            whole = not any(_unicode_token(w) for w in words)
-            for i, word in enumerate(words):
-                if hits[i] or (whole and not _unicode_token(word)):
-                    tokens[2 * i] = decode_legacy(word, encoding)
+        hits = []
+        for word in words:
+            if word not in readings:
+                readings[word] = legacy_readings(word, order)
+            hits.append(readings[word])
+        if not any(hits):
+            out.append(line)
+            continue
+        # A line with no Unicode-only letter was typed in legacy fonts: once one of its words is
+        # surely legacy, so are the ones the syllable check cannot decide ("Céng" is a possible
+        # spelling, "hoµ" is not).
+        whole = not any(_unicode_token(w) for w in words)
+        for i, word in enumerate(words):
+            if hits[i] or (whole and not _unicode_token(word) and not word.isascii()):
+                tokens[2 * i] = decode_legacy(word, _pick_encoding(hits, i, order))
         out.append("".join(tokens))
     return "\n".join(out)
+
+
+def _pick_encoding(hits: list[tuple[str, ...]], i: int, order: tuple[str, ...]) -> str:
+    """The encoding for word i of a line: its only reading; else the one of the nearest word
+    that has only one reading (a run of VNI or TCVN3 words was typed in one font), if it is
+    one of word i's; else the first of its readings in the document's order."""
+    own = hits[i] or order
+    if len(own) == 1:
+        return own[0]
+    for distance in range(1, len(hits)):
+        for j in (i - distance, i + distance):
+            if 0 <= j < len(hits) and len(hits[j]) == 1 and hits[j][0] in own:
+                return hits[j][0]
+    return next(e for e in order if e in own)
 
 
 # -- bytes -> text --------------------------------------------------------------------------

@@ -35,6 +35,7 @@ __all__ = [
     "decode_run",
     "decode_runs",
     "detect_legacy",
+    "legacy_readings",
     "fold_key",
     "ascii_key",
     "safe_filename",
@@ -492,6 +493,18 @@ def _changed_word_validity(original: str, decoded: str) -> tuple[int, int]:
         before += bool(_word_validity(old))
         after += bool(_word_validity(new))
     return before, after
+
+
+def legacy_readings(token: str, encodings: Sequence[str] = ("tcvn3", "vni", "viscii")) -> tuple[str, ...]:
+    """The encodings, among `encodings`, under which one token is a legacy word: it is not a
+    Vietnamese syllable as it stands and becomes one decoded ("caùc": VNI only; "thoâng": VNI
+    thông and TCVN3 "thoõng" alike, which only its neighbours can settle)."""
+    if all(ord(c) < 0x80 for c in token) or _word_validity(token) is not False:
+        return ()
+    if any(c in _UNICODE_ONLY or "\u0300" <= c <= "\u036f" for c in token):
+        return ()
+    return tuple(enc for enc in encodings
+                 if (decoded := decode_legacy(token, enc)) != token and _word_validity(decoded))
 
 
 _DETECT_CANDIDATES = ("tcvn3", "vni", "viscii")
