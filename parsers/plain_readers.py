@@ -6,7 +6,7 @@ and frames an HTML file links to, and parsers/ never touch the network. The othe
 the caller adds a problem saying the text may be incomplete.
 
 Legacy Vietnamese text: where a font name is known (RTF font table, HTML face, font-family or CSS
-class) runs are decoded by parsers.text.decode_run; where it is not (plain text, PDF text layers,
+class) runs are decoded by parsers.text.decode_runs; where it is not (plain text, PDF text layers,
 Word binary, ODF), fix_legacy() decodes the words that detect_legacy confirms.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import zipfile
 
 from parsers.docx_reader import Blocks
 from parsers.model import Limits
-from parsers.text import (VIETNAMESE_LETTERS, decode_legacy, decode_run, detect_legacy, font_kind,
-                          legacy_encoding_for_font, legacy_readings, nfc)
+from parsers.text import (VIETNAMESE_LETTERS, decode_legacy, decode_runs, detect_legacy, font_kind,
+                          legacy_readings, nfc)
 from parsers.xmlsafety import UnsafePackage, open_package, safe_xml_parser
 
 # cp1252 where defined, Latin-1 for its five holes: legacy 8-bit text keeps every byte.
@@ -182,20 +182,22 @@ class _HtmlWalker:
     def flush(self, into: list[str]) -> None:
         if not self.pieces:
             return
-        parts = []
+        runs = []
         for text, font in self.pieces:
-            if font and legacy_encoding_for_font(font):
-                if self.recode:
-                    try:
-                        text = "".join(_CP1252[b] for b in text.encode(self.recode))
-                    except UnicodeEncodeError:
-                        pass
-                decoded = decode_run(text, font)
-                self.decoded_by_font |= decoded != text
-                text = decoded
-            parts.append(text)
+            kind = font_kind(font) if font else None
+            if kind and kind != "symbol" and self.recode:
+                try:
+                    text = "".join(_CP1252[b] for b in text.encode(self.recode))
+                except UnicodeEncodeError:
+                    pass
+            runs.append((text, font if kind else None))
+        raw = "".join(text for text, _font in runs)
+        # decode_runs: runs of one encoding decoded together (a VNI letter split by a tag),
+        # symbol-font runs (a Symbol bullet) give "•".
+        joined = decode_runs(runs)
+        self.decoded_by_font |= any(font for _text, font in runs) and joined != nfc(raw)
         self.pieces = []
-        for line in lines_of("".join(parts)):
+        for line in lines_of(joined):
             self.chars += len(line) + 1
             if self.chars <= self.max_chars:
                 into.append(line)
@@ -334,7 +336,7 @@ _RTF_CHARSETS = {163: "cp1258", 0: None, 1: None}
 
 
 def _is_legacy_font(font: str | None) -> bool:
-    return legacy_encoding_for_font(font) is not None
+    return font_kind(font) is not None
 
 
 def read_rtf(data: bytes, limits: Limits = Limits()) -> Blocks:
@@ -453,15 +455,11 @@ def read_rtf(data: bytes, limits: Limits = Limits()) -> Blocks:
             elif symbol in (b"\n", b"\r"):
                 emit("\n")
     flush_raw()
-    out = []
-    decoded_any = False
-    for text, font in pieces:
-        if font:
-            decoded = decode_run(text, font)
-            decoded_any |= decoded != text
-            text = decoded
-        out.append(text)
-    joined = "".join(out)
+    # Decoded by each run's font from the font table; runs of one encoding together (a VNI
+    # letter can be split by a formatting group), symbol-font runs as bullets.
+    runs = [(text, font if font_kind(font) else None) for text, font in pieces]
+    joined = decode_runs(runs)
+    decoded_any = any(font for _text, font in runs) and joined != nfc("".join(text for text, _f in runs))
     if not decoded_any:
         joined = fix_legacy(joined)
     return Blocks(lines=lines_of(joined))

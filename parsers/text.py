@@ -332,6 +332,9 @@ def font_kind(font: str | None) -> str | None:
 _SYMBOL_KEEP = frozenset(" \t\n\u00a0")
 
 
+_NO_PICTURE = frozenset(("Cc", "Cf", "Cs", "Cn", "Zs", "Zl", "Zp"))
+
+
 def symbol_text(text: str) -> str:
     """A symbol-font run's text: each picture (a bullet, a box, an arrow, whatever its code)
     becomes one "•", repeated pictures one "•"; spacing stays. Never a letter: these codes
@@ -340,7 +343,8 @@ def symbol_text(text: str) -> str:
     for ch in text:
         if ch in _SYMBOL_KEEP:
             out.append(ch)
-        elif unicodedata.category(ch)[0] not in "CZ" and (not out or out[-1] != "\u2022"):
+        # Private-use codes are pictures too (Word stores Symbol's bullet as U+F0B7).
+        elif unicodedata.category(ch) not in _NO_PICTURE and (not out or out[-1] != "\u2022"):
             out.append("\u2022")
     return "".join(out)
 
@@ -354,13 +358,31 @@ def _decode_guarded(text: str, encoding: str) -> str:
     as better Vietnamese as it is than decoded.
     """
     if any(c in _UNICODE_ONLY or "\u0300" <= c <= "\u036f" for c in text):
-        return nfc(text)
+        return _decode_through_cp1258(text, encoding)
     decoded = decode_legacy(text, encoding)
     asis = nfc(text)
     if decoded == asis:
         return decoded
     before, after = _changed_word_validity(asis, decoded)
     return asis if before > after else decoded
+
+
+def _decode_through_cp1258(text: str, encoding: str) -> str:
+    """A legacy-font run whose bytes a converter read as Windows-1258 (an RTF font declared
+    \\fcharset163, a Vietnamese Windows): "C¸c ®¬n v\u0303" holds a combining tilde where the
+    byte 0xDE (TCVN3 "ị") was. Such text is turned back into its bytes and decoded, when that
+    reads as better Vietnamese; Unicode typed into a legacy font reads worse and stays."""
+    asis = nfc(text)
+    try:
+        raw = text.encode("cp1258")
+    except UnicodeEncodeError:
+        return asis
+    decoded = decode_legacy("".join(_CP1252_SURFACE[b] for b in raw), encoding)
+    before, after = _changed_word_validity(asis, decoded)
+    return decoded if after > before else asis
+
+
+_CP1252_SURFACE = tuple(T.surface(b) for b in range(256))
 
 
 def decode_run(text: str, font: str | None) -> str:
