@@ -476,6 +476,13 @@ def _u32(buf: bytes, pos: int) -> int:
 
 def doc_binary_text(ole) -> str:
     """Main-document text of a Word 97+ file from its piece table ([MS-DOC] 2.4.1)."""
+    return "".join(text for text, _font in doc_binary_runs(ole, fonts=False))
+
+
+def doc_binary_runs(ole, fonts: bool = True) -> list[tuple[str, str | None]]:
+    """The main-document text of a Word 97+ file as runs (text, font name), fonts read from
+    the file's character and paragraph properties (parsers.doc_fonts). Every font is None when
+    `fonts` is False or the file's font structures cannot be read."""
     wd = ole.openstream("WordDocument").read()
     flags = _u16(wd, 0x0A)
     if flags & 0x0100:
@@ -489,6 +496,7 @@ def doc_binary_text(ole) -> str:
     lw_start = pos + 2
     ccp_text = _u32(wd, lw_start + 12)
     pos += 2 + cslw * 4 + 2
+    fclcb = pos
     fc_clx, lcb_clx = _u32(wd, pos + 33 * 8), _u32(wd, pos + 33 * 8 + 4)
     clx = table[fc_clx: fc_clx + lcb_clx]
     i = 0
@@ -500,7 +508,9 @@ def doc_binary_text(ole) -> str:
     plc = clx[i + 5: i + 5 + lcb]
     n = (lcb - 4) // 12
     cps = [_u32(plc, k * 4) for k in range(n + 1)]
-    parts: list[str] = []
+    font_at = _doc_font_lookup(wd, table, fclcb) if fonts else None
+    chars: list[str] = []
+    char_fonts: list[str | None] = []
     for k in range(n):
         start_cp, end_cp = cps[k], min(cps[k + 1], ccp_text)
         if end_cp <= start_cp:
@@ -508,17 +518,45 @@ def doc_binary_text(ole) -> str:
         fc = _u32(plc, 4 * (n + 1) + 8 * k + 2)
         count = end_cp - start_cp
         if fc & 0x40000000:
-            off = (fc & 0x3FFFFFFF) // 2
-            parts.append("".join(_CP1252[b] for b in wd[off: off + count]))
+            off, width = (fc & 0x3FFFFFFF) // 2, 1
+            text = "".join(_CP1252[b] for b in wd[off: off + count])
         else:
-            parts.append(wd[fc: fc + 2 * count].decode("utf-16-le", "replace"))
-    return _clean_doc_text("".join(parts))
+            off, width = fc, 2
+            text = wd[fc: fc + 2 * count].decode("utf-16-le", "replace")
+        chars.append(text)
+        if font_at is None:
+            char_fonts.extend([None] * len(text))
+        else:
+            char_fonts.extend(font_at(off + width * j) for j in range(len(text)))
+    return _clean_doc_runs("".join(chars), char_fonts)
+
+
+def _doc_font_lookup(wd: bytes, table: bytes, fclcb: int):
+    """A function from a stream offset to its character's font name (Symbol for an inserted
+    symbol), or None when the file's font structures cannot be read."""
+    from parsers.doc_fonts import DocFonts
+
+    try:
+        fonts = DocFonts(wd, table, fclcb)
+    except (ValueError, struct.error, IndexError):
+        return None
+
+    def font_at(fc: int) -> str | None:
+        name, symbol = fonts.font_at(fc)
+        return "Symbol" if symbol else name
+
+    return font_at
 
 
 def _clean_doc_text(text: str) -> str:
-    out: list[str] = []
+    return "".join(t for t, _f in _clean_doc_runs(text, [None] * len(text)))
+
+
+def _clean_doc_runs(text: str, fonts: list[str | None]) -> list[tuple[str, str | None]]:
+    """Field codes dropped, paragraph and cell marks as newlines; runs of one font joined."""
+    runs: list[list] = []
     depth_instr: list[bool] = []  # per open field: still in its instruction part
-    for ch in text:
+    for ch, font in zip(text, fonts):
         if ch == "\x13":
             depth_instr.append(True)
             continue
@@ -533,14 +571,18 @@ def _clean_doc_text(text: str) -> str:
         if any(depth_instr):
             continue
         if ch in "\r\x07\x0b\x0c\n":
-            out.append("\n")
+            ch = "\n"
         elif ch == "\x1f":  # Word's optional hyphen: U+00AD, which TCVN3 uses for "ư"
-            out.append("\u00ad")
+            ch = "\u00ad"
         elif ch == "\x1e":  # non-breaking hyphen
-            out.append("-")
-        elif ch == "\t" or ch >= " ":
-            out.append(ch)
-    return "".join(out)
+            ch = "-"
+        elif not (ch == "\t" or ch >= " "):
+            continue
+        if runs and runs[-1][1] == font:
+            runs[-1][0] += ch
+        else:
+            runs.append([ch, font])
+    return [(t, f) for t, f in runs]
 
 
 _UTF16_RUN = re.compile(rb"(?:[\x09\x20-\x7e\xa0-\xff]\x00|[\x00-\xff][\x01\x1e\x20]){4,}")
@@ -588,7 +630,11 @@ def read_ole_fallback(data: bytes, kind: str, limits: Limits = Limits()) -> Bloc
         text = ""
         if kind == "doc":
             try:
-                text = doc_binary_text(ole)
+                runs = doc_binary_runs(ole)
+                if runs and all(font is not None for _t, font in runs if _t.strip()):
+                    # Every run's font is known: decoded run by run, as a .docx is.
+                    return Blocks(lines=lines_of(decode_runs(runs)))
+                text = "".join(t for t, _f in runs)
             except ValueError as exc:
                 if str(exc) == "encrypted":
                     return Blocks(problems=[

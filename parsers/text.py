@@ -344,7 +344,9 @@ def symbol_text(text: str) -> str:
         if ch in _SYMBOL_KEEP:
             out.append(ch)
         # Private-use codes are pictures too (Word stores Symbol's bullet as U+F0B7).
-        elif unicodedata.category(ch) not in _NO_PICTURE and (not out or out[-1] != "\u2022"):
+        # and so is every byte code of the font, even one that Latin-1 calls invisible (0xAD).
+        elif ("\x80" <= ch <= "\xff" or unicodedata.category(ch) not in _NO_PICTURE) and (
+                not out or out[-1] != "\u2022"):
             out.append("\u2022")
     return "".join(out)
 
