@@ -359,14 +359,36 @@ def _decode_guarded(text: str, encoding: str) -> str:
     "chớnh"), so keep the text when it has letters no legacy byte can produce, or when it reads
     as better Vietnamese as it is than decoded.
     """
-    if any(c in _UNICODE_ONLY or "\u0300" <= c <= "\u036f" for c in text):
-        return _decode_through_cp1258(text, encoding)
+    if _has_unicode_evidence(text):
+        through = _decode_through_cp1258(text, encoding)
+        return through if through != nfc(text) else _decode_legacy_words(text, encoding)
     decoded = decode_legacy(text, encoding)
     asis = nfc(text)
     if decoded == asis:
         return decoded
     before, after = _changed_word_validity(asis, decoded)
     return asis if before > after else decoded
+
+
+def _has_unicode_evidence(text: str) -> bool:
+    return any(c in _UNICODE_ONLY or "\u0300" <= c <= "\u036f" for c in text)
+
+
+def _decode_legacy_words(text: str, encoding: str) -> str:
+    """Runs that hold both Unicode words ("Ủy ban") and legacy ones ("C¸c"): the Unicode words
+    stay, the others are decoded when, taken together, they read as better Vietnamese so."""
+    tokens = re.split(r"(\s+)", text)
+    picked = [i for i in range(0, len(tokens), 2)
+              if not tokens[i].isascii() and not _has_unicode_evidence(tokens[i])]
+    if not picked:
+        return nfc(text)
+    decoded = {i: decode_legacy(tokens[i], encoding) for i in picked}
+    before = sum(bool(_word_validity(nfc(tokens[i]))) for i in picked)
+    after = sum(bool(_word_validity(decoded[i])) for i in picked)
+    if after > before:  # a tie keeps the text: beside Unicode words, "nhân" is Unicode too
+        for i in picked:
+            tokens[i] = decoded[i]
+    return nfc("".join(tokens))
 
 
 def _decode_through_cp1258(text: str, encoding: str) -> str:

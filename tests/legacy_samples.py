@@ -53,7 +53,9 @@ def expected_text(run: Run) -> str:
 
 
 def expected_lines(paragraphs: list[Paragraph]) -> list[str]:
-    return [" ".join("".join(expected_text(r) for r in p).split()) for p in paragraphs]
+    """Whitespace squashed; a bullet glued to the next word is read with a space after it."""
+    lines = ["".join(expected_text(r) for r in p) for p in paragraphs]
+    return [" ".join(re.sub(BULLET + r"(?=\w)", BULLET + " ", line).split()) for line in lines]
 
 
 # -- the samples -------------------------------------------------------------------------------
