@@ -297,6 +297,7 @@ def is_symbol_font(font: str | None) -> bool:
     return bool(font) and bool(_SYMBOL_FONTS.match(_clean_font_name(font)))
 
 
+@lru_cache(maxsize=1024)  # a document names a handful of fonts, on every run
 def legacy_encoding_for_font(font: str | None) -> str | None:
     """The legacy encoding a font name implies, or None for a Unicode font.
 
@@ -322,6 +323,7 @@ def legacy_encoding_for_font(font: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def font_kind(font: str | None) -> str | None:
     """How a run in this font is read: a legacy encoding (see legacy_encoding_for_font),
     "symbol" for a picture font (see symbol_text), or None for a Unicode font."""
@@ -370,8 +372,12 @@ def _decode_guarded(text: str, encoding: str) -> str:
     return asis if before > after else decoded
 
 
+# A letter no legacy byte can surface as, or a combining mark: one regex search, in C.
+_UNICODE_EVIDENCE_RE = re.compile("[\u0300-\u036f" + "".join(sorted(_UNICODE_ONLY)) + "]")
+
+
 def _has_unicode_evidence(text: str) -> bool:
-    return any(c in _UNICODE_ONLY or "\u0300" <= c <= "\u036f" for c in text)
+    return _UNICODE_EVIDENCE_RE.search(text) is not None
 
 
 def _decode_legacy_words(text: str, encoding: str) -> str:
@@ -547,7 +553,7 @@ def legacy_readings(token: str, encodings: Sequence[str] = ("tcvn3", "vni", "vis
     thông and TCVN3 "thoõng" alike, which only its neighbours can settle)."""
     if all(ord(c) < 0x80 for c in token) or _word_validity(token) is not False:
         return ()
-    if any(c in _UNICODE_ONLY or "\u0300" <= c <= "\u036f" for c in token):
+    if _has_unicode_evidence(token):
         return ()
     return tuple(enc for enc in encodings
                  if (decoded := decode_legacy(token, enc)) != token and _word_validity(decoded))
