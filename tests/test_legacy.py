@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 
 import docx
 import pytest
@@ -165,6 +166,8 @@ def test_h_mode_words_read_through_a_lower_case_font_are_upper_cased():
 
 
 def _docx_with(style_font=None, default_font=None, theme_font=None) -> bytes:
+    """One paragraph typed in mixed case, its .VnTimeH font given by a style, the document
+    defaults or the theme (the run itself has no w:rFonts)."""
     d = docx.Document()
     if style_font:
         style = d.styles.add_style("Legacy Heading", 1)
@@ -174,14 +177,11 @@ def _docx_with(style_font=None, default_font=None, theme_font=None) -> bytes:
         d.add_paragraph("Bé tµi chÝnh")
     data = F.save_docx(d)
     if default_font:
-        styles = F.rewrite_docx(data, {})
-        import zipfile
-        xml = zipfile.ZipFile(io.BytesIO(styles)).read("word/styles.xml").decode()
+        xml = zipfile.ZipFile(io.BytesIO(data)).read("word/styles.xml").decode()
         xml = re.sub(r'(<w:rPrDefault><w:rPr>)<w:rFonts [^>]*/>',
                      r'\1<w:rFonts w:ascii="%s" w:hAnsi="%s"/>' % (default_font, default_font), xml)
         data = F.rewrite_docx(data, {"word/styles.xml": xml})
     if theme_font:
-        import zipfile
         xml = zipfile.ZipFile(io.BytesIO(data)).read("word/theme/theme1.xml").decode()
         xml = re.sub(r'(<a:minorFont>\s*<a:latin typeface=")[^"]*', r"\g<1>" + theme_font, xml)
         data = F.rewrite_docx(data, {"word/theme/theme1.xml": xml})
@@ -194,6 +194,16 @@ def test_h_font_inherited_by_a_run_without_rfonts(where):
                       default_font=".VnTimeH" if where == "document defaults" else None,
                       theme_font=".VnTimeH" if where == "theme" else None)
     assert read(data, "a.docx").lines == ("BỘ TÀI CHÍNH",)
+
+
+@pytest.mark.parametrize("where", ["paragraph style", "document defaults", "theme"])
+def test_h_font_inherited_in_a_doc_read_without_libreoffice(where, lo):
+    # The binary reader follows the paragraph's style and the style sheet's default font.
+    data = _docx_with(style_font=".VnTimeH" if where == "paragraph style" else None,
+                      default_font=".VnTimeH" if where == "document defaults" else None,
+                      theme_font=".VnTimeH" if where == "theme" else None)
+    doc = read(lo.convert(data, ".docx", "doc"), "a.doc")
+    assert doc.lines == ("BỘ TÀI CHÍNH",) and doc.problems == (FALLBACK,)
 
 
 def test_docx_run_with_ascii_font_only():
