@@ -3,7 +3,8 @@
 The kind comes from the bytes (parsers.sniff), never from the name, so a ".doc" that is really
 RTF or HTML is read as what it is. Each kind has one reader; legacy formats go through LibreOffice
 (parsers.convert) to OOXML and are read like .docx/.xlsx, so run fonts survive and TCVN3/VNI text
-is decoded run by run. When LibreOffice is missing or fails, a plain-text path
+is decoded run by run; .xls is read by xlrd with each cell's font (parsers.xls_reader), with
+LibreOffice as its fallback. When LibreOffice is missing or fails, a plain-text path
 (parsers.plain_readers) reads what it can and a problem says the result is less accurate.
 
 read_document never raises: whatever goes wrong becomes a Vietnamese problem on the Document.
@@ -147,6 +148,15 @@ def _dispatch(kind: str, data: bytes, filename: str, limits: Limits, converter: 
         return _Result(Blocks(lines=pdf.lines, problems=pdf.problems), scanned=pdf.scanned, signed_by=pdf.signed_by)
     if kind == "encrypted-office":
         return _Result(Blocks(problems=[ENCRYPTED_PROBLEM]))
+    if kind == "xls":
+        from parsers.xls_reader import XlsUnreadable, read_xls
+
+        # xlrd first: it gives each cell's font, so TCVN3/VNI cells decode; LibreOffice only
+        # for what xlrd cannot open (then the plain-strings path, as for every legacy file).
+        try:
+            return _Result(read_xls(data, limits))
+        except XlsUnreadable:
+            return _converted(kind, data, limits, converter)
     if kind in _TO_DOCX or kind in _TO_XLSX:
         return _converted(kind, data, limits, converter)
     if kind in ("ppt", "ole"):

@@ -19,8 +19,9 @@ What comes out, per block in reading order:
 - header and footer parts first and last (bare page numbers dropped).
 
 Legacy Vietnamese fonts: each run's font comes from w:rFonts (hAnsi, else ascii: the bytes that
-carry TCVN3/VNI letters are above 0x7F, which Word draws with the hAnsi font), else the run's
-character style, the paragraph's style chain, the default paragraph style, the document defaults.
+carry TCVN3/VNI letters are above 0x7F, which Word draws with the hAnsi font; a theme reference is
+looked up in the theme part), else the run's character style, the paragraph's style chain, the
+default paragraph style, the document defaults. Symbol-font runs and w:sym give "•".
 Runs are decoded by parsers.text.decode_runs, which joins adjacent runs of one legacy encoding
 (Word splits runs anywhere, even inside a VNI letter).
 """
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from parsers.model import Limits
-from parsers.text import decode_runs, legacy_encoding_for_font, nfc
+from parsers.text import decode_runs, font_kind, nfc
 from parsers.xmlsafety import PackageInfo, UnsafePackage, open_package, read_checked, safe_xml_parser
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -76,7 +77,7 @@ class _Names:
                       "noBreakHyphen", "softHyphen", "tcPr", "gridSpan", "vMerge", "style", "styleId",
                       "basedOn", "docDefaults", "rPrDefault", "type", "default", "val",
                       "ascii", "hAnsi", "asciiTheme", "hAnsiTheme", "drawing", "pict", "object",
-                      "dir", "bdo", "trPr"):
+                      "dir", "bdo", "trPr", "sym"):
             setattr(self, local, w + local)
 
 
@@ -89,8 +90,9 @@ _MC_FALLBACK = "{%s}Fallback" % MC_NS
 class _Styles:
     """Font names by style id, resolved through basedOn; run fonts decide legacy decoding."""
 
-    def __init__(self, root: etree._Element | None, n: _Names) -> None:
+    def __init__(self, root: etree._Element | None, n: _Names, theme: dict[str, str] | None = None) -> None:
         self.n = n
+        self.theme = theme or {}
         self.fonts: dict[str, str | None] = {}
         self.based_on: dict[str, str] = {}
         self.default_para: str | None = None
@@ -117,9 +119,11 @@ class _Styles:
         fonts = rpr.find(self.n.rFonts)
         if fonts is None:
             return None
-        # A theme font wins over an explicit name in Word; themes never name legacy fonts.
-        if fonts.get(self.n.hAnsiTheme) or fonts.get(self.n.asciiTheme):
-            return ""
+        # A theme font wins over an explicit name in Word. An office template can set the theme's
+        # fonts to .VnTime; "" (a Unicode font) when the theme names none.
+        theme = fonts.get(self.n.hAnsiTheme) or fonts.get(self.n.asciiTheme)
+        if theme:
+            return self.theme.get("major" if theme.startswith("major") else "minor", "")
         return fonts.get(self.n.hAnsi) or fonts.get(self.n.ascii)
 
     def style_font(self, sid: str | None) -> str | None:
@@ -163,7 +167,7 @@ class _Walker:
         self.truncated = False
         self.legacy = False  # does the part being read name a legacy font anywhere?
         self.boxes: dict[etree._Element, list[etree._Element]] = {}
-        self._text_tags = (n.t, n.tab, n.br, n.cr, n.noBreakHyphen, n.softHyphen)
+        self._text_tags = (n.t, n.tab, n.br, n.cr, n.noBreakHyphen, n.softHyphen, n.sym)
 
     def prepare(self, root: etree._Element, legacy: bool) -> None:
         """Drop removed text and detach text boxes before the walk.
@@ -182,7 +186,9 @@ class _Walker:
         # (only inside runs: w:pPr/w:tabs/w:tab are tab stops, not text).
         # w:softHyphen is U+00AD, which in a TCVN3 run is the letter "ư" (LibreOffice writes it so
         # when it converts a .doc); decode_runs turns it into "ư" there, _add drops the rest.
-        marks = {n.tab: "\t", n.br: "\n", n.cr: "\n", n.noBreakHyphen: "-", n.softHyphen: "\u00ad"}
+        # w:sym is a symbol-font character (a bullet, a box): "•", never a letter.
+        marks = {n.tab: "\t", n.br: "\n", n.cr: "\n", n.noBreakHyphen: "-", n.softHyphen: "\u00ad",
+                 n.sym: "\u2022"}
         for el in root.iter(*marks):
             if el.getparent().tag == n.r:
                 el.text = marks[el.tag]
@@ -393,10 +399,32 @@ _FONT_ATTR = re.compile(rb'(?:^|[\s:])(?:ascii|hAnsi)\s*=\s*"([^"]{1,100})"')
 
 
 def _names_legacy_font(xml: bytes) -> bool:
-    """Does any w:rFonts in this part name a legacy (TCVN3/VNI/VISCII) font? A scan of the
-    bytes is far cheaper than resolving every run's font, and most documents say no."""
+    """Does any w:rFonts in this part name a legacy (TCVN3/VNI/VISCII) or a symbol font? A scan
+    of the bytes is far cheaper than resolving every run's font, and most documents say no.
+    (A Symbol or Wingdings run must be read by its font too: its bullet 0xB7 is no letter.)"""
     names = {name for attrs in set(_RFONTS.findall(xml)) for name in _FONT_ATTR.findall(attrs)}
-    return any(legacy_encoding_for_font(name.decode("utf-8", "replace")) for name in names)
+    return any(font_kind(name.decode("utf-8", "replace")) for name in names)
+
+
+_THEME_MEMO = _PartMemo(64)  # (CRC, size) of a theme part -> {"major": font, "minor": font}
+_THEME_LATIN = re.compile(rb"<(?:\w+:)?(major|minor)Font>\s*<(?:\w+:)?latin\s[^>]*?typeface=\"([^\"]{0,100})\"")
+
+
+def _theme_fonts(zf: zipfile.ZipFile, part: str | None) -> dict[str, str]:
+    """The theme's Latin heading ("major") and body ("minor") fonts, for w:asciiTheme runs."""
+    if not part:
+        return {}
+    info = zf.getinfo(part)
+    key = (info.CRC, info.file_size)
+    fonts = _THEME_MEMO.get(key)
+    if fonts is None:
+        try:
+            xml = read_checked(zf, part)
+        except (zipfile.BadZipFile, OSError, EOFError):
+            xml = b""
+        fonts = _THEME_MEMO.remember(key, {kind.decode(): name.decode("utf-8", "replace")
+                                           for kind, name in _THEME_LATIN.findall(xml)})
+    return fonts
 
 
 # The common case (no legacy font in the part) is read by one XSLT pass in C (libxslt): it
@@ -421,6 +449,7 @@ _XSLT_SOURCE = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/199
 <xsl:template match="w:r/w:br|w:r/w:cr"><xsl:text>&#10;</xsl:text></xsl:template>
 <xsl:template match="w:r/w:noBreakHyphen"><xsl:text>-</xsl:text></xsl:template>
 <xsl:template match="w:r/w:softHyphen"><xsl:text>&#xAD;</xsl:text></xsl:template>
+<xsl:template match="w:r/w:sym"><xsl:text>&#x2022;</xsl:text></xsl:template>
 <xsl:template match="w:tbl"><xsl:text>&#xE001;</xsl:text><xsl:apply-templates/><xsl:text>&#xE002;</xsl:text></xsl:template>
 <xsl:template match="w:tr"><xsl:text>&#xE003;</xsl:text><xsl:apply-templates/></xsl:template>
 <xsl:template match="w:tc">
@@ -527,8 +556,10 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
         return Blocks(problems=[f"Tệp Word bị hỏng, không đọc được nội dung ({_short(exc)})."])
     ns = etree.QName(root).namespace or W_NS
     n = _NAMES[ns if ns in _NAMES else W_NS]
-    rels = _rels(zf, main, parser, frozenset({"styles", "header", "footer"}))
+    rels = _rels(zf, main, parser, frozenset({"styles", "header", "footer", "theme"}))
     styles_part = next((t for k, t in rels.values() if k == "styles" and t in names), None)
+    theme = _theme_fonts(zf, next((t for k, t in rels.values() if k == "theme" and t in names), None))
+    theme_legacy = any(font_kind(font) for font in theme.values())
     styles_xml: bytes | None = None
 
     def read_styles() -> bytes:
@@ -553,7 +584,7 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
     walker = _Walker(n, None, limits.max_text_chars)
 
     def read_part(part_root: etree._Element, part_xml: bytes, lines: list[str]) -> None:
-        legacy = style_legacy or _names_legacy_font(part_xml)
+        legacy = style_legacy or theme_legacy or _names_legacy_font(part_xml)
         if not legacy and n.w == "{%s}" % W_NS:
             transform = _fast_transform(boxes=b"txbxContent" in part_xml)
             read_marked(walker, str(transform(part_root)), lines)
@@ -561,7 +592,7 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
         if walker.styles is None:
             # The resolved styles are remembered like the verdict: parsing python-docx's
             # template took half the time of reading a TCVN3 document.
-            memo_key = (key, n.w) if styles_part else None
+            memo_key = (key, n.w, tuple(sorted(theme.items()))) if styles_part else None
             walker.styles = _STYLES_MEMO.get(memo_key) if memo_key else None
             if walker.styles is None:
                 raw = styles_xml if styles_xml is not None else read_styles()
@@ -569,7 +600,7 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
                     styles_root = etree.fromstring(raw, parser) if raw else None
                 except etree.XMLSyntaxError:
                     styles_root = None
-                walker.styles = _Styles(styles_root, n)
+                walker.styles = _Styles(styles_root, n, theme)
                 if memo_key:
                     _STYLES_MEMO.remember(memo_key, walker.styles)
         walker.prepare(part_root, legacy)

@@ -6,7 +6,7 @@ and frames an HTML file links to, and parsers/ never touch the network. The othe
 the caller adds a problem saying the text may be incomplete.
 
 Legacy Vietnamese text: where a font name is known (RTF font table, HTML face, font-family or CSS
-class) runs are decoded by parsers.text.decode_run; where it is not (plain text, PDF text layers,
+class) runs are decoded by parsers.text.decode_runs; where it is not (plain text, PDF text layers,
 Word binary, ODF), fix_legacy() decodes the words that detect_legacy confirms.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import zipfile
 
 from parsers.docx_reader import Blocks
 from parsers.model import Limits
-from parsers.text import (VIETNAMESE_LETTERS, decode_legacy, decode_run, detect_legacy, legacy_encoding_for_font,
-                          nfc)
+from parsers.text import (VIETNAMESE_LETTERS, decode_legacy, decode_runs, detect_legacy, font_kind,
+                          legacy_readings, nfc)
 from parsers.xmlsafety import UnsafePackage, open_package, safe_xml_parser
 
 # cp1252 where defined, Latin-1 for its five holes: legacy 8-bit text keeps every byte.
@@ -41,14 +41,19 @@ def _unicode_token(token: str) -> bool:
     return any(c in _UNICODE_ONLY or "\u0300" <= c <= "\u036f" for c in token)
 
 
+_FIX_CANDIDATES = ("tcvn3", "vni", "viscii")
+
+
 def fix_legacy(text: str) -> str:
     """Decode legacy-encoded words in text that carries no font information (PDF text layers,
     plain text, Word binary text, ODF without styles).
 
-    Documents often mix both: a title typed in .VnTime above a Unicode body. So the encoding is
-    detected on the whole text, or failing that on the lines with no Unicode-only letter, and
-    then each word is decoded on its own, only when detect_legacy confirms that decoding turns
-    it into a Vietnamese syllable (a Unicode "tháng" stays, TCVN3 "Céng" becomes "Cộng").
+    Documents often mix both: a title typed in .VnTime above a Unicode body, and a .doc can mix
+    VNI and TCVN3 runs (pasted from two offices). So the main encoding is detected on the whole
+    text, or failing that on the lines with no Unicode-only letter; then each word is decoded on
+    its own, by the main encoding when that makes it a Vietnamese syllable it was not before,
+    else by another one that does ("caùc" is VNI các, not TCVN3 "caực"); a Unicode "tháng"
+    stays, TCVN3 "Céng" becomes "Cộng".
     """
     if not text or all(ord(c) < 0x80 for c in text[:200_000]):
         return text
@@ -58,31 +63,45 @@ def fix_legacy(text: str) -> str:
         encoding = detect_legacy(candidates) if candidates.strip() else None
     if encoding is None:
         return text
-    verdicts: dict[str, bool] = {}
-
-    def confirmed(token: str) -> bool:
-        """Is this token a legacy word (decoding makes it a syllable it was not before)?"""
-        if token not in verdicts:
-            verdicts[token] = (not all(ord(c) < 0x80 for c in token) and not _unicode_token(token)
-                               # Three copies: detect_legacy wants several changed words.
-                               and detect_legacy(" ".join([token] * 3)) == encoding)
-        return verdicts[token]
-
+    # TCVN3 and VNI are what offices mix; VISCII only when it is the document's own (its codes
+    # make too many chance syllables of VNI words: "vaø" would read "vaụ").
+    order = (encoding,) + tuple(e for e in _FIX_CANDIDATES if e != encoding and e != "viscii")
+    readings: dict[str, tuple[str, ...]] = {}
     out = []
     for line in text.split("\n"):
         tokens = re.split(r"(\s+)", line)
         words = tokens[::2]
-        hits = [confirmed(w) for w in words]
-        if any(hits):
-            # A line with no Unicode-only letter was typed in one font: once one of its words is
-            # surely legacy, so are the ones the syllable check cannot decide ("Céng" is a
-            # possible spelling, "hoµ" is not).
-            whole = not any(_unicode_token(w) for w in words)
-            for i, word in enumerate(words):
-                if hits[i] or (whole and not _unicode_token(word)):
-                    tokens[2 * i] = decode_legacy(word, encoding)
+        hits = []
+        for word in words:
+            if word not in readings:
+                readings[word] = legacy_readings(word, order)
+            hits.append(readings[word])
+        if not any(hits):
+            out.append(line)
+            continue
+        # A line with no Unicode-only letter was typed in legacy fonts: once one of its words is
+        # surely legacy, so are the ones the syllable check cannot decide ("Céng" is a possible
+        # spelling, "hoµ" is not).
+        whole = not any(_unicode_token(w) for w in words)
+        for i, word in enumerate(words):
+            if hits[i] or (whole and not _unicode_token(word) and not word.isascii()):
+                tokens[2 * i] = decode_legacy(word, _pick_encoding(hits, i, order))
         out.append("".join(tokens))
     return "\n".join(out)
+
+
+def _pick_encoding(hits: list[tuple[str, ...]], i: int, order: tuple[str, ...]) -> str:
+    """The encoding for word i of a line: its only reading; else the one of the nearest word
+    that has only one reading (a run of VNI or TCVN3 words was typed in one font), if it is
+    one of word i's; else the first of its readings in the document's order."""
+    own = hits[i] or order
+    if len(own) == 1:
+        return own[0]
+    for distance in range(1, len(hits)):
+        for j in (i - distance, i + distance):
+            if 0 <= j < len(hits) and len(hits[j]) == 1 and hits[j][0] in own:
+                return hits[j][0]
+    return next(e for e in order if e in own)
 
 
 # -- bytes -> text --------------------------------------------------------------------------
@@ -163,20 +182,22 @@ class _HtmlWalker:
     def flush(self, into: list[str]) -> None:
         if not self.pieces:
             return
-        parts = []
+        runs = []
         for text, font in self.pieces:
-            if font and legacy_encoding_for_font(font):
-                if self.recode:
-                    try:
-                        text = "".join(_CP1252[b] for b in text.encode(self.recode))
-                    except UnicodeEncodeError:
-                        pass
-                decoded = decode_run(text, font)
-                self.decoded_by_font |= decoded != text
-                text = decoded
-            parts.append(text)
+            kind = font_kind(font) if font else None
+            if kind and kind != "symbol" and self.recode:
+                try:
+                    text = "".join(_CP1252[b] for b in text.encode(self.recode))
+                except UnicodeEncodeError:
+                    pass
+            runs.append((text, font if kind else None))
+        raw = "".join(text for text, _font in runs)
+        # decode_runs: runs of one encoding decoded together (a VNI letter split by a tag),
+        # symbol-font runs (a Symbol bullet) give "•".
+        joined = decode_runs(runs)
+        self.decoded_by_font |= any(font for _text, font in runs) and joined != nfc(raw)
         self.pieces = []
-        for line in lines_of("".join(parts)):
+        for line in lines_of(joined):
             self.chars += len(line) + 1
             if self.chars <= self.max_chars:
                 into.append(line)
@@ -315,7 +336,7 @@ _RTF_CHARSETS = {163: "cp1258", 0: None, 1: None}
 
 
 def _is_legacy_font(font: str | None) -> bool:
-    return legacy_encoding_for_font(font) is not None
+    return font_kind(font) is not None
 
 
 def read_rtf(data: bytes, limits: Limits = Limits()) -> Blocks:
@@ -434,15 +455,11 @@ def read_rtf(data: bytes, limits: Limits = Limits()) -> Blocks:
             elif symbol in (b"\n", b"\r"):
                 emit("\n")
     flush_raw()
-    out = []
-    decoded_any = False
-    for text, font in pieces:
-        if font:
-            decoded = decode_run(text, font)
-            decoded_any |= decoded != text
-            text = decoded
-        out.append(text)
-    joined = "".join(out)
+    # Decoded by each run's font from the font table; runs of one encoding together (a VNI
+    # letter can be split by a formatting group), symbol-font runs as bullets.
+    runs = [(text, font if font_kind(font) else None) for text, font in pieces]
+    joined = decode_runs(runs)
+    decoded_any = any(font for _text, font in runs) and joined != nfc("".join(text for text, _f in runs))
     if not decoded_any:
         joined = fix_legacy(joined)
     return Blocks(lines=lines_of(joined))
@@ -459,6 +476,13 @@ def _u32(buf: bytes, pos: int) -> int:
 
 def doc_binary_text(ole) -> str:
     """Main-document text of a Word 97+ file from its piece table ([MS-DOC] 2.4.1)."""
+    return "".join(text for text, _font in doc_binary_runs(ole, fonts=False))
+
+
+def doc_binary_runs(ole, fonts: bool = True) -> list[tuple[str, str | None]]:
+    """The main-document text of a Word 97+ file as runs (text, font name), fonts read from
+    the file's character and paragraph properties (parsers.doc_fonts). Every font is None when
+    `fonts` is False or the file's font structures cannot be read."""
     wd = ole.openstream("WordDocument").read()
     flags = _u16(wd, 0x0A)
     if flags & 0x0100:
@@ -472,6 +496,7 @@ def doc_binary_text(ole) -> str:
     lw_start = pos + 2
     ccp_text = _u32(wd, lw_start + 12)
     pos += 2 + cslw * 4 + 2
+    fclcb = pos
     fc_clx, lcb_clx = _u32(wd, pos + 33 * 8), _u32(wd, pos + 33 * 8 + 4)
     clx = table[fc_clx: fc_clx + lcb_clx]
     i = 0
@@ -483,7 +508,9 @@ def doc_binary_text(ole) -> str:
     plc = clx[i + 5: i + 5 + lcb]
     n = (lcb - 4) // 12
     cps = [_u32(plc, k * 4) for k in range(n + 1)]
-    parts: list[str] = []
+    font_at = _doc_font_lookup(wd, table, fclcb) if fonts else None
+    chars: list[str] = []
+    char_fonts: list[str | None] = []
     for k in range(n):
         start_cp, end_cp = cps[k], min(cps[k + 1], ccp_text)
         if end_cp <= start_cp:
@@ -491,17 +518,45 @@ def doc_binary_text(ole) -> str:
         fc = _u32(plc, 4 * (n + 1) + 8 * k + 2)
         count = end_cp - start_cp
         if fc & 0x40000000:
-            off = (fc & 0x3FFFFFFF) // 2
-            parts.append("".join(_CP1252[b] for b in wd[off: off + count]))
+            off, width = (fc & 0x3FFFFFFF) // 2, 1
+            text = "".join(_CP1252[b] for b in wd[off: off + count])
         else:
-            parts.append(wd[fc: fc + 2 * count].decode("utf-16-le", "replace"))
-    return _clean_doc_text("".join(parts))
+            off, width = fc, 2
+            text = wd[fc: fc + 2 * count].decode("utf-16-le", "replace")
+        chars.append(text)
+        if font_at is None:
+            char_fonts.extend([None] * len(text))
+        else:
+            char_fonts.extend(font_at(off + width * j) for j in range(len(text)))
+    return _clean_doc_runs("".join(chars), char_fonts)
+
+
+def _doc_font_lookup(wd: bytes, table: bytes, fclcb: int):
+    """A function from a stream offset to its character's font name (Symbol for an inserted
+    symbol), or None when the file's font structures cannot be read."""
+    from parsers.doc_fonts import DocFonts
+
+    try:
+        fonts = DocFonts(wd, table, fclcb)
+    except (ValueError, struct.error, IndexError):
+        return None
+
+    def font_at(fc: int) -> str | None:
+        name, symbol = fonts.font_at(fc)
+        return "Symbol" if symbol else name
+
+    return font_at
 
 
 def _clean_doc_text(text: str) -> str:
-    out: list[str] = []
+    return "".join(t for t, _f in _clean_doc_runs(text, [None] * len(text)))
+
+
+def _clean_doc_runs(text: str, fonts: list[str | None]) -> list[tuple[str, str | None]]:
+    """Field codes dropped, paragraph and cell marks as newlines; runs of one font joined."""
+    runs: list[list] = []
     depth_instr: list[bool] = []  # per open field: still in its instruction part
-    for ch in text:
+    for ch, font in zip(text, fonts):
         if ch == "\x13":
             depth_instr.append(True)
             continue
@@ -516,14 +571,18 @@ def _clean_doc_text(text: str) -> str:
         if any(depth_instr):
             continue
         if ch in "\r\x07\x0b\x0c\n":
-            out.append("\n")
+            ch = "\n"
         elif ch == "\x1f":  # Word's optional hyphen: U+00AD, which TCVN3 uses for "ư"
-            out.append("\u00ad")
+            ch = "\u00ad"
         elif ch == "\x1e":  # non-breaking hyphen
-            out.append("-")
-        elif ch == "\t" or ch >= " ":
-            out.append(ch)
-    return "".join(out)
+            ch = "-"
+        elif not (ch == "\t" or ch >= " "):
+            continue
+        if runs and runs[-1][1] == font:
+            runs[-1][0] += ch
+        else:
+            runs.append([ch, font])
+    return [(t, f) for t, f in runs]
 
 
 _UTF16_RUN = re.compile(rb"(?:[\x09\x20-\x7e\xa0-\xff]\x00|[\x00-\xff][\x01\x1e\x20]){4,}")
@@ -571,7 +630,11 @@ def read_ole_fallback(data: bytes, kind: str, limits: Limits = Limits()) -> Bloc
         text = ""
         if kind == "doc":
             try:
-                text = doc_binary_text(ole)
+                runs = doc_binary_runs(ole)
+                if runs and all(font is not None for _t, font in runs if _t.strip()):
+                    # Every run's font is known: decoded run by run, as a .docx is.
+                    return Blocks(lines=lines_of(decode_runs(runs)))
+                text = "".join(t for t, _f in runs)
             except ValueError as exc:
                 if str(exc) == "encrypted":
                     return Blocks(problems=[

@@ -3,7 +3,8 @@
 - nfc: everything we keep is Unicode NFC (macOS sends NFD text and file names).
 - Legacy 8-bit fonts (TCVN3/ABC ".VnTime", VNI "VNI-Times", VISCII, Windows-1258): a reader
   hands us a run's text as the font's bytes shown through Windows-1252 ("Céng hoµ" for
-  "Cộng hoà"); decode_run / decode_runs turn it into Unicode by the run's font name, and
+  "Cộng hoà"); decode_run / decode_runs turn it into Unicode by the run's font name (a
+  symbol font's run, Symbol or Wingdings, gives bullets, never letters), and
   detect_legacy recognises such text where no font name exists (PDF, plain text, HTML).
 - fold_key / ascii_key: comparison keys for names (case, spacing, dashes, tone placement,
   "Quí"/"Quý"). Keys are for matching only; text shown to people is never rewritten.
@@ -26,11 +27,15 @@ from parsers.legacy_tables import VIETNAMESE_LETTERS
 __all__ = [
     "nfc",
     "legacy_encoding_for_font",
+    "font_kind",
+    "is_symbol_font",
+    "symbol_text",
     "decode_legacy",
     "encode_legacy",
     "decode_run",
     "decode_runs",
     "detect_legacy",
+    "legacy_readings",
     "fold_key",
     "ascii_key",
     "safe_filename",
@@ -104,6 +109,38 @@ _PDF_TCVN3_GLYPHS = {"\u2212": "\xad", "\u2219": "\xb7"}
 _PDF_GLYPH_RE = re.compile(r"(?<=[^\W\d_])[\u2212\u2219]|[\u2212\u2219](?=[^\W\d_])")
 
 
+def _pdf_glyph(m: re.Match) -> str:
+    """U+2212/U+2219 as the TCVN3 letter it stands for, except a bullet or dash before a word.
+
+    Inside a word ("n\u2212íc") it is always the letter. At a word's start it is the letter
+    only when the word then reads as a syllable ("\u2212íc" is ước): a symbol-font bullet glued
+    to the next word ("\u2212c¸c") must not become "ưcác"."""
+    glyph, start = m.group(), m.start()
+    text = m.string
+    if start and not text[start - 1].isspace() and not _EDGE_OPEN(text[start - 1]):
+        return _PDF_TCVN3_GLYPHS[glyph]
+    end = start + 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    word = (_PDF_TCVN3_GLYPHS[glyph] + text[start + 1:end]).translate(_TCVN3_TRANS)
+    return _PDF_TCVN3_GLYPHS[glyph] if _word_validity(word) else glyph
+
+
+def _EDGE_OPEN(ch: str) -> bool:
+    return ch in "([{\"'\u201c\u2018"
+
+
+# A word typed with the ABC keyboard in an upper-case ("H") font but read as .VnTime: TCVN3 has
+# no codes for upper-case toned letters, so "PHÇN" holds upper-case ASCII letters and the
+# lower-case code of Ầ. Two upper-case ASCII letters and no lower-case one mark such a word
+# (a capitalised word, "Cã" for Có, has one); it is upper-cased whole ("PHầN" -> "PHẦN").
+_CAPS_WORD_RE = re.compile(r"(?<![^\W\d_])(?=[^\W\d_]*[A-Z][^\W\d_]*[A-Z])(?![^\W\d_]*[a-z])[^\W\d_]+")
+
+
+def _caps_word(m: re.Match) -> str:
+    return _upper(m.group())
+
+
 def _upper(s: str) -> str:
     # Per character, so "ß" and friends keep their length; the fonts draw one glyph per byte.
     return "".join(u if len(u := c.upper()) == 1 else c for c in s)
@@ -132,8 +169,10 @@ def decode_legacy(s: str, encoding: str) -> str:
     base, upper = _base_encoding(encoding)
     if base == "tcvn3":
         if "\u2212" in s or "\u2219" in s:
-            s = _PDF_GLYPH_RE.sub(lambda m: _PDF_TCVN3_GLYPHS[m.group()], s)
+            s = _PDF_GLYPH_RE.sub(_pdf_glyph, s)
         out = s.translate(_TCVN3_TRANS)
+        if not upper and out != s:
+            out = _CAPS_WORD_RE.sub(_caps_word, out)
     elif base == "vni":
         out = _VNI_RE.sub(lambda m: _VNI_DEC[m.group()], s)
     elif base == "viscii":
@@ -223,38 +262,95 @@ def _is_surface_char(ch: str) -> bool:
 
 _SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")  # PDF subset prefix: "ABCDEF+.VnTime"
 _STYLE_SUFFIX = re.compile(
-    r"(?:[,\-\s]+(?:bold|italic|oblique|regular|bolditalic|boldoblique|bd|bi|it|mt|ps))+$",
+    r"(?:[,:\-\s]+(?:bold|italic|oblique|regular|bolditalic|boldoblique|bd|bi|it|mt|ps))+$",
     re.IGNORECASE,
 )
+# The same style words glued on, as PDF producers write them (".VnTimeHBold", ".VnTimeHPS").
+_GLUED_STYLE = re.compile(r"(?<=[a-zA-Z])(?:Bold|Italic|Oblique|Regular|PS|MT)+$")
+_PDF_NAME_ESCAPE = re.compile(r"#([0-9A-Fa-f]{2})")  # "/.VnTimeH#20Bold"
+# ABC (TCVN3) families seen without their leading dot (PDF base fonts, some converters).
+# Case-sensitive: "VNtimes" and friends are other (Unicode) families.
+_DOTLESS_ABC = re.compile(
+    r"^Vn(?:Time|Arial|Avant|Bodoni|Book|Century|Clarendon|Cooper|Courier|Free|Goth|Helvet|"
+    r"Lincoln|Monotype|Shelley|Stamper|Teknical|Universe|Black|Arabia|Souvenir|Optima|Aptima)")
+# Fonts that draw pictures, not letters: their bytes are bullets, boxes and arrows. ".VnSymbol"
+# is ABC's own one; it must not be read as TCVN3 text.
+_SYMBOL_FONTS = re.compile(
+    r"^(?:symbol|wingdings(?:\s*[23])?|webdings|marlett|mt\s*extra|\.?vn\s*symbol|zapf\s*dingbats|"
+    r"zapfdingbats|ms\s*outlook|bookshelf\s*symbol.*|mt\s*symbol|opensymbol|starsymbol|"
+    r"monotype\s*sorts|dingbats|symbol\s*mt|vni-?symbol|vps\s*symbol)$",
+    re.IGNORECASE)
 
 
 def _clean_font_name(font: str) -> str:
-    name = _SUBSET_TAG.sub("", font.strip().strip('"').strip())
+    # CSS escapes (Word's HTML writes font-family:"\.VnTime") and PDF name escapes first.
+    name = _PDF_NAME_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), font.replace("\\", ""))
+    name = _SUBSET_TAG.sub("", name.strip().strip("\"'").strip())
     name = name.split(",")[0].strip()  # PDF: ".VnTimeH,Bold"
-    return _STYLE_SUFFIX.sub("", name).strip()
+    name = re.sub(r"\s*\([^)]*\)\s*$", "", name)  # ".VnTimeH (TCVN3)"
+    name = _STYLE_SUFFIX.sub("", name).strip()
+    return _GLUED_STYLE.sub("", name) if len(name) > 6 else name
 
 
+def is_symbol_font(font: str | None) -> bool:
+    """Symbol, Wingdings, Webdings, .VnSymbol...: fonts whose characters are never letters."""
+    return bool(font) and bool(_SYMBOL_FONTS.match(_clean_font_name(font)))
+
+
+@lru_cache(maxsize=1024)  # a document names a handful of fonts, on every run
 def legacy_encoding_for_font(font: str | None) -> str | None:
     """The legacy encoding a font name implies, or None for a Unicode font.
 
     ".Vn..." fonts (.VnTime, .VnArial, .VnCentury Schoolbook...) are TCVN3; their "H" variants
-    (.VnTimeH, .VnArialH) are upper-case fonts -> "tcvn3h". "VNI-..." fonts are VNI.
-    Fonts named "...VISCII..." or "VI Times"-style ("VI " + family) are VISCII ("... H" ->
-    "visciih"). Anything else (Times New Roman, Arial, unknown names) -> None.
+    (.VnTimeH, .VnArialH, ".VnTimeH Bold", ".VnTimeHBold") are upper-case fonts -> "tcvn3h".
+    "VNI-..." fonts are VNI. Fonts named "...VISCII..." or "VI Times"-style ("VI " + family)
+    are VISCII ("... H" -> "visciih"). Symbol fonts (.VnSymbol too), Times New Roman, Arial and
+    unknown names -> None.
     """
     if not font:
         return None
     name = _clean_font_name(font)
-    if not name:
+    if not name or _SYMBOL_FONTS.match(name):
         return None
     lower = name.lower()
-    if lower.startswith(".vn") or "tcvn3" in lower:
-        return "tcvn3h" if name.endswith("H") and lower.startswith(".vn") else "tcvn3"
+    abc = lower.startswith(".vn") or bool(_DOTLESS_ABC.match(name))
+    if abc or "tcvn3" in lower:
+        return "tcvn3h" if abc and (name.endswith("H") or lower.endswith(" h")) else "tcvn3"
     if lower == "vni" or re.match(r"vni[-_ ]", lower):
         return "vni"
     if "viscii" in lower or name.startswith("VI "):
         return "visciih" if re.search(r"\sH$", name) else "viscii"
     return None
+
+
+@lru_cache(maxsize=1024)
+def font_kind(font: str | None) -> str | None:
+    """How a run in this font is read: a legacy encoding (see legacy_encoding_for_font),
+    "symbol" for a picture font (see symbol_text), or None for a Unicode font."""
+    return "symbol" if is_symbol_font(font) else legacy_encoding_for_font(font)
+
+
+# Characters a symbol-font run may keep: spacing and the ASCII hyphen people type as a dash.
+_SYMBOL_KEEP = frozenset(" \t\n\u00a0")
+
+
+_NO_PICTURE = frozenset(("Cc", "Cf", "Cs", "Cn", "Zs", "Zl", "Zp"))
+
+
+def symbol_text(text: str) -> str:
+    """A symbol-font run's text: each picture (a bullet, a box, an arrow, whatever its code)
+    becomes one "•", repeated pictures one "•"; spacing stays. Never a letter: these codes
+    happen to be TCVN3/VNI letters (Symbol's bullet 0xB7 is TCVN3 "ã")."""
+    out: list[str] = []
+    for ch in text:
+        if ch in _SYMBOL_KEEP:
+            out.append(ch)
+        # Private-use codes are pictures too (Word stores Symbol's bullet as U+F0B7).
+        # and so is every byte code of the font, even one that Latin-1 calls invisible (0xAD).
+        elif ("\x80" <= ch <= "\xff" or unicodedata.category(ch) not in _NO_PICTURE) and (
+                not out or out[-1] != "\u2022"):
+            out.append("\u2022")
+    return "".join(out)
 
 
 def _decode_guarded(text: str, encoding: str) -> str:
@@ -265,8 +361,9 @@ def _decode_guarded(text: str, encoding: str) -> str:
     "chớnh"), so keep the text when it has letters no legacy byte can produce, or when it reads
     as better Vietnamese as it is than decoded.
     """
-    if any(c in _UNICODE_ONLY or "\u0300" <= c <= "\u036f" for c in text):
-        return nfc(text)
+    if _has_unicode_evidence(text):
+        through = _decode_through_cp1258(text, encoding)
+        return through if through != nfc(text) else _decode_legacy_words(text, encoding)
     decoded = decode_legacy(text, encoding)
     asis = nfc(text)
     if decoded == asis:
@@ -275,16 +372,61 @@ def _decode_guarded(text: str, encoding: str) -> str:
     return asis if before > after else decoded
 
 
+# A letter no legacy byte can surface as, or a combining mark: one regex search, in C.
+_UNICODE_EVIDENCE_RE = re.compile("[\u0300-\u036f" + "".join(sorted(_UNICODE_ONLY)) + "]")
+
+
+def _has_unicode_evidence(text: str) -> bool:
+    return _UNICODE_EVIDENCE_RE.search(text) is not None
+
+
+def _decode_legacy_words(text: str, encoding: str) -> str:
+    """Runs that hold both Unicode words ("Ủy ban") and legacy ones ("C¸c"): the Unicode words
+    stay, the others are decoded when, taken together, they read as better Vietnamese so."""
+    tokens = re.split(r"(\s+)", text)
+    picked = [i for i in range(0, len(tokens), 2)
+              if not tokens[i].isascii() and not _has_unicode_evidence(tokens[i])]
+    if not picked:
+        return nfc(text)
+    decoded = {i: decode_legacy(tokens[i], encoding) for i in picked}
+    before = sum(bool(_word_validity(nfc(tokens[i]))) for i in picked)
+    after = sum(bool(_word_validity(decoded[i])) for i in picked)
+    if after > before:  # a tie keeps the text: beside Unicode words, "nhân" is Unicode too
+        for i in picked:
+            tokens[i] = decoded[i]
+    return nfc("".join(tokens))
+
+
+def _decode_through_cp1258(text: str, encoding: str) -> str:
+    """A legacy-font run whose bytes a converter read as Windows-1258 (an RTF font declared
+    \\fcharset163, a Vietnamese Windows): "C¸c ®¬n v\u0303" holds a combining tilde where the
+    byte 0xDE (TCVN3 "ị") was. Such text is turned back into its bytes and decoded, when that
+    reads as better Vietnamese; Unicode typed into a legacy font reads worse and stays."""
+    asis = nfc(text)
+    try:
+        raw = text.encode("cp1258")
+    except UnicodeEncodeError:
+        return asis
+    decoded = decode_legacy("".join(_CP1252_SURFACE[b] for b in raw), encoding)
+    before, after = _changed_word_validity(asis, decoded)
+    return decoded if after > before else asis
+
+
+_CP1252_SURFACE = tuple(T.surface(b) for b in range(256))
+
+
 def decode_run(text: str, font: str | None) -> str:
     """One run's text as Unicode NFC: decoded when its font is a legacy one, else nfc(text).
 
     Prefer decode_runs for a paragraph: a VNI letter (base + mark byte) can be split across two
     runs, and only decoding the joined runs puts it back together.
     """
-    encoding = legacy_encoding_for_font(font)
-    if encoding is None:
+    kind = font_kind(font)
+    if kind is None:
         return nfc(text)
-    return _decode_guarded(text, encoding)
+    if kind == "symbol":
+        return symbol_text(text)
+    return _decode_guarded(text, kind)
 
 
 def decode_runs(runs: Iterable[tuple[str, str | None]]) -> str:
@@ -300,16 +442,25 @@ def decode_runs(runs: Iterable[tuple[str, str | None]]) -> str:
     def flush() -> None:
         if group:
             joined = "".join(group)
-            parts.append(nfc(joined) if group_enc is None else _decode_guarded(joined, group_enc))
+            if group_enc is None:
+                parts.append(nfc(joined))
+            elif group_enc == "symbol":
+                parts.append(symbol_text(joined))
+            else:
+                parts.append(_decode_guarded(joined, group_enc))
             group.clear()
 
     for text, font in runs:
-        enc = legacy_encoding_for_font(font)
+        enc = font_kind(font)
         if enc != group_enc:
             flush()
             group_enc = enc
         group.append(text)
     flush()
+    # A bullet glued to the next word ("•các", the bullet run had no tab after it) gets a space.
+    for i in range(1, len(parts)):
+        if parts[i - 1].endswith("\u2022") and parts[i][:1].isalnum():
+            parts[i - 1] += " "
     return nfc("".join(parts))
 
 
@@ -394,6 +545,18 @@ def _changed_word_validity(original: str, decoded: str) -> tuple[int, int]:
         before += bool(_word_validity(old))
         after += bool(_word_validity(new))
     return before, after
+
+
+def legacy_readings(token: str, encodings: Sequence[str] = ("tcvn3", "vni", "viscii")) -> tuple[str, ...]:
+    """The encodings, among `encodings`, under which one token is a legacy word: it is not a
+    Vietnamese syllable as it stands and becomes one decoded ("caùc": VNI only; "thoâng": VNI
+    thông and TCVN3 "thoõng" alike, which only its neighbours can settle)."""
+    if all(ord(c) < 0x80 for c in token) or _word_validity(token) is not False:
+        return ()
+    if _has_unicode_evidence(token):
+        return ()
+    return tuple(enc for enc in encodings
+                 if (decoded := decode_legacy(token, enc)) != token and _word_validity(decoded))
 
 
 _DETECT_CANDIDATES = ("tcvn3", "vni", "viscii")
