@@ -207,9 +207,8 @@ def cmd_draft(args) -> int:
     now = clock.now()
     cycle = args.cycle or campaign.cycle_of(now, config.office.timezone)
     store = Store.open(config)
-    rows = store.submissions(campaign.id, cycle, facts=True)
     out = Path(args.out) if args.out else config.storage.root / "drafts" / campaign.id / cycle / "xem-truoc"
-    model = draft.build_model(config, campaign, cycle, rows, now)
+    model = draft.model_from_ledger(config, store, campaign, cycle, now)
     for path in report_docx.write_draft(config, model, out):
         print(path)
     return 0

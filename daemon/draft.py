@@ -17,12 +17,15 @@ What feeds what (the campaign's [draft] table, config.DraftSpec):
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from collections.abc import Mapping
+
 from parsers.figures import Indicator
+from parsers.model import DocumentFacts, Figure, facts_from_json
+from parsers.model import Section as DocSection
 
 from .config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
 from .draft_text import Keys, Merger, Phrases, name_list, number_text, passages, sentences
@@ -256,23 +259,10 @@ def _newest_rows(rows: list[dict], table: dict[tuple[str, str], Cell]) -> dict[t
     return out
 
 
-def _facts(row: dict) -> dict:
-    raw = row.get("facts")
-    if not raw:
-        return {}
-    if isinstance(raw, dict):
-        return raw
-    try:
-        value = json.loads(raw)
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _best_facts(rows: list[dict]) -> list[dict]:
+def _best_facts(rows: list[dict]) -> list[DocumentFacts]:
     """The facts of a version's attachments, the richest first (a .docx before its .pdf copy)."""
-    facts = [_facts(r) for r in rows]
-    return sorted((f for f in facts if f), key=lambda f: -(len(f.get("sections") or []) + len(f.get("figures") or [])))
+    facts = [f for f in (facts_from_json(r.get("facts")) for r in rows) if f is not None]
+    return sorted(facts, key=lambda f: -(len(f.sections) + len(f.figures)))
 
 
 class _Router:
@@ -321,12 +311,12 @@ class _Router:
     def _has_areas(self, target) -> bool:
         return target is not None and target[1] is None and bool(self.sections[target[0]].areas)
 
-    def route(self, unit_sections: list[dict]):
+    def route(self, unit_sections: tuple[DocSection, ...]):
         """Yields (target, sentence) for every sentence of the unit's sections; target None: unplaced."""
         stack: list[tuple[int, tuple[int, int | None] | None]] = []  # (level, target)
         for sec in unit_sections:
-            level = sec.get("level") or 1
-            heading = re.sub(r"^\s*[\dIVXLivxl]+[.)]\s*|^\s*[a-zđ][.)]\s*", "", sec.get("heading") or "")
+            level = sec.level or 1
+            heading = re.sub(r"^\s*[\dIVXLivxl]+[.)]\s*|^\s*[a-zđ][.)]\s*", "", sec.heading)
             while stack and stack[-1][0] >= level:
                 stack.pop()
             parent = next((t for _, t in reversed(stack) if t is not None), None)
@@ -337,7 +327,7 @@ class _Router:
             else:
                 target = parent
             stack.append((level, target))
-            for sentence in sentences(sec.get("text") or ""):
+            for sentence in sentences(sec.text):
                 if self.skip.starts(sentence):
                     continue
                 if self._has_areas(target):
@@ -346,9 +336,11 @@ class _Router:
                     yield target, sentence
 
 
-def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict], now: datetime) -> ReportModel:
-    """The draft for one campaign cycle from the ledger's submission rows (with facts). Pure,
-    apart from reading the campaign's figures form (cached)."""
+def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict], now: datetime,
+                figures: Mapping[str, Mapping[str, float]] | None = None) -> ReportModel:
+    """The draft for one campaign cycle from the ledger's submission rows (with facts) and the
+    figures intake recorded (Store.figures: unit id -> indicator code -> value; a filled form or
+    the table intake chose). Pure, apart from reading the campaign's figures form (cached)."""
     tz = config.office.timezone
     spec = campaign.draft
     keys = Keys()
@@ -389,22 +381,19 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     router = _Router(spec, keys)
     mergers: dict[tuple[int, int | None], Merger] = {}
     unplaced = 0
-    unit_figures: list[list[dict]] = []
+    unit_figures: list[list[Figure]] = []
     for pos, unit in enumerate(units):
         facts_list = _best_facts(newest.get((unit.id, body_req.id), []))
-        figures: list[dict] = []
-        for f in facts_list:
-            figures.extend(f.get("figures") or [])
-        unit_figures.append(figures)
+        unit_figures.append([fig for f in facts_list for fig in f.figures])
         if not facts_list:
             continue
-        for target, sentence in router.route(facts_list[0].get("sections") or []):
+        for target, sentence in router.route(facts_list[0].sections):
             if target is None:
                 unplaced += 1
                 continue
             mergers.setdefault(target, Merger(spec.similarity, keys)).add(sentence, pos)
 
-    indicators, figure_lines = _figures(campaign, units, unit_figures, keys)
+    indicators, figure_lines = _figures(campaign, units, unit_figures, figures or {}, keys)
     totals = {i.code: i for i in indicators}
 
     sections = []
@@ -477,6 +466,20 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     )
 
 
+def draft_rows(store, campaign: Campaign, cycle: str) -> list[dict]:
+    """The ledger rows a draft consolidates: the cycle's submissions with their documents' facts."""
+    return store.submissions(campaign.id, cycle, facts=True)
+
+
+def model_from_ledger(config: Config, store, campaign: Campaign, cycle: str, now: datetime,
+                      rows: list[dict] | None = None) -> ReportModel:
+    """The draft of one campaign cycle from the ledger (a Store): its submission rows (draft_rows,
+    unless the caller already has them) and the figures intake recorded. The one place the
+    runner's job and `tonghop draft` gather what the draft reads."""
+    rows = draft_rows(store, campaign, cycle) if rows is None else rows
+    return build_model(config, campaign, cycle, rows, now, store.figures(campaign.id, cycle))
+
+
 def _merged(merger: Merger | None, names: list[str], max_named: int) -> list[Para]:
     if merger is None:
         return []
@@ -524,8 +527,8 @@ def _leader_lines(campaign: Campaign, units, newest, keys: Keys) -> list[LeaderL
         leaders: tuple[str, ...] = ()
         for rows in sent:
             for facts in _best_facts(rows or []):
-                if facts.get("leaders"):
-                    leaders = tuple(facts["leaders"])
+                if facts.leaders:
+                    leaders = facts.leaders
                     break
             if leaders:
                 break
@@ -564,33 +567,41 @@ def _leader_paras(spec: DraftSpec, lines: list[LeaderLine]) -> list[Para]:
     return paras
 
 
-def _figures(campaign: Campaign, units, unit_figures: list[list[dict]], keys: Keys):
-    """(indicator totals, per-unit lines) for Phụ lục II and the areas' figure sentences."""
+def _figures(campaign: Campaign, units, unit_figures: list[list[Figure]],
+             recorded: Mapping[str, Mapping[str, float]], keys: Keys):
+    """(indicator totals, per-unit lines) for Phụ lục II and the areas' figure sentences.
+
+    A unit's value of an indicator comes from the figures intake recorded for it (its filled form,
+    or the table intake read the form's indicators from) first, then from its report's own tables:
+    nothing intake recorded is left out of the draft."""
     indicators = list(campaign.indicators)  # read from the form when the config was loaded
     if not indicators:  # no form: the indicators the units' tables show, in order of appearance
         seen: dict[str, Indicator] = {}
-        for figures in unit_figures:
-            for f in figures:
-                code = (f.get("code") or "").strip()
-                key = code or keys.fold(f.get("row") or "")
+        for figs in unit_figures:
+            for f in figs:
+                code = (f.code or "").strip()
+                key = code or keys.fold(f.row)
                 if key and key not in seen:
-                    seen[key] = Indicator(code or "", f.get("row") or "", "")
+                    seen[key] = Indicator(code or "", f.row, "")
         indicators = list(seen.values())
     if not indicators:
         return (), ()
+    by_key = {(i.code or i.name): n for n, i in enumerate(indicators)}  # Store.figures' codes (read_indicators)
     by_code = {i.code: n for n, i in enumerate(indicators) if i.code}
     by_name = {keys.fold(i.name): n for n, i in enumerate(indicators)}
     lines, values_by_ind = [], [[] for _ in indicators]
-    for unit, figures in zip(units, unit_figures):
-        if not figures:
-            continue
+    for unit, figs in zip(units, unit_figures):
         values: list[float | None] = [None] * len(indicators)
-        for f in figures:
-            n = by_code.get((f.get("code") or "").strip())
+        for code, value in (recorded.get(unit.id) or {}).items():
+            n = by_key.get(code)
+            if n is not None and value is not None:
+                values[n] = float(value)
+        for f in figs:
+            n = by_code.get((f.code or "").strip())
             if n is None:
-                n = by_name.get(keys.fold(f.get("row") or ""))
-            if n is not None and values[n] is None and isinstance(f.get("value"), (int, float)):
-                values[n] = float(f["value"])
+                n = by_name.get(keys.fold(f.row))
+            if n is not None and values[n] is None:
+                values[n] = float(f.value)
         if all(v is None for v in values):
             continue
         for n, v in enumerate(values):

@@ -282,7 +282,7 @@ class Runner:
             cycle = campaign.cycle_of(now, tz)
             if not draft.draft_due(self.config, campaign, cycle, now):
                 continue
-            rows = self.store.submissions(campaign.id, cycle, facts=True)
+            rows = draft.draft_rows(self.store, campaign, cycle)
             ids = sorted(r["id"] for r in rows)
             last = self.store.last_draft(campaign.id, cycle)
             if last is not None and json.loads(last["submissions"]) == ids:
@@ -291,7 +291,7 @@ class Runner:
             known = set(json.loads(last["submissions"])) if last else set()
             new_rows = [r for r in rows if r["id"] not in known] if last else []
             out_dir = self.config.storage.root / "drafts" / campaign.id / cycle / f"v{version}"
-            model = draft.build_model(self.config, campaign, cycle, rows, now)
+            model = draft.model_from_ledger(self.config, self.store, campaign, cycle, now, rows)
             docx, xlsx = report_docx.write_draft(self.config, model, out_dir)
             mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now)
             with self.store.db.atomic():

@@ -277,3 +277,25 @@ def test_bench_runs_end_to_end_on_a_small_size():
     spec.loader.exec_module(module)
     result = module.run_one(30)
     assert result["units"] == 30 and result["rows"] > 50 and result["docx_kb"] > 0 and result["paragraphs"] > 20
+
+
+def test_recorded_figures_come_first_then_the_reports_own_table(cycle, model):
+    """The figures table (what intake read from a unit's filled form) is the draft's first source;
+    an indicator the form leaves out still comes from the unit's report table; a unit whose report
+    has no table but whose form was recorded gets its own line (issue 12: Phòng Lao động)."""
+    codes = [i.code for i in model.indicators]
+    reporting = {f.unit_id: f for f in model.figure_lines}
+    with_table = model.figure_lines[0]
+    without = next(u for u in cycle.campaign.unit_ids if u not in reporting)
+    recorded = {with_table.unit_id: {"DV02": 9999.0}, without: {"DV01": 3.0, "DV04": 40.0}}
+    m = build_model(cycle.config, cycle.campaign, "2024", cycle.rows(), NOW, recorded)
+    lines = {f.unit_id: f for f in m.figure_lines}
+    mine = lines[with_table.unit_id].values
+    assert mine[codes.index("DV02")] == 9999.0  # the form wins over the report's table
+    assert all(mine[k] == with_table.values[k] for k, c in enumerate(codes) if c != "DV02")  # the rest: its table
+    assert lines[without].values[codes.index("DV04")] == 40.0 and len(m.figure_lines) == len(model.figure_lines) + 1
+    totals = {i.code: i for i in m.indicators}
+    before = {i.code: i for i in model.indicators}
+    assert totals["DV04"].total == pytest.approx(before["DV04"].total + 40.0)
+    assert totals["DV04"].reported == before["DV04"].reported + 1
+    assert totals["DV02"].total == pytest.approx(before["DV02"].total - with_table.values[codes.index("DV02")] + 9999.0)
