@@ -55,7 +55,7 @@ TARGET = 2.0
 def floor(account, batch_size: int, quiet: bool = True) -> tuple[float, int, int]:
     """Seconds to fetch every message's bytes in batches, and (messages, bytes) fetched.
 
-    quiet: imaplib's debug level set to 0, as the daemon does (daemon/mailbox.py); imapclient's
+    quiet: imaplib's debug level set to 0, as the daemon does (daemon/intake/mailbox.py); imapclient's
     default (5) makes imaplib format the repr() of every response, ~0.7 ms per 60 KB message."""
     from imapclient import IMAPClient
 

@@ -53,8 +53,8 @@ def make_config(tmp: Path, n: int) -> Path:
 
 def sample_facts() -> list[dict]:
     """Facts of real generated reports, read back by the parsers (one per template unit)."""
-    from daemon.intake import facts_record
-    from daemon.samples import THAP_MUOI, report_docx
+    from daemon.intake.decide import facts_record
+    from tonghop_demo.samples import THAP_MUOI, report_docx
     from parsers.document import read_document
     from parsers.model import Attachment
 
@@ -97,8 +97,8 @@ def synthetic_rows(config, campaign, templates: list[dict]) -> list[dict]:
 
 def run_one(n: int) -> dict:
     from daemon.config import load_config
-    from daemon.draft import build_model
-    from daemon.report_docx import write_draft
+    from daemon.report.model import build_model
+    from daemon.report.writers import write_draft
 
     with tempfile.TemporaryDirectory(prefix="tonghop-bench-") as tmp:
         config = load_config(make_config(Path(tmp), n))

@@ -11,10 +11,10 @@ import jinja2
 
 from parsers.model import Attachment, Document, ParsedMessage
 
-from . import notices
-from .chase import Chase, Step
-from .config import Config
-from .store import AttachmentRecord, Outcome, SubmissionRecord
+from daemon.outgoing import notices
+from daemon.outgoing.chase import Chase, Step
+from daemon.config import Config
+from daemon.records import AttachmentRecord, Outcome, SubmissionRecord
 
 
 def _sample_message(config: Config, sender: str) -> ParsedMessage:
@@ -104,8 +104,8 @@ def schedule_problems(config: Config, now: datetime) -> list[str]:
 
 def connection_problems(config: Config) -> list[str]:
     """Log in to the mailbox and the SMTP server (or check the folders are writable)."""
-    from .mailbox import MailboxError, open_source
-    from .mailer import DeliveryError, Sender
+    from daemon.intake.mailbox import MailboxError, open_source
+    from daemon.outgoing.smtp import DeliveryError, Sender
 
     problems = []
     source = open_source(config.mailbox, config.mailbox_password)

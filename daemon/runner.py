@@ -13,20 +13,23 @@ import sqlite3
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from typing import Callable
 
 from parsers.document import read_document
 from parsers.message import parse_message
 
-from . import bounces, chase, intake, mailer, notices, status, tracking
-from .faults import crash_point
-from .clock import Clock
-from .config import Config, ConfigError, load_config
-from .mailbox import Fetched, MailboxError, Source, open_source
-from .store import Outcome, StorageError, Store, storage_problem
-from .texts import t
+from daemon import status
+from daemon.intake import bounces
+from daemon.intake import decide as intake
+from daemon.outgoing import chase, notices, outbox, smtp
+from daemon.report import tracking
+from daemon.faults import crash_point
+from daemon.clock import Clock
+from daemon.config import Config, ConfigError, load_config
+from daemon.intake.mailbox import Fetched, MailboxError, Source, open_source
+from daemon.records import Outcome, message_id_of
+from daemon.store import StorageError, Store, storage_problem
+from daemon.texts import t
 
 log = logging.getLogger("tonghop")
 
@@ -39,15 +42,6 @@ def read(raw: bytes, config: Config) -> intake.Reading:
     message = parse_message(raw, config.limits)
     documents = tuple(read_document(att, config.limits) for att in message.attachments)
     return intake.Reading(message=message, documents=documents)
-
-
-def message_id_of(raw: bytes) -> str | None:
-    """The Message-ID from the header block alone, before the message is parsed."""
-    end = raw.find(b"\r\n\r\n")
-    end = raw.find(b"\n\n") if end < 0 else end
-    head = raw[: end if 0 <= end < 1_000_000 else 1_000_000]
-    value = BytesHeaderParser(policy=compat32).parsebytes(head).get("Message-ID")
-    return str(value).strip()[:500] if value else None
 
 
 def folder_for(status: str, config: Config) -> str:
@@ -68,7 +62,7 @@ class Runner:
         self.reload_requested = False
         self.connected = False
         self.renderer = notices.Renderer(config.notices.templates)
-        self.sender = mailer.Sender(config.smtp, config.smtp_password)
+        self.sender = smtp.Sender(config.smtp, config.smtp_password)
         self.tracking_stale = False
 
     # --- one message ----------------------------------------------------------------------------
@@ -275,7 +269,8 @@ class Runner:
     def write_drafts(self, now: datetime) -> None:
         """At the deadline (plus the configured delay) write the consolidated draft and mail it to
         the office; when reports arrive later, write a new version with a note of what changed."""
-        from . import draft, report_docx
+        from daemon.report import model as draft
+        from daemon.report import writers
 
         tz = self.config.office.timezone
         for campaign in self.config.campaigns:
@@ -292,7 +287,7 @@ class Runner:
             new_rows = [r for r in rows if r["id"] not in known] if last else []
             out_dir = self.config.storage.root / "drafts" / campaign.id / cycle / f"v{version}"
             model = draft.model_from_ledger(self.config, self.store, campaign, cycle, now, rows)
-            docx, xlsx = report_docx.write_draft(self.config, model, out_dir)
+            docx, xlsx = writers.write_draft(self.config, model, out_dir)
             mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now)
             with self.store.db.atomic():
                 self.store.add_draft(campaign.id, cycle, version, docx, xlsx, ids, now)
@@ -302,7 +297,7 @@ class Runner:
 
     def send_outbox(self, now: datetime) -> None:
         cfg = self.config
-        report = mailer.send_due(
+        report = outbox.send_due(
             self.store, self.sender, now, tz=cfg.office.timezone,
             give_up_after=timedelta(hours=cfg.notices.give_up_hours),
             max_per_address_per_day=cfg.notices.max_per_address_per_day,
@@ -393,7 +388,7 @@ class Runner:
         mailbox_changed = new.mailbox != self.config.mailbox or new.mailbox_password != self.config.mailbox_password
         self.config = new
         self.renderer = notices.Renderer(new.notices.templates)
-        self.sender = mailer.Sender(new.smtp, new.smtp_password)
+        self.sender = smtp.Sender(new.smtp, new.smtp_password)
         if mailbox_changed:
             self.disconnect()
             self.source = open_source(new.mailbox, new.mailbox_password)

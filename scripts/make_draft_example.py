@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from daemon.draft import build_model  # noqa: E402
-from daemon.report_docx import write_draft  # noqa: E402
+from daemon.report.model import build_model  # noqa: E402
+from daemon.report.writers import write_draft  # noqa: E402
 from draft_cycle import NOW, build_cycle  # noqa: E402
 from parsers.convert import Converter  # noqa: E402
 

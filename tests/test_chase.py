@@ -3,7 +3,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from daemon.chase import chases, digest_due, steps
+from daemon.outgoing.chase import chases, digest_due, steps
 from daemon.config import ChaseRules, load_config
 from daemon.status import Cell, cells, status_document
 
@@ -96,8 +96,8 @@ def test_status_document_follows_the_contract():
 
 
 def test_overdue_notice_counts_days_from_the_deadline_day():
-    from daemon.chase import Chase, Step
-    from daemon.notices import Renderer, chase_mail
+    from daemon.outgoing.chase import Chase, Step
+    from daemon.outgoing.notices import Renderer, chase_mail
 
     renderer = Renderer(CONFIG.notices.templates)
     step = Step("overdue", at(21, 8), 1)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import corpus
-from daemon import samples
+from tonghop_demo import samples
 from daemon.config import load_config
 from service import EXAMPLE, Daemon, make_config, wait_until
 

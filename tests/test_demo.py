@@ -22,7 +22,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from daemon import demo_story
+from tonghop_demo import story as demo_story
 from daemon.config import load_config
 from parsers.convert import Converter
 

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from daemon.config import ConfigError, DraftSpec, load_config
-from daemon.draft import build_model, changes_note, draft_due, header_lines, model_to_json
-from daemon.draft_text import Keys, Merger, name_list, passages, sentences
+from daemon.report.model import build_model, changes_note, draft_due, header_lines, model_to_json
+from daemon.report.text import Keys, Merger, name_list, passages, sentences
 from daemon.status import status_document
 from draft_cycle import EXAMPLE, FLAGGED, NOW, REPLACED, TZ, build_cycle
 

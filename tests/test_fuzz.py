@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import corpus
 import crash_harness as H
-from daemon import samples
+from tonghop_demo import samples
 from hostile.pdf import pdf_file
 from parsers.convert import Converter
 from parsers.document import read_document

@@ -17,8 +17,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Mm, Pt
 from openpyxl import load_workbook
 
-from daemon.draft import Para, build_model
-from daemon.report_docx import BUILTIN_TEMPLATE, write_draft
+from daemon.report.model import Para, build_model
+from daemon.report.writers import BUILTIN_TEMPLATE, write_draft
 from daemon.status import status_document
 from draft_cycle import FLAGGED, NOW, TZ, build_cycle
 from parsers.convert import Converter

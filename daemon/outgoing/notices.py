@@ -10,11 +10,11 @@ from pathlib import Path
 
 import jinja2
 
-from .chase import Chase
-from .config import Campaign, Config, Unit
-from .mailer import compose, make_message_id
-from .status import STATUS_WORDS, campaign_units, cells, counts
-from .store import OutgoingMail
+from daemon.outgoing.chase import Chase
+from daemon.config import Campaign, Config, Unit
+from daemon.outgoing.compose import compose, make_message_id
+from daemon.status import STATUS_WORDS, campaign_units, cells, counts
+from daemon.records import OutgoingMail
 
 KINDS = ("ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing")
 MAX_ATTACHED_ORIGINAL = 10 * 1024 * 1024  # larger originals are pointed to in the archive instead

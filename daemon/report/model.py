@@ -27,9 +27,9 @@ from parsers.figures import Indicator
 from parsers.model import DocumentFacts, Figure, facts_from_json
 from parsers.model import Section as DocSection
 
-from .config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
-from .draft_text import Keys, Merger, Phrases, name_list, number_text, passages, sentences
-from .status import STATUS_WORDS, Cell, cells
+from daemon.config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
+from daemon.report.text import Keys, Merger, Phrases, name_list, number_text, passages, sentences
+from daemon.status import STATUS_WORDS, Cell, cells
 
 TYPE_NAMES = {"KH": "Kế hoạch", "BC": "Báo cáo", "CTr": "Chương trình", "PA": "Phương án", "ĐA": "Đề án",
               "TTr": "Tờ trình", "BB": "Biên bản", "TB": "Thông báo", "QĐ": "Quyết định"}

@@ -16,13 +16,13 @@ from docx.oxml.ns import qn
 from docx.shared import Cm
 from openpyxl.utils import get_column_letter
 
-from .config import Config
-from .durable import write_with
-from .draft import ReportModel, model_to_json
+from daemon.config import Config
+from daemon.durable import write_with
+from daemon.report.model import ReportModel, model_to_json
 
 TEMPLATE_NAME = "du-thao-bao-cao.docx"
 _CONTROL_IN_TEXT = re.compile(r"<w:t[ >][^<]*[\n\t\a\f]")
-BUILTIN_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report" / TEMPLATE_NAME
+BUILTIN_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "report" / TEMPLATE_NAME
 
 
 def template_path(config: Config) -> Path:

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import demo_story
-from .clock import Clock
-from .config import Config, load_config
-from .store import Store
+from tonghop_demo import story as demo_story
+from daemon.clock import Clock
+from daemon.config import Config, load_config
+from daemon.store import Store
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config"
 BAR_WIDTH = 12
@@ -67,15 +67,6 @@ def prepare(target: Path) -> Config:
     return load_config(target / "config")
 
 
-def _counts(store: Store, table: str, column: str, after: int) -> dict[str, int]:
-    rows = store.db.query(f"select {column} as k, count(*) as n from {table} where id > ? group by {column}", [after])
-    return {r["k"]: r["n"] for r in rows}
-
-
-def _last_id(store: Store, table: str) -> int:
-    return next(iter(store.db.query(f"select coalesce(max(id), 0) as m from {table}")))["m"]
-
-
 def _said(counts: dict[str, int], words) -> list[str]:
     return [f"{counts[k]} {w}" for k, w in words if counts.get(k)]
 
@@ -99,7 +90,7 @@ def say(text: str = "") -> None:
 
 def run(target: Path = Path("demo-run"), until: datetime | None = None, echo=say) -> Result:
     """Play the story up to `until` (default: to its end) in a fresh folder `target`."""
-    from .runner import Runner
+    from daemon.runner import Runner
 
     began = time.monotonic()
     target = target.resolve()
@@ -130,17 +121,16 @@ def run(target: Path = Path("demo-run"), until: datetime | None = None, echo=say
             delivered += 1
             if arrival.note:
                 notes.append(arrival.note)
-        marks = {t: _last_id(store, t) for t in ("messages", "outbox", "drafts")}
+        marks = {t: store.last_id(t) for t in ("messages", "outbox", "drafts")}
         runner.clock.set(moment.at.astimezone(tz))
         runner.once()
-        statuses = _counts(store, "messages", "status", marks["messages"])
-        mail = _counts(store, "outbox", "kind", marks["outbox"])
-        drafts = [r["version"] for r in store.db.query("select version from drafts where id > ? order by id",
-                                                        [marks["drafts"]])]
+        statuses = store.counts_since("messages", "status", marks["messages"])
+        mail = store.counts_since("outbox", "kind", marks["outbox"])
+        drafts = [r["version"] for r in store.drafts(after=marks["drafts"])]
         echo(progress_line(step, len(moments), moment.at, delivered, statuses, mail, drafts))
         for line in [moment.title, *notes]:
             echo(f"        {line}")
-    drafts = list(store.db.query("select * from drafts order by id"))
+    drafts = store.drafts()
     return Result(target, config, store, moments[-1].at if moments else until, drafts, time.monotonic() - began)
 
 
@@ -153,7 +143,7 @@ def summary(result: Result, echo=say) -> None:
         rows.append((f"Dự thảo báo cáo tổng hợp (bản {last['version']})", last["docx"]))
         rows.append(("Bảng số liệu kèm dự thảo", last["xlsx"]))
         rows += [(f"Dự thảo bản {d['version']} (trước đó)", d["docx"]) for d in result.drafts[:-1]]
-    sent = next(iter(result.store.db.query("select count(*) as n from outbox where status = 'sent'")))["n"]
+    sent = result.store.sent_count()
     rows.append((f"Thư tonghop đã gửi ({sent} tệp .eml)", config.smtp.path))
     rows.append(("Hộp thư (Maildir)", config.mailbox.path))
     tracking = config.storage.root / "bang-theo-doi.xlsx"  # daemon/tracking.py rewrites it after each pass

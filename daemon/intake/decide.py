@@ -15,10 +15,10 @@ from parsers.figures import read_indicators
 from parsers.model import Document, ParsedMessage
 from parsers.text import ascii_key, fold_key
 
-from .config import Campaign, Config, Unit
-from .mailer import KIND_HEADER  # on every mail we send: one coming back is never answered
-from .store import AttachmentRecord, FigureRecord, Outcome, SubmissionRecord, sha256_of
-from .texts import t
+from daemon.config import Campaign, Config, Unit
+from daemon.records import KIND_HEADER  # on every mail we send: one coming back is never answered
+from daemon.records import AttachmentRecord, FigureRecord, Outcome, SubmissionRecord, sha256_of
+from daemon.texts import t
 
 AUTO_REPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply")
 AUTO_REPLY_SUBJECT = re.compile(

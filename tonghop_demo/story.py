@@ -22,8 +22,8 @@ from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import samples
-from .config import Config
+from tonghop_demo import samples
+from daemon.config import Config
 
 YEAR = 2024
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the example config's office time; the story is told in it
