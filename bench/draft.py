@@ -109,7 +109,7 @@ def run_one(n: int) -> dict:
         t0 = time.perf_counter()
         model = build_model(config, campaign, "2024", rows, now)
         t1 = time.perf_counter()
-        docx, xlsx = write_draft(config, model, Path(tmp) / "v1")
+        docx, xlsx = write_draft(config, model, Path(tmp) / "v1", version=1)
         t2 = time.perf_counter()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
         return {"units": n, "rows": len(rows), "build_s": round(t1 - t0, 2), "write_s": round(t2 - t1, 2),

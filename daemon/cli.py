@@ -199,6 +199,7 @@ def print_status_table(doc: dict, config: Config, colour: bool, echo=print) -> N
 def cmd_draft(args) -> int:
     from daemon.report import model as draft
     from daemon.report import writers
+    from daemon.report.versions import preview_folder
 
     config, clock = load(args)
     campaign = config.campaign(args.campaign)
@@ -208,7 +209,7 @@ def cmd_draft(args) -> int:
     now = clock.now()
     cycle = args.cycle or campaign.cycle_of(now, config.office.timezone)
     store = Store.open(config)
-    out = Path(args.out) if args.out else config.storage.root / "drafts" / campaign.id / cycle / "xem-truoc"
+    out = Path(args.out) if args.out else preview_folder(config.storage.root, campaign.id, cycle)
     model = draft.model_from_ledger(config, store, campaign, cycle, now)
     for path in writers.write_draft(config, model, out):
         print(path)

@@ -6,7 +6,6 @@ waits with backoff and reconnects; SIGTERM finishes the message in hand; SIGHUP 
 """
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sqlite3
@@ -112,7 +111,7 @@ class Runner:
         failures = bounces.failures_for_us(raw, outcome, self.config, self.store) if outcome.status == "ignored" else []
         try:
             # the decision and the mail it causes: all or nothing
-            with self.store.writing(), self.store.db.atomic():
+            with self.store.writing(), self.store.atomic():
                 self.store.record(msg_id, outcome, now=now)
                 for failure, unit in failures:
                     if self.store.mark_address_failing(failure.recipient, unit.id, failure.diagnostic or failure.status, now, msg_id):
@@ -270,7 +269,7 @@ class Runner:
         """At the deadline (plus the configured delay) write the consolidated draft and mail it to
         the office; when reports arrive later, write a new version with a note of what changed."""
         from daemon.report import model as draft
-        from daemon.report import writers
+        from daemon.report import versions, writers
 
         tz = self.config.office.timezone
         for campaign in self.config.campaigns:
@@ -278,18 +277,15 @@ class Runner:
             if not draft.draft_due(self.config, campaign, cycle, now):
                 continue
             rows = draft.draft_rows(self.store, campaign, cycle)
-            ids = sorted(r["id"] for r in rows)
-            last = self.store.last_draft(campaign.id, cycle)
-            if last is not None and json.loads(last["submissions"]) == ids:
+            nxt = versions.next_version(self.store.last_draft(campaign.id, cycle), rows)
+            if nxt is None:
                 continue
-            version = (last["version"] + 1) if last else 1
-            known = set(json.loads(last["submissions"])) if last else set()
-            new_rows = [r for r in rows if r["id"] not in known] if last else []
-            out_dir = self.config.storage.root / "drafts" / campaign.id / cycle / f"v{version}"
+            version, ids, new_rows = nxt.version, nxt.submission_ids, nxt.new_rows
+            out_dir = versions.version_folder(self.config.storage.root, campaign.id, cycle, version)
             model = draft.model_from_ledger(self.config, self.store, campaign, cycle, now, rows)
-            docx, xlsx = writers.write_draft(self.config, model, out_dir)
+            docx, xlsx = writers.write_draft(self.config, model, out_dir, version)
             mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now)
-            with self.store.db.atomic():
+            with self.store.atomic():
                 self.store.add_draft(campaign.id, cycle, version, docx, xlsx, ids, now)
                 if mail:
                     self.store.queue(mail, now=now)

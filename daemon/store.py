@@ -273,6 +273,10 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(t("storage.cannot_start", path=self.path, error=storage_problem(exc, self.path))) from exc
 
+    def atomic(self):
+        """One transaction (a savepoint inside another): several Store calls committed together."""
+        return self.db.atomic()
+
     @contextmanager
     def writing(self):
         """Turn a failed write of the ledger (disk full, read-only, I/O error) into StorageError."""

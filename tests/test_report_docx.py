@@ -32,7 +32,7 @@ def drafted(tmp_path_factory):
     cycle = build_cycle(tmp)
     rows = cycle.rows()
     model = build_model(cycle.config, cycle.campaign, "2024", rows, NOW)
-    docx_path, xlsx_path = write_draft(cycle.config, model, tmp / "v1")
+    docx_path, xlsx_path = write_draft(cycle.config, model, tmp / "v1", version=1)
     pdf = Converter(timeout=120).docx_to_pdf(docx_path, tmp / "pdf")
     yield cycle, rows, model, docx_path, xlsx_path, pdf
     cycle.store.close()

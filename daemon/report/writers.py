@@ -39,14 +39,11 @@ def file_stem(model: ReportModel, version: int | None) -> str:
 def write_draft(config: Config, model: ReportModel, out_dir: Path, version: int | None = None) -> tuple[Path, Path]:
     """Write the .docx and .xlsx of the draft into out_dir; returns their paths.
 
-    The version suffix ("-v2") is `version`, or read from the folder's name when it is "v2"
-    (the runner keeps one folder per version). Files are written atomically (temp + rename).
+    The version suffix ("-v2") is `version` (report/versions.py numbers them; None for a preview).
+    Files are written atomically (temp + rename).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if version is None:
-        m = re.fullmatch(r"v(\d+)", out_dir.name)
-        version = int(m.group(1)) if m else None
     stem = file_stem(model, version)
     docx_path, xlsx_path = out_dir / f"{stem}.docx", out_dir / f"{stem}.xlsx"
     write_with(docx_path, lambda p: render_docx(template_path(config), model, p))
