@@ -29,7 +29,7 @@ for _path in (ROOT, ROOT / "tests"):
         sys.path.insert(0, str(_path))
 
 from tonghop_demo import samples  # noqa: E402
-from daemon.config import load_config  # noqa: E402
+from daemon.config_toml import load_config  # noqa: E402
 from servers import Dovecot, ImapAccount, SmtpSink  # noqa: E402
 from service import EXAMPLE, PASSWORD_ENV, make_config  # noqa: E402
 

@@ -96,7 +96,7 @@ def synthetic_rows(config, campaign, templates: list[dict]) -> list[dict]:
 
 
 def run_one(n: int) -> dict:
-    from daemon.config import load_config
+    from daemon.config_toml import load_config
     from daemon.report.model import build_model
     from daemon.report.writers import write_draft
 

@@ -11,7 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 from daemon.clock import Clock, local_text, parse_now
-from daemon.config import UNIT_KINDS, Config, ConfigError, load_config
+from daemon.config import UNIT_KINDS, Config, ConfigError
+from daemon.config_toml import load_config
 from daemon.intake.mailbox import MailboxError
 from daemon.store import StorageError, Store
 from daemon.texts import t

@@ -24,7 +24,8 @@ from daemon.outgoing import chase, notices, outbox, smtp
 from daemon.report import tracking
 from daemon.faults import crash_point
 from daemon.clock import Clock
-from daemon.config import Config, ConfigError, load_config
+from daemon.config import Config, ConfigError
+from daemon.config_toml import load_config
 from daemon.intake.mailbox import Fetched, MailboxError, Source, open_source
 from daemon.records import Outcome, message_id_of
 from daemon.store import StorageError, Store, storage_problem

@@ -34,7 +34,7 @@ import corpus
 from daemon import runner
 from daemon.intake import decide as intake
 from tonghop_demo import samples
-from daemon.config import load_config
+from daemon.config_toml import load_config
 from service import EXAMPLE, Daemon, make_config
 
 ICT = timezone(timedelta(hours=7))

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from daemon.config import Config, load_config
+from daemon.config import Config
+from daemon.config_toml import load_config
 from daemon.intake.decide import facts_record, matching_requirements
 from tonghop_demo.samples import report_docx
 from daemon.records import AttachmentRecord, Outcome, SubmissionRecord, sha256_of

@@ -25,7 +25,7 @@ import pytest
 import corpus
 from daemon.outgoing import chase
 from tonghop_demo import samples
-from daemon.config import load_config
+from daemon.config_toml import load_config
 from daemon.outgoing.compose import make_message_id
 from servers import Dovecot, ImapAccount
 from service import EXAMPLE, Daemon, make_config

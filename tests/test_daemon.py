@@ -11,7 +11,7 @@ import pytest
 
 import corpus
 from tonghop_demo import samples
-from daemon.config import load_config
+from daemon.config_toml import load_config
 from service import EXAMPLE, Daemon, make_config, wait_until
 
 ARRIVED = datetime(2024, 10, 15, 8, 30, tzinfo=timezone(timedelta(hours=7)))

@@ -23,7 +23,7 @@ import docx
 import pytest
 
 from tonghop_demo import story as demo_story
-from daemon.config import load_config
+from daemon.config_toml import load_config
 from parsers.convert import Converter
 
 ROOT = Path(__file__).resolve().parent.parent

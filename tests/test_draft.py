@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from daemon.config import ConfigError, DraftSpec, load_config
+from daemon.config import ConfigError, DraftSpec
+from daemon.config_toml import load_config
 from daemon.report.model import build_model, changes_note, draft_due, header_lines, model_to_json
 from daemon.report.text import Keys, Merger, name_list, passages, sentences
 from daemon.status import status_document

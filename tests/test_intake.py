@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import load_config
+from daemon.config_toml import load_config
 from daemon.intake.decide import Reading, decide, not_a_submission, unit_for_issuer
 from parsers.model import Attachment, Document, DocumentFacts, Fact, ParsedMessage
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from tonghop_demo import story as demo_story
 from daemon.clock import Clock
-from daemon.config import Config, load_config
+from daemon.config import Config
+from daemon.config_toml import load_config
 from daemon.store import Store
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config"
