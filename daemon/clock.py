@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import time as _time
 from datetime import datetime, timezone, tzinfo
+from typing import Callable
+
+# How long a wait sleeps before looking at should_stop() again: SIGTERM is obeyed within this.
+STOP_SLICE_SECONDS = 0.5
 
 
 class Clock:
@@ -19,6 +23,16 @@ class Clock:
 
     def set(self, moment: datetime) -> None:
         self._offset = (moment - datetime.now(timezone.utc)).total_seconds()
+
+
+def sleep_until(end: float, should_stop: Callable[[], bool]) -> None:
+    """Sleep until time.monotonic() reaches `end`, in slices, returning early once should_stop()
+    is true: the runner's backoff and the mailbox's polling both wait this way."""
+    while not should_stop():
+        left = end - _time.monotonic()
+        if left <= 0:
+            return
+        _time.sleep(min(STOP_SLICE_SECONDS, left))
 
 
 def local_text(ts: str | datetime | None, tz: tzinfo) -> str:

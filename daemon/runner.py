@@ -23,7 +23,7 @@ from daemon.intake import decide as intake
 from daemon.outgoing import chase, notices, outbox, smtp
 from daemon.report import tracking
 from daemon.faults import crash_point
-from daemon.clock import Clock
+from daemon.clock import Clock, sleep_until
 from daemon.config import Config, ConfigError
 from daemon.config_toml import load_config
 from daemon.intake.mailbox import Fetched, MailboxError, Source, open_source
@@ -361,9 +361,7 @@ class Runner:
         log.info("tonghop dừng theo yêu cầu")
 
     def sleep(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < end:
-            time.sleep(min(0.2, end - time.monotonic()))
+        sleep_until(time.monotonic() + seconds, lambda: self.stopping)
 
     # --- signals ---------------------------------------------------------------------------------
 
