@@ -43,6 +43,20 @@ def local_text(ts: str | datetime | None, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
 
+def moment_words(moment: datetime) -> str:
+    """A moment as a sentence says it: "09:30 ngày 15/10/2024" (in the moment's own offset; give
+    it in the office's time zone)."""
+    return moment.strftime("%H:%M ngày %d/%m/%Y")
+
+
+def deadline_words(deadline: datetime) -> str:
+    """A deadline as every mail and the draft say it: "trước ngày 20/10/2024" for one at 00:00
+    (the day itself is already late), else "trước 17:00 ngày 19/10/2024"."""
+    if deadline.hour == 0 and deadline.minute == 0:
+        return f"trước ngày {deadline:%d/%m/%Y}"
+    return f"trước {deadline:%H:%M} ngày {deadline:%d/%m/%Y}"
+
+
 def parse_now(text: str, tz: tzinfo) -> datetime:
     """ISO 8601; without an offset it is the office's local time. Raises ValueError."""
     moment = datetime.fromisoformat(text)

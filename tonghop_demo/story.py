@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from tonghop_demo import samples
 from daemon.config import Config
+from daemon.texts import TYPE_NAMES
 
 YEAR = 2024
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the example config's office time; the story is told in it
@@ -34,7 +35,6 @@ CTYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "zip": "application/zip",
 }
-KIND_WORDS = {"KH": "Kế hoạch", "BC": "Báo cáo"}
 
 # Who does what: the story below follows these, and the test that checks the outcome reads them.
 NEVER_SEND = ("phong-y-te", "xa-lang-bien", "phong-kinh-te-ha-tang")
@@ -130,7 +130,7 @@ class Mailroom:
         short = plain(unit.name).removeprefix("UBND ").title().replace(" ", "")
         name = rng.choice((
             f"{kind} dan van {YEAR}.{fmt}",
-            f"{KIND_WORDS[kind]} công tác dân vận năm {YEAR}.{fmt}",
+            f"{TYPE_NAMES[kind]} công tác dân vận năm {YEAR}.{fmt}",
             f"{kind}_DanVan_{YEAR}_{short}.{fmt}",
         ))
         if options.get("nfd"):

@@ -27,12 +27,12 @@ from parsers.figures import Indicator
 from parsers.model import DocumentFacts, Figure, facts_from_json
 from parsers.model import Section as DocSection
 
+from daemon.clock import deadline_words, moment_words
 from daemon.config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
 from daemon.report.text import Keys, Merger, Phrases, name_list, number_text, passages, sentences
-from daemon.status import STATUS_WORDS, Cell, cells
+from daemon.status import STATUS_WORDS, Cell, cells, counts as status_counts
+from daemon.texts import TYPE_NAMES
 
-TYPE_NAMES = {"KH": "Kế hoạch", "BC": "Báo cáo", "CTr": "Chương trình", "PA": "Phương án", "ĐA": "Đề án",
-              "TTr": "Tờ trình", "BB": "Biên bản", "TB": "Thông báo", "QĐ": "Quyết định"}
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 BLANK_NUMBER = "      "  # the clerk writes the number by hand or in the register
 _HEADER_BREAKS = (" HUYỆN ", " XÃ ", " THỊ TRẤN ", " TỈNH ", " THÀNH PHỐ ", " QUẬN ", " THỊ XÃ ", " VÀ ", " - ")
@@ -169,16 +169,6 @@ def _date_vn(iso: str | None) -> str:
     except ValueError:
         return iso
     return f"{d:02d}/{m:02d}/{y}"
-
-
-def _moment_vn(moment: datetime) -> str:
-    return moment.strftime("%H:%M ngày %d/%m/%Y")
-
-
-def _deadline_vn(deadline: datetime) -> str:
-    if deadline.hour == 0 and deadline.minute == 0:
-        return f"trước ngày {deadline:%d/%m/%Y}"
-    return f"trước {deadline:%H:%M} ngày {deadline:%d/%m/%Y}"
 
 
 def _fill(text: str, cycle: str, as_of: str = "") -> str:
@@ -345,7 +335,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     spec = campaign.draft
     keys = Keys()
     now_local = now.astimezone(tz)
-    as_of = _moment_vn(now_local)
+    as_of = moment_words(now_local)
     table = cells(config, campaign, cycle, rows)
     newest = _newest_rows(rows, table)
     units = [config.unit(u) for u in campaign.unit_ids]
@@ -355,12 +345,11 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     body_req = _body_requirement(campaign)
 
     # Status, documents and Phụ lục I.
-    counts = {r.id: {"on_time": 0, "late": 0, "missing": 0} for r in campaign.requirements}
+    counts = status_counts(campaign, table)  # the same counts as status --json
     documents, lines = [], []
     for n, unit in enumerate(units, 1):
         for k, req in enumerate(campaign.requirements):
             cell = table[(unit.id, req.id)]
-            counts[req.id][cell.status] += 1
             number_date = ""
             if cell.status != "missing":
                 documents.append(DocRef(unit.id, unit.name, req.id, cell.status, cell.doc_number, cell.doc_date,
@@ -418,7 +407,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
 
     preview = any(now < d for d in deadlines.values())
     latest = max(deadlines.values())
-    preview_note = (f"BẢN XEM TRƯỚC: chưa hết hạn nộp ({_deadline_vn(latest)}); số liệu tính đến {as_of} "
+    preview_note = (f"BẢN XEM TRƯỚC: chưa hết hạn nộp ({deadline_words(latest)}); số liệu tính đến {as_of} "
                     f"và sẽ thay đổi khi các đơn vị tiếp tục gửi." if preview else "")
     issuer = spec.issuer if spec.issuer is not None else config.office.issuer
     parent = spec.parent_body if spec.parent_body is not None else config.office.parent_body
@@ -499,7 +488,7 @@ def _submission_paras(campaign: Campaign, units, table, deadlines) -> list[Para]
                 parts.append(f"{len(by[status])} đơn vị {word} ({name_list(by[status], 0)})")
             else:
                 parts.append(f"không có đơn vị {word}")
-        paras.append(Para(f"{req.name} (hạn nộp {_deadline_vn(deadlines[req.id])}):", "; ".join(parts) + "."))
+        paras.append(Para(f"{req.name} (hạn nộp {deadline_words(deadlines[req.id])}):", "; ".join(parts) + "."))
     for req in campaign.requirements:
         items = []
         for u in units:
@@ -645,7 +634,7 @@ def changes_note(old: ReportModel | dict | None, new: ReportModel) -> str:
     `old` is the previous version's model, or its model_to_json() kept beside the files."""
     sent_units = {d.unit_id for d in new.documents}
     if old is None:
-        as_of = _moment_vn(datetime.fromisoformat(new.generated_at))
+        as_of = moment_words(datetime.fromisoformat(new.generated_at))
         return (f"Bản dự thảo đầu tiên, tổng hợp từ văn bản của {len(sent_units)}/{new.units_total} đơn vị "
                 f"(tính đến {as_of}).")
     documents = old["documents"] if isinstance(old, dict) else [_plain(d) for d in old.documents]
