@@ -1,5 +1,5 @@
 """`tonghop demo` end to end: the real command in a child process walks the whole reporting cycle of
-the Tháp Mười case (daemon/demo_story.py) on a Maildir and a directory outbox; then the outcome is
+the Tháp Mười case (tonghop_demo/story.py) on a Maildir and a directory outbox; then the outcome is
 read back the way an office would: `messages --json`, `status --json`, the .eml files in the
 outbox and the draft files.
 

@@ -1,7 +1,7 @@
 """`tonghop demo`: the real service on the embedded default (a Maildir and a directory outbox)
 walked through a whole reporting cycle of the Tháp Mười case in simulated time.
 
-At each moment of the story (daemon/demo_story.py) the mail that arrived by then is dropped into
+At each moment of the story (tonghop_demo/story.py) the mail that arrived by then is dropped into
 the Maildir, with the file's mtime set to its arrival time (the INTERNALDATE the Maildir source
 reports), and one pass of the Runner runs with the clock at that moment: exactly what
 `tonghop --now TS run --once` does. The demo prints one progress line per moment with what the
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tonghop_demo import story as demo_story
+from tonghop_demo import story
 from daemon.clock import Clock
 from daemon.config import Config
 from daemon.config_toml import load_config
@@ -97,13 +97,13 @@ def run(target: Path = Path("demo-run"), until: datetime | None = None, echo=say
     target = target.resolve()
     config = prepare(target)
     tz = config.office.timezone
-    moments = [m for m in demo_story.MOMENTS if until is None or m.at <= until]
-    arrivals = demo_story.arrivals(config, config.smtp.path)
+    moments = [m for m in story.MOMENTS if until is None or m.at <= until]
+    arrivals = story.arrivals(config, config.smtp.path)
     store = Store.open(config)
     runner = Runner(config, store, Clock(moments[0].at if moments else until))
     echo(f"Chạy thử tonghop trong {target}")
-    echo(f"Chiến dịch: {config.campaigns[0].title} năm {demo_story.YEAR}, "
-         f"{len(config.campaigns[0].unit_ids)} đơn vị, hạn nộp trước 0 giờ ngày 20/10/{demo_story.YEAR}.\n")
+    echo(f"Chiến dịch: {config.campaigns[0].title} năm {story.YEAR}, "
+         f"{len(config.campaigns[0].unit_ids)} đơn vị, hạn nộp trước 0 giờ ngày 20/10/{story.YEAR}.\n")
     if not moments:
         echo("Thời điểm --now ở trước câu chuyện (01/10/2024): không có gì để chạy.")
     pending = list(arrivals)

@@ -5,7 +5,7 @@ to after the deadline, as the office's mailbox sees it.
 This module is data and small builders only: the moments the demo stops at (`MOMENTS`), and each
 mail with the time the mail server received it (`arrivals`). Mail is built lazily, when the demo
 delivers it, because a reply quotes the reminder it answers and two documents need LibreOffice.
-Documents come from daemon/samples.py in every form units really use; subjects and bodies are
+Documents come from tonghop_demo/samples.py in every form units really use; subjects and bodies are
 written the way clerks write them. daemon/demo.py plays the story against the real service.
 """
 from __future__ import annotations

@@ -11,9 +11,13 @@ What feeds what (the campaign's [draft] table, config.DraftSpec):
   or town whose assignee is not its head (leader_head_title, e.g. Chủ tịch);
 - passages: each unit's newest document for the body requirement; its sections are routed by
   heading (then sentences by keyword inside a section that has areas), merged across units
-  (daemon.draft_text) and attributed to the units that wrote them;
+  (daemon.report.text) and attributed to the units that wrote them;
 - figures: the indicators of the campaign's form (Campaign.form) or, without a form, those found
-  in the units' tables; percentages ("Tỷ lệ ...", unit "%") are averaged, everything else summed.
+  in the units' tables; a unit's values come from the figures table (what intake read from its
+  filled form, or the table it read the form's indicators from) first, then its report's own
+  tables; percentages ("Tỷ lệ ...", unit "%") are averaged, everything else summed.
+
+Facts come back from the ledger typed (parsers.model.facts_from_json), never as dicts.
 """
 from __future__ import annotations
 
