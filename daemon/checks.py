@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jinja2
 
-from parsers.model import Attachment, Document, ParsedMessage
+from parsers.model import Attachment, Document, ParsedMessage, facts_from_json
 
 from daemon.outgoing import notices
 from daemon.outgoing.chase import Chase, Step
@@ -40,7 +40,7 @@ def _renders(config: Config, now: datetime):
         from_addr=unit.emails[0], subject="Báo cáo",
     )
     row = {"id": 0, "received_at": now.isoformat(), "from_addr": unit.emails[0], "subject": "Báo cáo", "sha256": "0"}
-    doc = Document(filename="bao-cao.docx", kind="docx", text="BÁO CÁO")
+    doc = Document(filename="bao-cao.docx", kind="docx", text="BÁO CÁO", facts=facts_from_json(facts))
     yield "ack.txt", lambda: notices.acknowledgement(
         config, renderer, msg_row=0, message=_sample_message(config, unit.emails[0]), outcome=outcome,
         documents=(doc,), received_at=now, prior_rows=[], now=now)

@@ -146,12 +146,13 @@ def acknowledgement(config: Config, renderer: Renderer, *, msg_row: int, message
     for sub in outcome.submissions:
         campaign = config.campaign(sub.campaign)
         doc = documents[sub.attachment_seq]
-        facts = outcome.attachments[sub.attachment_seq].facts or {}
+        facts = doc.facts  # typed, as parsers read it (the record's JSON is for the ledger)
         deadline = campaign.deadline(campaign.requirement(sub.requirement), sub.cycle, tz)
-        type_code = facts.get("type")
+        type_code = facts.type.value if facts else None
+        written = facts.type_name.value if facts else None
         recorded_docs.append({
             "filename": doc.filename,
-            "type_name": TYPE_NAMES.get(type_code, (facts.get("type_name") or "Văn bản").capitalize()),
+            "type_name": TYPE_NAMES.get(type_code, (written or "Văn bản").capitalize()),
             "number": sub.doc_number, "date": day_text(sub.doc_date), "title": sub.doc_title,
             "requirement": campaign.requirement(sub.requirement).name, "cycle": sub.cycle,
             "on_time": received_at < deadline,
