@@ -14,9 +14,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
-from parsers.document import read_document
-from parsers.message import parse_message
-
 from daemon import status
 from daemon.intake import bounces
 from daemon.intake import decide as intake
@@ -35,13 +32,6 @@ log = logging.getLogger("tonghop")
 
 MAX_ATTEMPTS = 3  # a message that kills the process this often is set aside, not retried forever
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
-
-
-def read(raw: bytes, config: Config) -> intake.Reading:
-    """Everything parsers/ can tell about a raw message."""
-    message = parse_message(raw, config.limits)
-    documents = tuple(read_document(att, config.limits) for att in message.attachments)
-    return intake.Reading(message=message, documents=documents)
 
 
 def folder_for(status: str, config: Config) -> str:
@@ -69,14 +59,7 @@ class Runner:
 
     def decide(self, msg_id: int, raw: bytes, received_at: datetime) -> tuple[Outcome, intake.Reading | None]:
         try:
-            reading = read(raw, self.config)
-            outcome = intake.decide(reading, self.config, received_at)
-            msg = reading.message
-            if msg.problems and outcome.status in ("review", "failed"):
-                # What was wrong with the mail itself (broken MIME, cut short): the person who
-                # reviews it needs that more than "no attachment" alone.
-                outcome = replace(outcome, reason=f"{outcome.reason} {t('review.message_problems', problems=' '.join(msg.problems))}")
-            return replace(outcome, from_addr=msg.from_addr, subject=msg.subject[:500], message_id=msg.message_id), reading
+            return intake.decide_raw(raw, self.config, received_at)
         except Exception as exc:  # a bug or a hostile file must not stop the service
             log.exception("message %s: error while reading", msg_id)
             error = f"{type(exc).__name__}: {exc}"

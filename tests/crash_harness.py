@@ -114,7 +114,7 @@ def oracle(backlog: list[Incoming]) -> dict[str, Expected]:
     """What a crash-free service decides for each message: the same parsers and rules, in process."""
     out = {}
     for item in backlog:
-        outcome = intake.decide(runner.read(item.raw, CONFIG), CONFIG, item.arrived)
+        outcome = intake.decide(intake.read(item.raw, CONFIG), CONFIG, item.arrived)
         out[item.label] = Expected(outcome.status, outcome.unit_id, len(outcome.submissions))
     return out
 
