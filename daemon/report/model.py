@@ -27,13 +27,13 @@ from datetime import datetime, timedelta
 
 from collections.abc import Mapping
 
-from parsers.figures import Indicator
 from parsers.model import DocumentFacts, Figure, facts_from_json
-from parsers.model import Section as DocSection
 
 from daemon.clock import deadline_words, moment_words
 from daemon.config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
-from daemon.report.text import Keys, Merger, Phrases, name_list, number_text, passages, sentences
+from daemon.report.figures import FigureLine, IndicatorTotal, indicator_totals
+from daemon.report.routing import Router
+from daemon.report.text import Keys, Merger, name_list, number_text, passages
 from daemon.status import STATUS_WORDS, Cell, cells, counts as status_counts
 from daemon.texts import TYPE_NAMES
 
@@ -90,27 +90,6 @@ class SubmissionLine:
     received: str  # "15/10/2024 09:12"
     status: str  # on_time | late | missing
     status_word: str  # đúng hạn | trễ hạn | chưa nộp
-
-
-@dataclass(frozen=True)
-class IndicatorTotal:
-    code: str
-    name: str
-    unit: str
-    method: str  # "sum" | "mean"
-    total: float | None
-    total_text: str  # "98,5 (bình quân)"
-    value_text: str  # "98,5"
-    reported: int  # units that gave a value
-
-
-@dataclass(frozen=True)
-class FigureLine:
-    stt: str
-    unit_id: str
-    unit: str
-    values: tuple[float | None, ...]
-    texts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -234,12 +213,6 @@ def draft_due(config: Config, campaign: Campaign, cycle: str, now: datetime) -> 
     return now >= deadline_of(config, campaign, cycle) + timedelta(hours=campaign.draft.delay_hours)
 
 
-# -- indicators ---------------------------------------------------------------------------------
-
-def _is_rate(ind: Indicator, keys: Keys) -> bool:
-    return ind.unit.strip() == "%" or keys.ascii(ind.name).startswith(("ty le", "ti le"))
-
-
 # -- the model ----------------------------------------------------------------------------------
 
 def _newest_rows(rows: list[dict], table: dict[tuple[str, str], Cell]) -> dict[tuple[str, str], list[dict]]:
@@ -257,77 +230,6 @@ def _best_facts(rows: list[dict]) -> list[DocumentFacts]:
     """The facts of a version's attachments, the richest first (a .docx before its .pdf copy)."""
     facts = [f for f in (facts_from_json(r.get("facts")) for r in rows) if f is not None]
     return sorted(facts, key=lambda f: -(len(f.sections) + len(f.figures)))
-
-
-class _Router:
-    """Sends a unit's sections and sentences to the draft's sections and areas (see module doc)."""
-
-    def __init__(self, spec: DraftSpec, keys: Keys):
-        self.keys = keys
-        self.targets: list[tuple[int, int | None]] = []  # (section index, area index or None)
-        self.headings: list[Phrases] = []
-        self.keywords: list[Phrases] = []
-        for s, sec in enumerate(spec.sections):
-            self._add((s, None), sec.headings, sec.keywords)
-            for a, area in enumerate(sec.areas):
-                self._add((s, a), area.headings, area.keywords)
-        self.sections = spec.sections
-        self.skip = Phrases(spec.skip_sentences, keys)
-        self._matches: dict = {}
-        self._areas: dict = {}
-
-    def _add(self, target, headings, keywords):
-        self.targets.append(target)
-        self.headings.append(Phrases(headings, self.keys))
-        self.keywords.append(Phrases(keywords, self.keys))
-
-    def _match(self, heading: str, within: int | None = None) -> tuple[int, int | None] | None:
-        key = (heading, within)
-        if key not in self._matches:  # headings recur across units: match each once
-            self._matches[key] = self._match_uncached(heading, within)
-        return self._matches[key]
-
-    def _area(self, target, sentence: str):
-        key = (target[0], self.keys.fold(sentence))
-        if key not in self._areas:
-            self._areas[key] = next((t for k, t in enumerate(self.targets) if t[0] == target[0] and t[1] is not None
-                                     and self.keywords[k].found_in(sentence)), None)
-        return self._areas[key]
-
-    def _match_uncached(self, heading: str, within: int | None) -> tuple[int, int | None] | None:
-        for k, target in enumerate(self.targets):
-            if within is not None and (target[0] != within or target[1] is None):
-                continue
-            if self.headings[k].found_in(heading):
-                return target
-        return None
-
-    def _has_areas(self, target) -> bool:
-        return target is not None and target[1] is None and bool(self.sections[target[0]].areas)
-
-    def route(self, unit_sections: tuple[DocSection, ...]):
-        """Yields (target, sentence) for every sentence of the unit's sections; target None: unplaced."""
-        stack: list[tuple[int, tuple[int, int | None] | None]] = []  # (level, target)
-        for sec in unit_sections:
-            level = sec.level or 1
-            heading = re.sub(r"^\s*[\dIVXLivxl]+[.)]\s*|^\s*[a-zđ][.)]\s*", "", sec.heading)
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            parent = next((t for _, t in reversed(stack) if t is not None), None)
-            if parent is None:
-                target = self._match(heading)
-            elif self._has_areas(parent):
-                target = self._match(heading, within=parent[0]) or self._match(heading) or parent
-            else:
-                target = parent
-            stack.append((level, target))
-            for sentence in sentences(sec.text):
-                if self.skip.starts(sentence):
-                    continue
-                if self._has_areas(target):
-                    yield (self._area(target, sentence) or target), sentence
-                else:
-                    yield target, sentence
 
 
 def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict], now: datetime,
@@ -371,7 +273,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
 
     # Leaders, passages and figures from each unit's newest documents.
     leader_lines = _leader_lines(campaign, units, newest, keys)
-    router = _Router(spec, keys)
+    router = Router(spec, keys)
     mergers: dict[tuple[int, int | None], Merger] = {}
     unplaced = 0
     unit_figures: list[list[Figure]] = []
@@ -386,7 +288,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
                 continue
             mergers.setdefault(target, Merger(spec.similarity, keys)).add(sentence, pos)
 
-    indicators, figure_lines = _figures(campaign, units, unit_figures, figures or {}, keys)
+    indicators, figure_lines = indicator_totals(campaign, units, unit_figures, figures or {}, keys)
     totals = {i.code: i for i in indicators}
 
     sections = []
@@ -558,61 +460,6 @@ def _leader_paras(spec: DraftSpec, lines: list[LeaderLine]) -> list[Para]:
         paras.append(Para(f"Chưa nêu việc phân công ({len(silent)} đơn vị):",
                           name_list([x.unit for x in silent], 0) + ".", flag=True))
     return paras
-
-
-def _figures(campaign: Campaign, units, unit_figures: list[list[Figure]],
-             recorded: Mapping[str, Mapping[str, float]], keys: Keys):
-    """(indicator totals, per-unit lines) for Phụ lục II and the areas' figure sentences.
-
-    A unit's value of an indicator comes from the figures intake recorded for it (its filled form,
-    or the table intake read the form's indicators from) first, then from its report's own tables:
-    nothing intake recorded is left out of the draft."""
-    indicators = list(campaign.indicators)  # read from the form when the config was loaded
-    if not indicators:  # no form: the indicators the units' tables show, in order of appearance
-        seen: dict[str, Indicator] = {}
-        for figs in unit_figures:
-            for f in figs:
-                code = (f.code or "").strip()
-                key = code or keys.fold(f.row)
-                if key and key not in seen:
-                    seen[key] = Indicator(code or "", f.row, "")
-        indicators = list(seen.values())
-    if not indicators:
-        return (), ()
-    by_key = {(i.code or i.name): n for n, i in enumerate(indicators)}  # Store.figures' codes (read_indicators)
-    by_code = {i.code: n for n, i in enumerate(indicators) if i.code}
-    by_name = {keys.fold(i.name): n for n, i in enumerate(indicators)}
-    lines, values_by_ind = [], [[] for _ in indicators]
-    for unit, figs in zip(units, unit_figures):
-        values: list[float | None] = [None] * len(indicators)
-        for code, value in (recorded.get(unit.id) or {}).items():
-            n = by_key.get(code)
-            if n is not None and value is not None:
-                values[n] = float(value)
-        for f in figs:
-            n = by_code.get((f.code or "").strip())
-            if n is None:
-                n = by_name.get(keys.fold(f.row))
-            if n is not None and values[n] is None:
-                values[n] = float(f.value)
-        if all(v is None for v in values):
-            continue
-        for n, v in enumerate(values):
-            if v is not None:
-                values_by_ind[n].append(v)
-        lines.append(FigureLine(str(len(lines) + 1), unit.id, unit.name, tuple(values),
-                                tuple(number_text(v) for v in values)))
-    totals = []
-    for ind, vals in zip(indicators, values_by_ind):
-        rate = _is_rate(ind, keys)
-        total = (sum(vals) / len(vals) if rate else sum(vals)) if vals else None
-        if total is not None and rate:
-            total = round(total, 2)
-        text = number_text(total) + (" (bình quân)" if rate and total is not None else "")
-        unit = ind.unit or ("%" if rate else "")
-        totals.append(IndicatorTotal(ind.code or str(len(totals) + 1), ind.name, unit, "mean" if rate else "sum",
-                                     total, text, number_text(total), len(vals)))
-    return tuple(totals), tuple(lines)
 
 
 def _figure_paras(codes: tuple[str, ...], totals: dict[str, IndicatorTotal], reporting: int) -> list[Para]:
