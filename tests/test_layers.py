@@ -129,3 +129,24 @@ def test_the_checker_sees_a_violation(tmp_path):
     assert any("records.py:1 (floor 0) imports daemon.store" in w for w in wrong)
     assert any("room daemon.intake imports room daemon.report" in w for w in wrong)
     assert any("model.py:1 imports the demo" in w for w in wrong)
+
+
+def sql_outside_the_store(root: Path = ROOT) -> list[str]:
+    """Places outside daemon/store.py that reach the ledger's database themselves: `x.db`, or a
+    call of execute/executemany/query (sqlite3's and sqlite-utils' ways to run SQL)."""
+    wrong = []
+    for path in sorted([*(root / "daemon").rglob("*.py"), *(root / "tonghop_demo").rglob("*.py")]):
+        if path == root / "daemon" / "store.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("db", "execute", "executemany", "query"):
+                wrong.append(f"{path.relative_to(root)}:{node.lineno} .{node.attr}")
+    return wrong
+
+
+def test_every_sql_statement_is_a_store_method(tmp_path):
+    wrong = sql_outside_the_store()
+    assert not wrong, "\n".join(wrong)
+    (tmp_path / "daemon").mkdir()
+    (tmp_path / "daemon" / "bounces.py").write_text("def ours(store, mid):\n    return store.db.execute('select 1')\n")
+    assert len(sql_outside_the_store(tmp_path)) == 2
