@@ -150,3 +150,14 @@ def test_every_sql_statement_is_a_store_method(tmp_path):
     (tmp_path / "daemon").mkdir()
     (tmp_path / "daemon" / "bounces.py").write_text("def ours(store, mid):\n    return store.db.execute('select 1')\n")
     assert len(sql_outside_the_store(tmp_path)) == 2
+
+
+def test_the_running_service_never_loads_the_demo():
+    """The same, at run time: importing the service (runner, CLI, checks) loads no demo module."""
+    import subprocess
+    import sys
+
+    code = ("import sys, daemon.cli, daemon.runner, daemon.checks; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'tonghop_demo'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
