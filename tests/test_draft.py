@@ -308,3 +308,23 @@ def test_recorded_figures_come_first_then_the_reports_own_table(cycle, model):
     assert totals["DV04"].total == pytest.approx(before["DV04"].total + 40.0)
     assert totals["DV04"].reported == before["DV04"].reported + 1
     assert totals["DV02"].total == pytest.approx(before["DV02"].total - with_table.values[codes.index("DV02")] + 9999.0)
+
+
+def test_a_deadline_not_at_midnight_reads_the_same_in_mail_and_draft(cycle):
+    """Notices said "17:00 ngày 19/10/2024", the draft "trước 17:00 ngày 19/10/2024" (issue 12):
+    one wording now, clock.deadline_words, in the acknowledgements, reminders and the draft."""
+    from datetime import time
+
+    from daemon.outgoing.notices import deadline_text
+
+    config, campaign = cycle.config, cycle.campaign
+    reqs = tuple(replace(r, deadline="10-19", deadline_time=time(17, 0)) for r in campaign.requirements)
+    evening = replace(campaign, requirements=reqs)
+    config = replace(config, campaigns=(evening,) + tuple(c for c in config.campaigns if c.id != evening.id))
+    req = evening.requirements[-1]
+    assert deadline_text(evening, req.id, "2024", config) == "trước 17:00 ngày 19/10/2024"
+    model = build_model(config, evening, "2024", cycle.rows(), NOW)
+    report = next(p for p in model.sections[0].paragraphs if p.lead.startswith(req.name))
+    assert "(hạn nộp trước 17:00 ngày 19/10/2024)" in report.lead
+    midnight = campaign.requirement(req.id)
+    assert deadline_text(campaign, midnight.id, "2024", cycle.config) == "trước ngày 20/10/2024"
