@@ -11,9 +11,9 @@ import jinja2
 
 from parsers.model import Attachment, Document, ParsedMessage, facts_from_json
 
+from daemon.config import Config
 from daemon.outgoing import notices
 from daemon.outgoing.chase import Chase, Step
-from daemon.config import Config
 from daemon.records import AttachmentRecord, Outcome, SubmissionRecord
 
 

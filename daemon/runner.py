@@ -15,16 +15,16 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from daemon import status
-from daemon.intake import bounces
-from daemon.intake import decide as intake
-from daemon.outgoing import chase, notices, outbox, smtp
-from daemon.report import tracking
-from daemon.faults import crash_point
 from daemon.clock import Clock, sleep_until
 from daemon.config import Config, ConfigError
 from daemon.config_toml import load_config
+from daemon.faults import crash_point
+from daemon.intake import bounces
+from daemon.intake import decide as intake
 from daemon.intake.mailbox import Fetched, MailboxError, Source, open_source
+from daemon.outgoing import chase, notices, outbox, smtp
 from daemon.records import Outcome, message_id_of
+from daemon.report import tracking
 from daemon.store import StorageError, Store, storage_problem
 from daemon.texts import t
 

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import corpus
 from daemon import runner
+from daemon.config_toml import load_config
 from daemon.intake import decide as intake
 from tonghop_demo import samples
-from daemon.config_toml import load_config
 from service import EXAMPLE, Daemon, make_config
 
 ICT = timezone(timedelta(hours=7))

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from daemon.config import Config
 from daemon.config_toml import load_config
 from daemon.intake.decide import facts_record, matching_requirements
-from tonghop_demo.samples import report_docx
 from daemon.records import AttachmentRecord, Outcome, SubmissionRecord, sha256_of
 from daemon.store import Store
+from tonghop_demo.samples import report_docx
 from parsers.document import read_document
 from parsers.model import Attachment
 

@@ -3,9 +3,9 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from daemon.outgoing.chase import chases, digest_due, steps
 from daemon.config import ChaseRules
 from daemon.config_toml import load_config
+from daemon.outgoing.chase import chases, digest_due, steps
 from daemon.status import Cell, cells, status_document
 
 CONFIG = load_config(Path(__file__).resolve().parent.parent / "config")

@@ -22,8 +22,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from tonghop_demo import story as demo_story
 from daemon.config_toml import load_config
+from tonghop_demo import story as demo_story
 from parsers.convert import Converter
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,9 +18,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from daemon.config import SmtpSettings
-from daemon.outgoing.smtp import DeliveryError, Sender, eml_name
-from daemon.outgoing.outbox import SendReport, backoff, send_due
 from daemon.outgoing.compose import compose, make_message_id
+from daemon.outgoing.outbox import SendReport, backoff, send_due
+from daemon.outgoing.smtp import DeliveryError, Sender, eml_name
 from daemon.records import OutgoingMail
 from daemon.store import Store
 from servers import LOOPBACK, SmtpSink, _Handler, free_port, make_tls_files

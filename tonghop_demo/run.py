@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tonghop_demo import story
 from daemon.clock import Clock
 from daemon.config import Config
 from daemon.config_toml import load_config
 from daemon.store import Store
+from tonghop_demo import story
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config"
 BAR_WIDTH = 12

@@ -22,9 +22,9 @@ from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tonghop_demo import samples
 from daemon.config import Config
 from daemon.texts import TYPE_NAMES
+from tonghop_demo import samples
 
 YEAR = 2024
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the example config's office time; the story is told in it

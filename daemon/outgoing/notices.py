@@ -11,11 +11,11 @@ from pathlib import Path
 import jinja2
 
 from daemon.clock import deadline_words, moment_words
-from daemon.outgoing.chase import Chase
 from daemon.config import Campaign, Config, Unit
+from daemon.outgoing.chase import Chase
 from daemon.outgoing.compose import compose, make_message_id
-from daemon.status import STATUS_WORDS, campaign_units, cells, counts
 from daemon.records import OutgoingMail
+from daemon.status import STATUS_WORDS, campaign_units, cells, counts
 from daemon.texts import TYPE_NAMES
 
 KINDS = ("ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing")
