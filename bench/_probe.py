@@ -43,7 +43,9 @@ def wrap(owner, attr: str, name: str, detail=None) -> None:
 
 
 def install() -> None:
-    from daemon import mailbox, mailer, runner
+    from daemon import runner
+    from daemon.intake import mailbox
+    from daemon.outgoing import smtp
 
     wrap(mailbox.ImapSource, "wait", "wait")
     wrap(mailbox.ImapSource, "pending", "pending")
@@ -53,7 +55,7 @@ def install() -> None:
     wrap(runner.Runner, "move", "move", lambda a: str(a[1]))
     wrap(runner.Runner, "run_jobs", "run_jobs")
     wrap(runner.Runner, "send_outbox", "send_outbox")
-    wrap(mailer.Sender, "deliver", "deliver")
+    wrap(smtp.Sender, "deliver", "deliver")
 
 
 def peak_rss_kb() -> int:

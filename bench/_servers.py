@@ -28,8 +28,8 @@ for _path in (ROOT, ROOT / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from daemon import samples  # noqa: E402
-from daemon.config import load_config  # noqa: E402
+from daemon.config_toml import load_config  # noqa: E402
+from tonghop_demo import samples  # noqa: E402
 from servers import Dovecot, ImapAccount, SmtpSink  # noqa: E402
 from service import EXAMPLE, PASSWORD_ENV, make_config  # noqa: E402
 

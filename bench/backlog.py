@@ -26,7 +26,7 @@ Timed:
     command    = the whole child process, from exec to exit (start-up, imports, jobs, sending).
   The ratio to the floor is printed for processing (the target) and for the whole command.
 - reference (after the run, in this process): reading every message with parsers/ alone
-  (daemon.runner.read: MIME, every attachment, the ND30 facts), which no program that acts on
+  (daemon.intake.decide.read: MIME, every attachment, the ND30 facts), which no program that acts on
   the documents can skip; printed as a ratio to the floor, and processing against floor + reading.
 Checked afterwards: every message recorded once, INBOX empty, one acknowledgement per message
 received by the sink.
@@ -55,7 +55,7 @@ TARGET = 2.0
 def floor(account, batch_size: int, quiet: bool = True) -> tuple[float, int, int]:
     """Seconds to fetch every message's bytes in batches, and (messages, bytes) fetched.
 
-    quiet: imaplib's debug level set to 0, as the daemon does (daemon/mailbox.py); imapclient's
+    quiet: imaplib's debug level set to 0, as the daemon does (daemon/intake/mailbox.py); imapclient's
     default (5) makes imaplib format the repr() of every response, ~0.7 ms per 60 KB message."""
     from imapclient import IMAPClient
 
@@ -78,9 +78,9 @@ def floor(account, batch_size: int, quiet: bool = True) -> tuple[float, int, int
 
 def read_only(config_dir: Path, mails: list[tuple[bytes, dt.datetime]]) -> tuple[float, float]:
     """Seconds (wall, CPU) to read every message with parsers/ alone, in this process: MIME,
-    every attachment, the ND30 facts (daemon.runner.read, what intake decides from). A reference
+    every attachment, the ND30 facts (daemon.intake.decide.read, what intake decides from). A reference
     for what reading costs by itself, not a floor the daemon could reach without reading."""
-    from daemon.runner import read
+    from daemon.intake.decide import read
 
     config = S.load_config(config_dir)
     read(mails[0][0], config)  # imports and caches, as the daemon's first message pays them

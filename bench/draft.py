@@ -53,8 +53,8 @@ def make_config(tmp: Path, n: int) -> Path:
 
 def sample_facts() -> list[dict]:
     """Facts of real generated reports, read back by the parsers (one per template unit)."""
-    from daemon.intake import facts_record
-    from daemon.samples import THAP_MUOI, report_docx
+    from daemon.intake.decide import facts_record
+    from tonghop_demo.samples import THAP_MUOI, report_docx
     from parsers.document import read_document
     from parsers.model import Attachment
 
@@ -96,9 +96,9 @@ def synthetic_rows(config, campaign, templates: list[dict]) -> list[dict]:
 
 
 def run_one(n: int) -> dict:
-    from daemon.config import load_config
-    from daemon.draft import build_model
-    from daemon.report_docx import write_draft
+    from daemon.config_toml import load_config
+    from daemon.report.model import build_model
+    from daemon.report.writers import write_draft
 
     with tempfile.TemporaryDirectory(prefix="tonghop-bench-") as tmp:
         config = load_config(make_config(Path(tmp), n))
@@ -109,7 +109,7 @@ def run_one(n: int) -> dict:
         t0 = time.perf_counter()
         model = build_model(config, campaign, "2024", rows, now)
         t1 = time.perf_counter()
-        docx, xlsx = write_draft(config, model, Path(tmp) / "v1")
+        docx, xlsx = write_draft(config, model, Path(tmp) / "v1", version=1)
         t2 = time.perf_counter()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
         return {"units": n, "rows": len(rows), "build_s": round(t1 - t0, 2), "write_s": round(t2 - t1, 2),

@@ -16,7 +16,7 @@ What is timed, per document (the documents are generated once, before any timing
   (root.itertext(w:t, with_tail=False)): the least a reader that returns text must do.
 The target is checked against the floor (the stricter of the two); both ratios are printed.
 
-Documents: realistic ND30 reports of the Tháp Mười units from daemon/samples.py.
+Documents: realistic ND30 reports of the Tháp Mười units from tonghop_demo/samples.py.
 - standard: reports (BC), plans (KH) and the district's letter (CV) of communes, the town,
   departments and service units, the header as a table, as tabbed paragraphs or stacked: 40-100
   paragraphs, 2-3 tables (a report ends with a figures appendix), 2-3 pages;
@@ -86,7 +86,7 @@ _HEADERS = ("table", "paragraphs", "stacked")
 def standard_samples(count: int = 18, legacy: str | None = None) -> list[Sample]:
     """`count` documents: units x kinds (BC and KH in turn, the district's CV one in six) x the
     three header styles."""
-    from daemon.samples import DISTRICT_UNIT, build_report, render_docx, unit_by_id
+    from tonghop_demo.samples import DISTRICT_UNIT, build_report, render_docx, unit_by_id
 
     out: list[Sample] = []
     for k in range(count):
@@ -104,7 +104,7 @@ def long_samples(count: int = 6, repeat: int = 4) -> list[Sample]:
     """Reports of about 8 pages: the body's sections (I..V) repeated `repeat` times, as a report
     covering several areas reads, and a figures appendix of 36 rows (each indicator for three
     areas as well as the total)."""
-    from daemon.samples import build_report, render_docx, unit_by_id
+    from tonghop_demo.samples import build_report, render_docx, unit_by_id
 
     out: list[Sample] = []
     for k in range(count):

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import jinja2
 
-from parsers.model import Attachment, Document, ParsedMessage
+from parsers.model import Attachment, Document, ParsedMessage, facts_from_json
 
-from . import notices
-from .chase import Chase, Step
-from .config import Config
-from .store import AttachmentRecord, Outcome, SubmissionRecord
+from daemon.config import Config
+from daemon.outgoing import notices
+from daemon.outgoing.chase import Chase, Step
+from daemon.records import AttachmentRecord, Outcome, SubmissionRecord
 
 
 def _sample_message(config: Config, sender: str) -> ParsedMessage:
@@ -40,7 +40,7 @@ def _renders(config: Config, now: datetime):
         from_addr=unit.emails[0], subject="Báo cáo",
     )
     row = {"id": 0, "received_at": now.isoformat(), "from_addr": unit.emails[0], "subject": "Báo cáo", "sha256": "0"}
-    doc = Document(filename="bao-cao.docx", kind="docx", text="BÁO CÁO")
+    doc = Document(filename="bao-cao.docx", kind="docx", text="BÁO CÁO", facts=facts_from_json(facts))
     yield "ack.txt", lambda: notices.acknowledgement(
         config, renderer, msg_row=0, message=_sample_message(config, unit.emails[0]), outcome=outcome,
         documents=(doc,), received_at=now, prior_rows=[], now=now)
@@ -104,8 +104,8 @@ def schedule_problems(config: Config, now: datetime) -> list[str]:
 
 def connection_problems(config: Config) -> list[str]:
     """Log in to the mailbox and the SMTP server (or check the folders are writable)."""
-    from .mailbox import MailboxError, open_source
-    from .mailer import DeliveryError, Sender
+    from daemon.intake.mailbox import MailboxError, open_source
+    from daemon.outgoing.smtp import DeliveryError, Sender
 
     problems = []
     source = open_source(config.mailbox, config.mailbox_password)

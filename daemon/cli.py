@@ -10,11 +10,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .clock import Clock, local_text, parse_now
-from .config import UNIT_KINDS, Config, ConfigError, load_config
-from .mailbox import MailboxError
-from .store import StorageError, Store
-from .texts import t
+from daemon.clock import Clock, local_text, parse_now
+from daemon.config import UNIT_KINDS, Config, ConfigError
+from daemon.config_toml import load_config
+from daemon.intake.mailbox import MailboxError
+from daemon.store import StorageError, Store
+from daemon.texts import t
 
 STATUS_NAMES = {
     "claimed": "đang xử lý",
@@ -88,7 +89,7 @@ def local(ts: str | None, config: Config) -> str:
 
 
 def cmd_check_config(args) -> int:
-    from .checks import connection_problems, schedule_problems, template_problems
+    from daemon.checks import connection_problems, schedule_problems, template_problems
 
     config, clock = load(args)
     now = clock.now()
@@ -155,7 +156,7 @@ COLOURS = {"on_time": "\033[32m", "late": "\033[33m", "missing": "\033[31m"}
 
 
 def cmd_status(args) -> int:
-    from .status import status_document
+    from daemon.status import status_document
 
     config, clock = load(args)
     if args.campaign and config.campaign(args.campaign) is None:
@@ -172,7 +173,7 @@ def cmd_status(args) -> int:
 
 def print_status_table(doc: dict, config: Config, colour: bool, echo=print) -> None:
     """The `status` table of a status document (status_document); the demo prints it too."""
-    from .status import STATUS_WORDS
+    from daemon.status import STATUS_WORDS
 
     for c in doc["campaigns"]:
         echo(f"{c['title']} (kỳ {c['cycle']})")
@@ -197,7 +198,9 @@ def print_status_table(doc: dict, config: Config, colour: bool, echo=print) -> N
 
 
 def cmd_draft(args) -> int:
-    from . import draft, report_docx
+    from daemon.report import model as draft
+    from daemon.report import writers
+    from daemon.report.versions import preview_folder
 
     config, clock = load(args)
     campaign = config.campaign(args.campaign)
@@ -207,16 +210,15 @@ def cmd_draft(args) -> int:
     now = clock.now()
     cycle = args.cycle or campaign.cycle_of(now, config.office.timezone)
     store = Store.open(config)
-    rows = store.submissions(campaign.id, cycle, facts=True)
-    out = Path(args.out) if args.out else config.storage.root / "drafts" / campaign.id / cycle / "xem-truoc"
-    model = draft.build_model(config, campaign, cycle, rows, now)
-    for path in report_docx.write_draft(config, model, out):
+    out = Path(args.out) if args.out else preview_folder(config.storage.root, campaign.id, cycle)
+    model = draft.model_from_ledger(config, store, campaign, cycle, now)
+    for path in writers.write_draft(config, model, out):
         print(path)
     return 0
 
 
 def cmd_run(args) -> int:
-    from .runner import Runner
+    from daemon.runner import Runner
 
     config, clock = load(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
@@ -235,7 +237,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_reprocess(args) -> int:
-    from .runner import Runner
+    from daemon.runner import Runner
 
     if not args.all and not args.ids:
         raise UsageError("Cần ghi mã thư (ID) hoặc --all.")
@@ -246,8 +248,7 @@ def cmd_reprocess(args) -> int:
     ids = [r["id"] for r in store.messages()] if args.all else args.ids
     code = 0
     for msg_id in ids:
-        row = store.db["messages"].get(msg_id) if store.db["messages"].count_where("id = ?", [msg_id]) else None
-        if row is None:
+        if store.find_message(msg_id) is None:
             print(f"Không có thư mã {msg_id}.", file=sys.stderr)
             code = 1
             continue
@@ -281,8 +282,8 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from . import demo
-    from .status import status_document
+    from tonghop_demo import run as demo
+    from daemon.status import status_document
 
     tz = load_config(demo.EXAMPLE_CONFIG).office.timezone
     try:

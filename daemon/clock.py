@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import time as _time
 from datetime import datetime, timezone, tzinfo
+from typing import Callable
+
+# How long a wait sleeps before looking at should_stop() again: SIGTERM is obeyed within this.
+STOP_SLICE_SECONDS = 0.5
 
 
 class Clock:
@@ -21,12 +25,36 @@ class Clock:
         self._offset = (moment - datetime.now(timezone.utc)).total_seconds()
 
 
+def sleep_until(end: float, should_stop: Callable[[], bool]) -> None:
+    """Sleep until time.monotonic() reaches `end`, in slices, returning early once should_stop()
+    is true: the runner's backoff and the mailbox's polling both wait this way."""
+    while not should_stop():
+        left = end - _time.monotonic()
+        if left <= 0:
+            return
+        _time.sleep(min(STOP_SLICE_SECONDS, left))
+
+
 def local_text(ts: str | datetime | None, tz: tzinfo) -> str:
     """A recorded timestamp as the office reads it: "15/10/2024 08:30" in its time zone."""
     if not ts:
         return ""
     moment = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
     return moment.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+
+
+def moment_words(moment: datetime) -> str:
+    """A moment as a sentence says it: "09:30 ngày 15/10/2024" (in the moment's own offset; give
+    it in the office's time zone)."""
+    return moment.strftime("%H:%M ngày %d/%m/%Y")
+
+
+def deadline_words(deadline: datetime) -> str:
+    """A deadline as every mail and the draft say it: "trước ngày 20/10/2024" for one at 00:00
+    (the day itself is already late), else "trước 17:00 ngày 19/10/2024"."""
+    if deadline.hour == 0 and deadline.minute == 0:
+        return f"trước ngày {deadline:%d/%m/%Y}"
+    return f"trước {deadline:%H:%M} ngày {deadline:%d/%m/%Y}"
 
 
 def parse_now(text: str, tz: tzinfo) -> datetime:

@@ -6,48 +6,32 @@ waits with backoff and reconnects; SIGTERM finishes the message in hand; SIGHUP 
 """
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sqlite3
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from typing import Callable
 
-from parsers.document import read_document
-from parsers.message import parse_message
-
-from . import bounces, chase, intake, mailer, notices, status, tracking
-from .faults import crash_point
-from .clock import Clock
-from .config import Config, ConfigError, load_config
-from .mailbox import Fetched, MailboxError, Source, open_source
-from .store import Outcome, StorageError, Store, storage_problem
-from .texts import t
+from daemon import status
+from daemon.clock import Clock, sleep_until
+from daemon.config import Config, ConfigError
+from daemon.config_toml import load_config
+from daemon.faults import crash_point
+from daemon.intake import bounces
+from daemon.intake import decide as intake
+from daemon.intake.mailbox import Fetched, MailboxError, Source, open_source
+from daemon.outgoing import chase, notices, outbox, smtp
+from daemon.records import Outcome, message_id_of
+from daemon.report import tracking
+from daemon.store import StorageError, Store, storage_problem
+from daemon.texts import t
 
 log = logging.getLogger("tonghop")
 
 MAX_ATTEMPTS = 3  # a message that kills the process this often is set aside, not retried forever
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
-
-
-def read(raw: bytes, config: Config) -> intake.Reading:
-    """Everything parsers/ can tell about a raw message."""
-    message = parse_message(raw, config.limits)
-    documents = tuple(read_document(att, config.limits) for att in message.attachments)
-    return intake.Reading(message=message, documents=documents)
-
-
-def message_id_of(raw: bytes) -> str | None:
-    """The Message-ID from the header block alone, before the message is parsed."""
-    end = raw.find(b"\r\n\r\n")
-    end = raw.find(b"\n\n") if end < 0 else end
-    head = raw[: end if 0 <= end < 1_000_000 else 1_000_000]
-    value = BytesHeaderParser(policy=compat32).parsebytes(head).get("Message-ID")
-    return str(value).strip()[:500] if value else None
 
 
 def folder_for(status: str, config: Config) -> str:
@@ -68,21 +52,14 @@ class Runner:
         self.reload_requested = False
         self.connected = False
         self.renderer = notices.Renderer(config.notices.templates)
-        self.sender = mailer.Sender(config.smtp, config.smtp_password)
+        self.sender = smtp.Sender(config.smtp, config.smtp_password)
         self.tracking_stale = False
 
     # --- one message ----------------------------------------------------------------------------
 
     def decide(self, msg_id: int, raw: bytes, received_at: datetime) -> tuple[Outcome, intake.Reading | None]:
         try:
-            reading = read(raw, self.config)
-            outcome = intake.decide(reading, self.config, received_at)
-            msg = reading.message
-            if msg.problems and outcome.status in ("review", "failed"):
-                # What was wrong with the mail itself (broken MIME, cut short): the person who
-                # reviews it needs that more than "no attachment" alone.
-                outcome = replace(outcome, reason=f"{outcome.reason} {t('review.message_problems', problems=' '.join(msg.problems))}")
-            return replace(outcome, from_addr=msg.from_addr, subject=msg.subject[:500], message_id=msg.message_id), reading
+            return intake.decide_raw(raw, self.config, received_at)
         except Exception as exc:  # a bug or a hostile file must not stop the service
             log.exception("message %s: error while reading", msg_id)
             error = f"{type(exc).__name__}: {exc}"
@@ -118,7 +95,7 @@ class Runner:
         failures = bounces.failures_for_us(raw, outcome, self.config, self.store) if outcome.status == "ignored" else []
         try:
             # the decision and the mail it causes: all or nothing
-            with self.store.writing(), self.store.db.atomic():
+            with self.store.writing(), self.store.atomic():
                 self.store.record(msg_id, outcome, now=now)
                 for failure, unit in failures:
                     if self.store.mark_address_failing(failure.recipient, unit.id, failure.diagnostic or failure.status, now, msg_id):
@@ -275,26 +252,24 @@ class Runner:
     def write_drafts(self, now: datetime) -> None:
         """At the deadline (plus the configured delay) write the consolidated draft and mail it to
         the office; when reports arrive later, write a new version with a note of what changed."""
-        from . import draft, report_docx
+        from daemon.report import model as draft
+        from daemon.report import versions, writers
 
         tz = self.config.office.timezone
         for campaign in self.config.campaigns:
             cycle = campaign.cycle_of(now, tz)
             if not draft.draft_due(self.config, campaign, cycle, now):
                 continue
-            rows = self.store.submissions(campaign.id, cycle, facts=True)
-            ids = sorted(r["id"] for r in rows)
-            last = self.store.last_draft(campaign.id, cycle)
-            if last is not None and json.loads(last["submissions"]) == ids:
+            rows = draft.draft_rows(self.store, campaign, cycle)
+            nxt = versions.next_version(self.store.last_draft(campaign.id, cycle), rows)
+            if nxt is None:
                 continue
-            version = (last["version"] + 1) if last else 1
-            known = set(json.loads(last["submissions"])) if last else set()
-            new_rows = [r for r in rows if r["id"] not in known] if last else []
-            out_dir = self.config.storage.root / "drafts" / campaign.id / cycle / f"v{version}"
-            model = draft.build_model(self.config, campaign, cycle, rows, now)
-            docx, xlsx = report_docx.write_draft(self.config, model, out_dir)
+            version, ids, new_rows = nxt.version, nxt.submission_ids, nxt.new_rows
+            out_dir = versions.version_folder(self.config.storage.root, campaign.id, cycle, version)
+            model = draft.model_from_ledger(self.config, self.store, campaign, cycle, now, rows)
+            docx, xlsx = writers.write_draft(self.config, model, out_dir, version)
             mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now)
-            with self.store.db.atomic():
+            with self.store.atomic():
                 self.store.add_draft(campaign.id, cycle, version, docx, xlsx, ids, now)
                 if mail:
                     self.store.queue(mail, now=now)
@@ -302,7 +277,7 @@ class Runner:
 
     def send_outbox(self, now: datetime) -> None:
         cfg = self.config
-        report = mailer.send_due(
+        report = outbox.send_due(
             self.store, self.sender, now, tz=cfg.office.timezone,
             give_up_after=timedelta(hours=cfg.notices.give_up_hours),
             max_per_address_per_day=cfg.notices.max_per_address_per_day,
@@ -369,9 +344,7 @@ class Runner:
         log.info("tonghop dừng theo yêu cầu")
 
     def sleep(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < end:
-            time.sleep(min(0.2, end - time.monotonic()))
+        sleep_until(time.monotonic() + seconds, lambda: self.stopping)
 
     # --- signals ---------------------------------------------------------------------------------
 
@@ -393,7 +366,7 @@ class Runner:
         mailbox_changed = new.mailbox != self.config.mailbox or new.mailbox_password != self.config.mailbox_password
         self.config = new
         self.renderer = notices.Renderer(new.notices.templates)
-        self.sender = mailer.Sender(new.smtp, new.smtp_password)
+        self.sender = smtp.Sender(new.smtp, new.smtp_password)
         if mailbox_changed:
             self.disconnect()
             self.source = open_source(new.mailbox, new.mailbox_password)

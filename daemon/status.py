@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .config import Campaign, Config, Unit
+from daemon.config import Campaign, Config, Unit
 
 STATUS_WORDS = {"on_time": "đúng hạn", "late": "trễ hạn", "missing": "chưa nộp"}
 

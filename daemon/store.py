@@ -19,24 +19,20 @@ mailbox, is fetched again. This halves the fsyncs per message (bench/backlog.py)
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import sqlite3
+from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from .durable import write_bytes
-
-from .texts import t
-
-STATUSES = ("claimed", "recorded", "review", "ignored", "failed")
+from daemon.durable import write_bytes
+from daemon.records import STATUSES, OutgoingMail, Outcome, sha256_of
+from daemon.texts import t
 
 migrations = Migrations("tonghop")
 
@@ -198,6 +194,11 @@ def storage_problem(exc: BaseException, path: Path | None = None) -> str:
     return f"{exc}"
 
 
+def _moment(stamp: str, tz: tzinfo) -> datetime:
+    moment = datetime.fromisoformat(stamp)
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -212,7 +213,7 @@ class Archive:
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.eml"
 
     def put(self, raw: bytes) -> str:
-        sha = hashlib.sha256(raw).hexdigest()
+        sha = sha256_of(raw)
         target = self.path(sha)
         if target.exists() and target.stat().st_size == len(raw):
             return sha
@@ -221,67 +222,6 @@ class Archive:
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
-
-
-@dataclass(frozen=True)
-class AttachmentRecord:
-    filename: str
-    path: str
-    content_type: str
-    kind: str
-    size: int
-    sha256: str
-    problems: tuple[str, ...] = ()
-    facts: dict | None = None
-
-
-@dataclass(frozen=True)
-class SubmissionRecord:
-    attachment_seq: int  # index into Outcome.attachments
-    campaign: str
-    cycle: str
-    requirement: str
-    doc_number: str | None = None
-    doc_date: str | None = None
-    doc_title: str | None = None
-
-
-@dataclass(frozen=True)
-class FigureRecord:
-    attachment_seq: int
-    campaign: str
-    cycle: str
-    code: str
-    value: float
-
-
-@dataclass(frozen=True)
-class OutgoingMail:
-    key: str
-    kind: str
-    recipients: tuple[str, ...]
-    subject: str
-    message_id: str
-    raw: bytes
-    unit_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The decision about one message, written to the ledger in one transaction."""
-
-    status: str  # recorded | review | ignored | failed
-    reason: str
-    unit_id: str | None = None
-    attachments: tuple[AttachmentRecord, ...] = ()
-    submissions: tuple[SubmissionRecord, ...] = ()
-    outgoing: tuple[OutgoingMail, ...] = ()
-    events: tuple[tuple[str, dict], ...] = ()
-    figures: tuple[FigureRecord, ...] = ()
-    # what the message says about itself, filled in once it has been read
-    from_addr: str | None = None
-    subject: str | None = None
-    message_id: str | None = None
 
 
 class Store:
@@ -332,6 +272,10 @@ class Store:
             self.db.execute("ROLLBACK")
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(t("storage.cannot_start", path=self.path, error=storage_problem(exc, self.path))) from exc
+
+    def atomic(self):
+        """One transaction (a savepoint inside another): several Store calls committed together."""
+        return self.db.atomic()
 
     @contextmanager
     def writing(self):
@@ -518,6 +462,59 @@ class Store:
             return self.db.execute("update outbox set status = 'withdrawn', last_error = ? "
                                    "where id = ? and status = 'queued'", [reason, outbox_id]).rowcount == 1
 
+    # --- the outbox, for outgoing.outbox.send_due -----------------------------------------------
+
+    def due_mail(self, now: datetime, tz: tzinfo) -> list[dict]:
+        """Queued outbox rows whose next attempt is due at `now`, in id order, without their bytes.
+
+        Compared as datetimes: the stored strings may carry different offsets (a --now in UTC, the
+        office's +07:00), and "…T01:00+00:00" < "…T08:00+07:00" as text although it is later."""
+        rows = self.db.execute(
+            "select id, key, kind, recipients, subject, attempts, created_at, next_attempt_at "
+            "from outbox where status = 'queued' order by id"
+        )
+        cols = [c[0] for c in rows.description]
+        due = [dict(zip(cols, r)) for r in rows.fetchall()]
+        return [r for r in due if not r["next_attempt_at"] or _moment(r["next_attempt_at"], tz) <= now]
+
+    def sent_today(self, now: datetime, tz: tzinfo) -> Counter:
+        """How many outbox mails each address (lower case) was sent on now's local date."""
+        today = now.astimezone(tz).date()
+        # A cheap text window first (a stored offset differs from the office's by under two days),
+        # then the exact local date of each row.
+        low, high = (today - timedelta(days=2)).isoformat(), (today + timedelta(days=2)).isoformat()
+        counts: Counter = Counter()
+        for recipients, sent_at in self.db.execute(
+            "select recipients, sent_at from outbox where status = 'sent' and substr(sent_at, 1, 10) between ? and ?",
+            [low, high],
+        ).fetchall():
+            if _moment(sent_at, tz).astimezone(tz).date() == today:
+                for address in {a.lower() for a in json.loads(recipients or "[]")}:
+                    counts[address] += 1
+        return counts
+
+    def update_mail(self, outbox_id: int, values: dict, *, guard: str | None) -> bool:
+        """Update one queued outbox row and commit. guard: the next_attempt_at the caller read (or
+        leased); the update is skipped (False) when another process changed the row meanwhile."""
+        sets = ", ".join(f"{k} = ?" for k in values)
+        sql = f"update outbox set {sets} where id = ? and status = 'queued'"
+        args = [*values.values(), outbox_id]
+        if guard is not None:
+            sql += " and next_attempt_at = ?"
+            args.append(guard)
+        with self.db.atomic():
+            return self.db.execute(sql, args).rowcount == 1
+
+    def mail_bytes(self, outbox_id: int) -> bytes:
+        return bytes(self.db.execute("select raw from outbox where id = ?", [outbox_id]).fetchone()[0])
+
+    def sent_count(self) -> int:
+        return self.db.execute("select count(*) from outbox where status = 'sent'").fetchone()[0]
+
+    def is_our_mail(self, message_id: str) -> bool:
+        """True when an outbox mail carries this Message-ID (a delivery report about our mail)."""
+        return self.db.execute("select 1 from outbox where message_id = ?", [message_id]).fetchone() is not None
+
     def failing_addresses(self) -> set[str]:
         return {r["address"] for r in self.db["failing_addresses"].rows}
 
@@ -543,6 +540,10 @@ class Store:
             newest[r["unit_id"]] = (r["message"], values)
         return {unit: values for unit, (_, values) in newest.items()}
 
+    def drafts(self, after: int = 0) -> list[dict]:
+        """Draft versions written, in order; those after row id `after` when given."""
+        return list(self.db.query("select * from drafts where id > ? order by id", [after]))
+
     def last_draft(self, campaign: str, cycle: str) -> dict | None:
         rows = self.db.query("select * from drafts where campaign = ? and cycle = ? order by version desc limit 1",
                              [campaign, cycle])
@@ -559,13 +560,6 @@ class Store:
             self.db.execute("update messages set moved_to = ? where id = ?", [folder, msg_id])
             self._event("moved", msg_id, {"folder": folder})
 
-    def mark_failed(self, msg_id: int, reason: str) -> None:
-        self.record(msg_id, Outcome(status="failed", reason=reason))
-
-    def event(self, kind: str, message: int | None = None, **detail: Any) -> None:
-        with self.db.atomic():
-            self._event(kind, message, detail)
-
     def _event(self, kind: str, message: int | None, detail: dict) -> None:
         self.db["events"].insert(
             {"at": utcnow(), "kind": kind, "message": message,
@@ -576,6 +570,23 @@ class Store:
 
     def message(self, msg_id: int) -> dict:
         return self.db["messages"].get(msg_id)
+
+    def find_message(self, msg_id: int) -> dict | None:
+        """The message row, or None when there is no message with this id."""
+        return next(iter(self.db.query("select * from messages where id = ?", [msg_id])), None)
+
+    _COUNTABLE = {("messages", "status"), ("outbox", "kind")}
+
+    def last_id(self, table: str) -> int:
+        assert table in ("messages", "outbox", "drafts")
+        return self.db.execute(f"select coalesce(max(id), 0) from {table}").fetchone()[0]
+
+    def counts_since(self, table: str, column: str, after: int) -> dict[str, int]:
+        """messages by status, or outbox mail by kind, of the rows after id `after` (the demo's
+        progress lines)."""
+        assert (table, column) in self._COUNTABLE
+        rows = self.db.execute(f"select {column}, count(*) from {table} where id > ? group by {column}", [after])
+        return {k: n for k, n in rows.fetchall()}
 
     def unfinished(self) -> list[dict]:
         """Messages claimed but never decided (a crash in between): finish them from the archive."""
@@ -620,8 +631,4 @@ class Store:
                 args,
             )
         )
-
-
-def sha256_of(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
 

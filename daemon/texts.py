@@ -5,6 +5,12 @@ or printed by the commands. Keeping them together keeps the wording consistent a
 """
 from __future__ import annotations
 
+from parsers.facts import TYPE_NAMES as _ND30_TYPES
+
+# Type code -> the type's name in a sentence ("BC" -> "Báo cáo"): Phụ lục III of ND30 as parsers/
+# reads it, plus "CV" for a công văn (which has no code of its own).
+TYPE_NAMES: dict[str, str] = {code: name.capitalize() for name, code in _ND30_TYPES.items()} | {"CV": "Công văn"}
+
 TEXTS = {
     # why a message is ignored (not a submission)
     "ignored.own": "Thư do chính văn phòng hoặc tonghop gửi ({address}); không xử lý để tránh vòng lặp thư.",

@@ -129,3 +129,54 @@ class Document:
     scanned: bool = False  # a PDF with no usable text layer
     signed_by: tuple[str, ...] = ()  # names in digital signature fields, where readable
     path: str = ""
+
+
+# -- the ledger's JSON back into facts (daemon/intake.facts_record writes it) --------------------
+
+def facts_from_json(data: "str | bytes | dict | None") -> DocumentFacts | None:
+    """A document's facts as the ledger keeps them (the JSON text of attachments.facts, or its
+    parsed dict) rebuilt as a DocumentFacts with its Sections and Figures: the one way the facts
+    cross back from the ledger, so every reader gets typed fields and never guesses at a dict.
+    None for no facts; a field absent from older rows is "not found"; never raises."""
+    import json
+
+    if not data:
+        return None
+    if isinstance(data, (str, bytes)):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    if not isinstance(data, dict):
+        return None
+    confidence = data.get("confidence") if isinstance(data.get("confidence"), dict) else {}
+
+    def fact(name: str) -> Fact:
+        value = data.get(name)
+        if not isinstance(value, str) or not value:
+            return Fact(None, 0.0)
+        try:
+            conf = float(confidence.get(name, 1.0))
+        except (TypeError, ValueError):
+            conf = 1.0
+        return Fact(value, conf)
+
+    def strings(name: str) -> tuple[str, ...]:
+        items = data.get(name)
+        return tuple(x for x in items if isinstance(x, str)) if isinstance(items, list) else ()
+
+    def dicts(name: str) -> list[dict]:
+        items = data.get(name)
+        return [x for x in items if isinstance(x, dict)] if isinstance(items, list) else []
+
+    sections = tuple(Section(heading=str(s.get("heading") or ""), number=str(s.get("number") or ""),
+                             level=s["level"] if isinstance(s.get("level"), int) and s["level"] > 0 else 1,
+                             text=str(s.get("text") or "")) for s in dicts("sections"))
+    figures = tuple(Figure(row=str(f.get("row") or ""), column=str(f.get("column") or ""), value=float(f["value"]),
+                           code=(str(f["code"]) if f.get("code") else None))
+                    for f in dicts("figures")
+                    if isinstance(f.get("value"), (int, float)) and not isinstance(f.get("value"), bool))
+    names = [n for n in DocumentFacts.__dataclass_fields__
+             if DocumentFacts.__dataclass_fields__[n].type in ("Fact", Fact)]
+    return DocumentFacts(**{n: fact(n) for n in names}, recipients=strings("recipients"), sections=sections,
+                         leaders=strings("leaders"), figures=figures, missing=strings("missing"))

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from daemon.draft import build_model  # noqa: E402
-from daemon.report_docx import write_draft  # noqa: E402
+from daemon.report.model import build_model  # noqa: E402
+from daemon.report.writers import write_draft  # noqa: E402
 from draft_cycle import NOW, build_cycle  # noqa: E402
 from parsers.convert import Converter  # noqa: E402
 
@@ -39,7 +39,7 @@ def main(out: Path = OUT) -> list[Path]:
         tmp = Path(tmp)
         cycle = build_cycle(tmp)
         model = build_model(cycle.config, cycle.campaign, "2024", cycle.rows(), NOW)
-        docx, _ = write_draft(cycle.config, model, tmp / "v1")
+        docx, _ = write_draft(cycle.config, model, tmp / "v1", version=1)
         pdf = Converter(timeout=120).docx_to_pdf(docx, tmp / "pdf")
         pages = page_texts(pdf)
         signing = next(k for k, t in enumerate(pages, 1) if "Nơi nhận:" in t)

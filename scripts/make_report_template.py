@@ -29,7 +29,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from daemon.samples import no_borders  # noqa: E402
+from daemon.report.word import no_borders  # noqa: E402
 from parsers.text import ascii_key  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

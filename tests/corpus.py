@@ -8,7 +8,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from daemon.samples import unit_mail
+from tonghop_demo.samples import unit_mail
 
 OFFICE = "phongnoivu@thapmuoi.example"
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")

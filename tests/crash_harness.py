@@ -31,14 +31,16 @@ from email.policy import compat32
 from pathlib import Path
 
 import corpus
-from daemon import intake, runner, samples
-from daemon.config import load_config
+from daemon import runner
+from daemon.config_toml import load_config
+from daemon.intake import decide as intake
+from tonghop_demo import samples
 from service import EXAMPLE, Daemon, make_config
 
 ICT = timezone(timedelta(hours=7))
 # The service's clock during the rounds: the first reminder day of the example campaign, a working
 # day after the digest hour, so the outbox holds acknowledgements, review notices, 20-odd
-# reminders and a digest. The final drain runs past the 15-minute delivery lease (mailer.LEASE).
+# reminders and a digest. The final drain runs past the 15-minute delivery lease (daemon.outgoing.outbox.LEASE).
 NOW = datetime(2024, 10, 11, 8, 5, tzinfo=ICT)
 DRAIN_AT = NOW + timedelta(minutes=20)
 ARRIVED = datetime(2024, 10, 10, 9, 0, tzinfo=ICT)
@@ -112,7 +114,7 @@ def oracle(backlog: list[Incoming]) -> dict[str, Expected]:
     """What a crash-free service decides for each message: the same parsers and rules, in process."""
     out = {}
     for item in backlog:
-        outcome = intake.decide(runner.read(item.raw, CONFIG), CONFIG, item.arrived)
+        outcome = intake.decide(intake.read(item.raw, CONFIG), CONFIG, item.arrived)
         out[item.label] = Expected(outcome.status, outcome.unit_id, len(outcome.submissions))
     return out
 

@@ -8,10 +8,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from daemon.config import Config, load_config
-from daemon.intake import facts_record, matching_requirements
-from daemon.samples import report_docx
-from daemon.store import AttachmentRecord, Outcome, Store, SubmissionRecord, sha256_of
+from daemon.config import Config
+from daemon.config_toml import load_config
+from daemon.intake.decide import facts_record, matching_requirements
+from daemon.records import AttachmentRecord, Outcome, SubmissionRecord, sha256_of
+from daemon.store import Store
+from tonghop_demo.samples import report_docx
 from parsers.document import read_document
 from parsers.model import Attachment
 

@@ -3,8 +3,9 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from daemon.chase import chases, digest_due, steps
-from daemon.config import ChaseRules, load_config
+from daemon.config import ChaseRules
+from daemon.config_toml import load_config
+from daemon.outgoing.chase import chases, digest_due, steps
 from daemon.status import Cell, cells, status_document
 
 CONFIG = load_config(Path(__file__).resolve().parent.parent / "config")
@@ -96,8 +97,8 @@ def test_status_document_follows_the_contract():
 
 
 def test_overdue_notice_counts_days_from_the_deadline_day():
-    from daemon.chase import Chase, Step
-    from daemon.notices import Renderer, chase_mail
+    from daemon.outgoing.chase import Chase, Step
+    from daemon.outgoing.notices import Renderer, chase_mail
 
     renderer = Renderer(CONFIG.notices.templates)
     step = Step("overdue", at(21, 8), 1)

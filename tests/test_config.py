@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import main
-from daemon.config import ConfigError, load_config
+from daemon.config import ConfigError
+from daemon.config_toml import load_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config"
 

@@ -23,9 +23,10 @@ from email import policy
 import pytest
 
 import corpus
-from daemon import chase, samples
-from daemon.config import load_config
-from daemon.mailer import make_message_id
+from daemon.config_toml import load_config
+from daemon.outgoing import chase
+from daemon.outgoing.compose import make_message_id
+from tonghop_demo import samples
 from servers import Dovecot, ImapAccount
 from service import EXAMPLE, Daemon, make_config
 

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import corpus
-from daemon import samples
-from daemon.config import load_config
+from daemon.config_toml import load_config
+from tonghop_demo import samples
 from service import EXAMPLE, Daemon, make_config, wait_until
 
 ARRIVED = datetime(2024, 10, 15, 8, 30, tzinfo=timezone(timedelta(hours=7)))

@@ -1,5 +1,5 @@
 """`tonghop demo` end to end: the real command in a child process walks the whole reporting cycle of
-the Tháp Mười case (daemon/demo_story.py) on a Maildir and a directory outbox; then the outcome is
+the Tháp Mười case (tonghop_demo/story.py) on a Maildir and a directory outbox; then the outcome is
 read back the way an office would: `messages --json`, `status --json`, the .eml files in the
 outbox and the draft files.
 
@@ -22,8 +22,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from daemon import demo_story
-from daemon.config import load_config
+from daemon.config_toml import load_config
+from tonghop_demo import story as demo_story
 from parsers.convert import Converter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,3 +209,38 @@ def test_status_at_the_end(run, planned, config):
         else:
             assert statuses == {"missing"}, unit
     assert set(demo_story.NEVER_SEND) <= {u["id"] for u in campaign["units"]} - sent
+
+
+def test_the_filled_form_of_phong_lao_dong_is_in_the_draft(run, config):
+    """Phòng Lao động sends its report without a table and the campaign's form filled in .xlsx:
+    intake records the form's values in the figures table; the draft must show them in Phụ lục II
+    (its own line) and count them in the totals, which agree with every unit's line."""
+    import sqlite3
+
+    import openpyxl
+
+    ledger = sqlite3.connect(config.storage.db_path)
+    recorded = dict(ledger.execute("select code, value from figures where unit_id = 'phong-lao-dong'").fetchall())
+    ledger.close()
+    assert recorded and recorded["DV02"] == 146 and recorded["DV04"] == 612
+    name = config.unit("phong-lao-dong").name
+    for version in (1, 2):
+        (xlsx,) = (config.storage.root / "drafts" / "dan-van" / "2024" / f"v{version}").glob("*.xlsx")
+        ws = openpyxl.load_workbook(xlsx)["Phụ lục II"]
+        rows = [tuple(c.value for c in r) for r in ws.iter_rows()]
+        header = next(r for r in rows if r[:2] == ("STT", "Đơn vị"))
+        codes = list(header[2:])
+        start = rows.index(header) + 1
+        lines = [r for r in rows[start:] if r[1] and r[1] != "Tổng hợp"]
+        totals = next(r for r in rows[start:] if r[1] == "Tổng hợp")
+        mine = next((r for r in lines if r[1] == name), None)
+        assert mine is not None, f"v{version}: {name} missing from Phụ lục II"
+        for code, value in recorded.items():
+            assert mine[2 + codes.index(code)] == value, (version, code)
+        # One total per indicator, the same in the totals table and under the units' lines.
+        by_code = {r[0]: (r[3], r[4]) for r in rows[:rows.index(header)] if r and r[0] in codes}
+        for k, code in enumerate(codes):
+            values = [r[2 + k] for r in lines if r[2 + k] is not None]
+            total, method = by_code[code]
+            expected = round(sum(values) / len(values), 2) if method == "bình quân" else sum(values)
+            assert totals[2 + k] == pytest.approx(expected) and total == pytest.approx(expected), (version, code)

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from daemon.config import ConfigError, DraftSpec, load_config
-from daemon.draft import build_model, changes_note, draft_due, header_lines, model_to_json
-from daemon.draft_text import Keys, Merger, name_list, passages, sentences
+from daemon.config import ConfigError, DraftSpec
+from daemon.config_toml import load_config
+from daemon.report.model import build_model, changes_note, draft_due, header_lines, model_to_json
+from daemon.report.text import Keys, Merger, name_list, passages, sentences
 from daemon.status import status_document
 from draft_cycle import EXAMPLE, FLAGGED, NOW, REPLACED, TZ, build_cycle
 
@@ -54,7 +55,15 @@ def test_counts_and_statuses_agree_with_status_json(cycle, model):
         req = "ke-hoach" if line.document == "Kế hoạch" else "bao-cao"
         sub = by_unit[unit][req]
         assert line.status == sub["status"]
-        assert (sub["doc_number"] or "") in line.number_date
+        # The number and date status --json has, or nothing at all for a unit that sent nothing.
+        if sub["status"] == "missing":
+            assert line.number_date == "" and line.received == ""
+        else:
+            assert line.number_date.startswith(f"Số {sub['doc_number']}" if sub["doc_number"] else "Chưa rõ số")
+            if sub["doc_date"]:
+                y, m, d = sub["doc_date"].split("-")
+                assert line.number_date.endswith(f"ngày {d}/{m}/{y}")
+            assert line.received
     assert len(model.submission_lines) == 2 * 28
     # The corrected version counts (its number), the first one decides "on time".
     replaced = next(d for d in model.documents if d.unit_id == REPLACED and d.requirement == "bao-cao")
@@ -277,3 +286,45 @@ def test_bench_runs_end_to_end_on_a_small_size():
     spec.loader.exec_module(module)
     result = module.run_one(30)
     assert result["units"] == 30 and result["rows"] > 50 and result["docx_kb"] > 0 and result["paragraphs"] > 20
+
+
+def test_recorded_figures_come_first_then_the_reports_own_table(cycle, model):
+    """The figures table (what intake read from a unit's filled form) is the draft's first source;
+    an indicator the form leaves out still comes from the unit's report table; a unit whose report
+    has no table but whose form was recorded gets its own line (issue 12: Phòng Lao động)."""
+    codes = [i.code for i in model.indicators]
+    reporting = {f.unit_id: f for f in model.figure_lines}
+    with_table = model.figure_lines[0]
+    without = next(u for u in cycle.campaign.unit_ids if u not in reporting)
+    recorded = {with_table.unit_id: {"DV02": 9999.0}, without: {"DV01": 3.0, "DV04": 40.0}}
+    m = build_model(cycle.config, cycle.campaign, "2024", cycle.rows(), NOW, recorded)
+    lines = {f.unit_id: f for f in m.figure_lines}
+    mine = lines[with_table.unit_id].values
+    assert mine[codes.index("DV02")] == 9999.0  # the form wins over the report's table
+    assert all(mine[k] == with_table.values[k] for k, c in enumerate(codes) if c != "DV02")  # the rest: its table
+    assert lines[without].values[codes.index("DV04")] == 40.0 and len(m.figure_lines) == len(model.figure_lines) + 1
+    totals = {i.code: i for i in m.indicators}
+    before = {i.code: i for i in model.indicators}
+    assert totals["DV04"].total == pytest.approx(before["DV04"].total + 40.0)
+    assert totals["DV04"].reported == before["DV04"].reported + 1
+    assert totals["DV02"].total == pytest.approx(before["DV02"].total - with_table.values[codes.index("DV02")] + 9999.0)
+
+
+def test_a_deadline_not_at_midnight_reads_the_same_in_mail_and_draft(cycle):
+    """Notices said "17:00 ngày 19/10/2024", the draft "trước 17:00 ngày 19/10/2024" (issue 12):
+    one wording now, clock.deadline_words, in the acknowledgements, reminders and the draft."""
+    from datetime import time
+
+    from daemon.outgoing.notices import deadline_text
+
+    config, campaign = cycle.config, cycle.campaign
+    reqs = tuple(replace(r, deadline="10-19", deadline_time=time(17, 0)) for r in campaign.requirements)
+    evening = replace(campaign, requirements=reqs)
+    config = replace(config, campaigns=(evening,) + tuple(c for c in config.campaigns if c.id != evening.id))
+    req = evening.requirements[-1]
+    assert deadline_text(evening, req.id, "2024", config) == "trước 17:00 ngày 19/10/2024"
+    model = build_model(config, evening, "2024", cycle.rows(), NOW)
+    report = next(p for p in model.sections[0].paragraphs if p.lead.startswith(req.name))
+    assert "(hạn nộp trước 17:00 ngày 19/10/2024)" in report.lead
+    midnight = campaign.requirement(req.id)
+    assert deadline_text(campaign, midnight.id, "2024", cycle.config) == "trước ngày 20/10/2024"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import load_config
-from daemon.intake import Reading, decide, not_a_submission, unit_for_issuer
+from daemon.config_toml import load_config
+from daemon.intake.decide import Reading, decide, not_a_submission, unit_for_issuer
 from parsers.model import Attachment, Document, DocumentFacts, Fact, ParsedMessage
 
 CONFIG = load_config(Path(__file__).resolve().parent.parent / "config")
@@ -118,7 +118,7 @@ def test_issuer_names_fold_abbreviations_and_tone_placement():
 
 
 def test_figures_come_from_the_filled_form_with_problems_per_indicator():
-    from daemon.samples import DAN_VAN_INDICATORS, form_xlsx, report_docx, sample_unit
+    from tonghop_demo.samples import DAN_VAN_INDICATORS, form_xlsx, report_docx, sample_unit
     from parsers.document import read_document
 
     unit = CONFIG.unit("xa-my-hoa")

@@ -1,4 +1,4 @@
-"""daemon/mailbox.py against a real Dovecot (plain, imaps, STARTTLS) and a real Maildir."""
+"""daemon/intake/mailbox.py against a real Dovecot (plain, imaps, STARTTLS) and a real Maildir."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import MailboxSettings
-from daemon.mailbox import ImapSource, MailboxError, MaildirSource, open_source
+from daemon.intake.mailbox import ImapSource, MailboxError, MaildirSource, open_source
 
 VN = timezone(timedelta(hours=7))
 PROCESSED = "Đã xử lý"

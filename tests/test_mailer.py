@@ -18,17 +18,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from daemon.config import SmtpSettings
-from daemon.mailer import (
-    DeliveryError,
-    Sender,
-    SendReport,
-    backoff,
-    compose,
-    eml_name,
-    make_message_id,
-    send_due,
-)
-from daemon.store import OutgoingMail, Store
+from daemon.outgoing.compose import compose, make_message_id
+from daemon.outgoing.outbox import SendReport, backoff, send_due
+from daemon.outgoing.smtp import DeliveryError, Sender, eml_name
+from daemon.records import OutgoingMail
+from daemon.store import Store
 from servers import LOOPBACK, SmtpSink, _Handler, free_port, make_tls_files
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

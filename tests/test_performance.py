@@ -14,9 +14,9 @@ from email.parser import BytesParser
 
 import pytest
 
-from daemon import mailbox
-from daemon.mailbox import ImapSource, _by_bytes
-from daemon.mailer import compose
+from daemon.intake import mailbox
+from daemon.intake.mailbox import ImapSource, _by_bytes
+from daemon.outgoing.compose import compose
 from daemon.store import Store
 from parsers.message import _BoundedMessage, _payload_bytes, parse_bytes, parse_message
 
@@ -98,7 +98,7 @@ def test_a_broken_large_attachment_still_says_so():
     assert any("base64" in p for p in parsed.attachments[0].problems)
 
 
-# -- daemon/mailbox.py -------------------------------------------------------------------------
+# -- daemon/intake/mailbox.py ----------------------------------------------------------------------
 
 
 def test_fetch_groups_are_bounded_in_bytes_and_keep_the_order():
@@ -136,7 +136,7 @@ def test_large_messages_are_fetched_one_at_a_time_and_none_is_lost(imap_account,
     assert calls == [[int(uids[0]), int(uids[1])], [int(uids[2])], [int(uids[3])], [int(uids[4])]]
 
 
-# -- daemon/mailer.py --------------------------------------------------------------------------
+# -- daemon/outgoing/ ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", [

@@ -17,8 +17,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Mm, Pt
 from openpyxl import load_workbook
 
-from daemon.draft import Para, build_model
-from daemon.report_docx import BUILTIN_TEMPLATE, write_draft
+from daemon.report.model import Para, build_model
+from daemon.report.writers import BUILTIN_TEMPLATE, write_draft
 from daemon.status import status_document
 from draft_cycle import FLAGGED, NOW, TZ, build_cycle
 from parsers.convert import Converter
@@ -32,7 +32,7 @@ def drafted(tmp_path_factory):
     cycle = build_cycle(tmp)
     rows = cycle.rows()
     model = build_model(cycle.config, cycle.campaign, "2024", rows, NOW)
-    docx_path, xlsx_path = write_draft(cycle.config, model, tmp / "v1")
+    docx_path, xlsx_path = write_draft(cycle.config, model, tmp / "v1", version=1)
     pdf = Converter(timeout=120).docx_to_pdf(docx_path, tmp / "pdf")
     yield cycle, rows, model, docx_path, xlsx_path, pdf
     cycle.store.close()

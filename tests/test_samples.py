@@ -11,7 +11,7 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from daemon import samples
+from tonghop_demo import samples
 from parsers.document import read_document
 from parsers.facts import FIELDS, extract_facts
 from parsers.figures import read_form_indicators, read_indicators

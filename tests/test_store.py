@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from daemon.store import AttachmentRecord, Outcome, OutgoingMail, Store, SubmissionRecord
+from daemon.records import AttachmentRecord, Outcome, OutgoingMail, SubmissionRecord
+from daemon.store import Store
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ to after the deadline, as the office's mailbox sees it.
 This module is data and small builders only: the moments the demo stops at (`MOMENTS`), and each
 mail with the time the mail server received it (`arrivals`). Mail is built lazily, when the demo
 delivers it, because a reply quotes the reminder it answers and two documents need LibreOffice.
-Documents come from daemon/samples.py in every form units really use; subjects and bodies are
+Documents come from tonghop_demo/samples.py in every form units really use; subjects and bodies are
 written the way clerks write them. daemon/demo.py plays the story against the real service.
 """
 from __future__ import annotations
@@ -22,8 +22,9 @@ from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import samples
-from .config import Config
+from daemon.config import Config
+from daemon.texts import TYPE_NAMES
+from tonghop_demo import samples
 
 YEAR = 2024
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the example config's office time; the story is told in it
@@ -34,7 +35,6 @@ CTYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "zip": "application/zip",
 }
-KIND_WORDS = {"KH": "Kế hoạch", "BC": "Báo cáo"}
 
 # Who does what: the story below follows these, and the test that checks the outcome reads them.
 NEVER_SEND = ("phong-y-te", "xa-lang-bien", "phong-kinh-te-ha-tang")
@@ -130,7 +130,7 @@ class Mailroom:
         short = plain(unit.name).removeprefix("UBND ").title().replace(" ", "")
         name = rng.choice((
             f"{kind} dan van {YEAR}.{fmt}",
-            f"{KIND_WORDS[kind]} công tác dân vận năm {YEAR}.{fmt}",
+            f"{TYPE_NAMES[kind]} công tác dân vận năm {YEAR}.{fmt}",
             f"{kind}_DanVan_{YEAR}_{short}.{fmt}",
         ))
         if options.get("nfd"):

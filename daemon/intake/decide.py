@@ -1,7 +1,8 @@
 """Intake rules: what one message is and what it counts for. Pure: data in, an Outcome out.
 
-The runner reads a message with parsers/ (ParsedMessage + one Document per attachment) and asks
-`decide`; nothing here touches the network, the disk, the database or the clock.
+`decide_raw` is the whole of it for the runner: `read` the raw bytes with parsers/
+(ParsedMessage + one Document per attachment), `decide`, and say what the message says about
+itself; nothing here touches the network, the disk, the database or the clock.
 """
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from parsers.authres import verify_sender
+from parsers.document import read_document
 from parsers.figures import read_indicators
+from parsers.message import parse_message
 from parsers.model import Document, ParsedMessage
 from parsers.text import ascii_key, fold_key
 
-from .config import Campaign, Config, Unit
-from .mailer import KIND_HEADER  # on every mail we send: one coming back is never answered
-from .store import AttachmentRecord, FigureRecord, Outcome, SubmissionRecord, sha256_of
-from .texts import t
+from daemon.config import Campaign, Config, Unit
+from daemon.records import KIND_HEADER  # on every mail we send: one coming back is never answered
+from daemon.records import AttachmentRecord, FigureRecord, Outcome, SubmissionRecord, sha256_of
+from daemon.texts import t
 
 AUTO_REPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply")
 AUTO_REPLY_SUBJECT = re.compile(
@@ -37,6 +40,26 @@ class Reading:
 
     message: ParsedMessage
     documents: tuple[Document, ...]
+
+
+def read(raw: bytes, config: Config) -> Reading:
+    """Everything parsers/ can tell about a raw message."""
+    message = parse_message(raw, config.limits)
+    documents = tuple(read_document(att, config.limits) for att in message.attachments)
+    return Reading(message=message, documents=documents)
+
+
+def decide_raw(raw: bytes, config: Config, received_at: datetime) -> tuple[Outcome, Reading]:
+    """Read and decide one raw message; the Outcome carries what the message says about itself
+    (From, Subject, Message-ID) and, for a person to review, what was wrong with the mail itself."""
+    reading = read(raw, config)
+    outcome = decide(reading, config, received_at)
+    msg = reading.message
+    if msg.problems and outcome.status in ("review", "failed"):
+        # What was wrong with the mail itself (broken MIME, cut short): the person who reviews it
+        # needs that more than "no attachment" alone.
+        outcome = replace(outcome, reason=f"{outcome.reason} {t('review.message_problems', problems=' '.join(msg.problems))}")
+    return replace(outcome, from_addr=msg.from_addr, subject=msg.subject[:500], message_id=msg.message_id), reading
 
 
 def not_a_submission(msg: ParsedMessage, config: Config) -> str | None:

@@ -35,6 +35,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
+from daemon.report.word import no_borders
 from parsers.figures import Indicator
 from parsers.numbers import format_number
 from parsers.text import encode_legacy
@@ -633,18 +634,6 @@ def _tcvn3_chunks(text: str) -> list[tuple[bool, str]]:
     return chunks
 
 
-def no_borders(table) -> None:
-    """A borderless table (the ND30 header and signing block), its w:tblBorders placed where the
-    schema wants it inside w:tblPr, so Word opens the file without repairing it."""
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), "nil")
-        borders.append(el)
-    table._tbl.tblPr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
-                                           "w:tblCaption", "w:tblDescription", "w:tblPrChange")
-
-
 def _widths(table, *widths_cm: float) -> None:
     """Fixed column widths (the grid and every cell), so the national title stays on one line."""
     table.autofit = False
@@ -909,7 +898,7 @@ def unit_mail(sender: str, to: str, subject: str, body: str, sent, files=(), hea
     from email.message import EmailMessage
     from email.utils import format_datetime, make_msgid
 
-    from .mailer import SUBJECT_PLACEHOLDER, with_subject
+    from daemon.outgoing.compose import SUBJECT_PLACEHOLDER, with_subject
 
     msg = EmailMessage()
     msg["From"] = sender

@@ -16,13 +16,13 @@ from docx.oxml.ns import qn
 from docx.shared import Cm
 from openpyxl.utils import get_column_letter
 
-from .config import Config
-from .durable import write_with
-from .draft import ReportModel, model_to_json
+from daemon.config import Config
+from daemon.durable import write_with
+from daemon.report.model import ReportModel, model_to_json
 
 TEMPLATE_NAME = "du-thao-bao-cao.docx"
 _CONTROL_IN_TEXT = re.compile(r"<w:t[ >][^<]*[\n\t\a\f]")
-BUILTIN_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "report" / TEMPLATE_NAME
+BUILTIN_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "report" / TEMPLATE_NAME
 
 
 def template_path(config: Config) -> Path:
@@ -39,14 +39,11 @@ def file_stem(model: ReportModel, version: int | None) -> str:
 def write_draft(config: Config, model: ReportModel, out_dir: Path, version: int | None = None) -> tuple[Path, Path]:
     """Write the .docx and .xlsx of the draft into out_dir; returns their paths.
 
-    The version suffix ("-v2") is `version`, or read from the folder's name when it is "v2"
-    (the runner keeps one folder per version). Files are written atomically (temp + rename).
+    The version suffix ("-v2") is `version` (report/versions.py numbers them; None for a preview).
+    Files are written atomically (temp + rename).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if version is None:
-        m = re.fullmatch(r"v(\d+)", out_dir.name)
-        version = int(m.group(1)) if m else None
     stem = file_stem(model, version)
     docx_path, xlsx_path = out_dir / f"{stem}.docx", out_dir / f"{stem}.xlsx"
     write_with(docx_path, lambda p: render_docx(template_path(config), model, p))

@@ -2,17 +2,18 @@
 
 A report counts only when it names a unit's address as failed and, where the report quotes the
 bounced mail's Message-ID, that Message-ID is one of ours: a report about someone else's mail
-never marks a unit's address as failing.
+never marks a unit's address as failing. `store` answers is_our_mail (a store.Store): this
+module runs no SQL of its own.
 """
 from __future__ import annotations
 
 from parsers.dsn import DeliveryFailure, delivery_failures
 
-from .config import Config, Unit
-from .store import Outcome, Store
+from daemon.config import Config, Unit
+from daemon.records import Outcome
 
 
-def failures_for_us(raw: bytes, outcome: Outcome, config: Config, store: Store) -> list[tuple[DeliveryFailure, Unit]]:
+def failures_for_us(raw: bytes, outcome: Outcome, config: Config, store) -> list[tuple[DeliveryFailure, Unit]]:
     if outcome.status != "ignored":
         return []
     out = []
@@ -21,11 +22,7 @@ def failures_for_us(raw: bytes, outcome: Outcome, config: Config, store: Store) 
         if unit is None:
             continue
         if failure.original_message_ids:
-            ours = any(
-                store.db.execute("select 1 from outbox where message_id = ?", [mid]).fetchone()
-                for mid in failure.original_message_ids
-            )
-            if not ours:
+            if not any(store.is_our_mail(mid) for mid in failure.original_message_ids):
                 continue
         out.append((failure, unit))
     return out

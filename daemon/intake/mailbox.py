@@ -24,11 +24,11 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imap_utf7 import encode as utf7_encode
 
+from daemon.clock import STOP_SLICE_SECONDS, sleep_until
 from daemon.config import MailboxSettings
 from daemon.durable import fsync_dir
 
 # How often a wait() looks at should_stop: the runner must stop within a second.
-STOP_SLICE_SECONDS = 0.5
 # Maildir has no push: wait() lists new/ and cur/ this often.
 MAILDIR_POLL_SECONDS = 0.5
 DELETED = b"\\Deleted"
@@ -312,7 +312,7 @@ class ImapSource(Source):
                 self._idle(client, deadline, should_stop)
             else:
                 poll_end = min(deadline, time.monotonic() + self.settings.poll_seconds)
-                _sleep_until(poll_end, should_stop)
+                sleep_until(poll_end, should_stop)
 
     def _arrived_since_pending(self, client: IMAPClient) -> bool:
         """Mail that came after the last pending() but whose EXISTS was swallowed by another
@@ -379,14 +379,6 @@ def _by_bytes(uids: list[int], sizes: dict, limit: int) -> Iterator[list[int]]:
         total += size
     if group:
         yield group
-
-
-def _sleep_until(end: float, should_stop: Callable[[], bool]) -> None:
-    while not should_stop():
-        left = end - time.monotonic()
-        if left <= 0:
-            return
-        time.sleep(min(STOP_SLICE_SECONDS, left))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -540,4 +532,4 @@ class MaildirSource(Source):
                     return
                 if should_stop() or time.monotonic() >= deadline:
                     return
-                _sleep_until(min(deadline, time.monotonic() + MAILDIR_POLL_SECONDS), should_stop)
+                sleep_until(min(deadline, time.monotonic() + MAILDIR_POLL_SECONDS), should_stop)

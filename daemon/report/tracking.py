@@ -11,10 +11,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from .clock import local_text
-from .config import Config
-from .durable import write_with
-from .status import STATUS_WORDS, status_document
+from daemon.clock import local_text
+from daemon.config import Config
+from daemon.durable import write_with
+from daemon.status import STATUS_WORDS, status_document
 
 FILE_NAME = "bang-theo-doi.xlsx"
 FILLS = {"on_time": "C6EFCE", "late": "FFEB9C", "missing": "FFC7CE"}

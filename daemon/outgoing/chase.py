@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from .config import Campaign, ChaseRules, Config
-from .status import Cell, campaign_units
+from daemon.config import Campaign, ChaseRules, Config
+from daemon.status import Cell, campaign_units
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import jinja2
 
-from .chase import Chase
-from .config import Campaign, Config, Unit
-from .mailer import compose, make_message_id
-from .status import STATUS_WORDS, campaign_units, cells, counts
-from .store import OutgoingMail
+from daemon.clock import deadline_words, moment_words
+from daemon.config import Campaign, Config, Unit
+from daemon.outgoing.chase import Chase
+from daemon.outgoing.compose import compose, make_message_id
+from daemon.records import OutgoingMail
+from daemon.status import STATUS_WORDS, campaign_units, cells, counts
+from daemon.texts import TYPE_NAMES
 
 KINDS = ("ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing")
 MAX_ATTACHED_ORIGINAL = 10 * 1024 * 1024  # larger originals are pointed to in the archive instead
-TYPE_NAMES = {"BC": "Báo cáo", "KH": "Kế hoạch", "CV": "Công văn", "QĐ": "Quyết định", "TB": "Thông báo",
-              "TTr": "Tờ trình", "CTr": "Chương trình", "HD": "Hướng dẫn", "BB": "Biên bản"}
 ADVICE = {
     "mật khẩu": "Đề nghị gửi lại bản không đặt mật khẩu.",
     "bản quét": "Đề nghị gửi kèm bản điện tử (.docx hoặc .pdf có lớp chữ) nếu có.",
@@ -78,7 +78,7 @@ def when(ts: str | datetime | None, config: Config) -> str:
     if not ts:
         return ""
     moment = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
-    return moment.astimezone(config.office.timezone).strftime("%H:%M ngày %d/%m/%Y")
+    return moment_words(moment.astimezone(config.office.timezone))
 
 
 def day_text(value: str | date | None) -> str:
@@ -89,11 +89,8 @@ def day_text(value: str | date | None) -> str:
 
 
 def deadline_text(campaign: Campaign, req_id: str, cycle: str, config: Config) -> str:
-    """"trước ngày 20/10/2024" for a 00:00 deadline, else "17:00 ngày 19/10/2024"."""
-    deadline = campaign.deadline(campaign.requirement(req_id), cycle, config.office.timezone)
-    if deadline.hour == 0 and deadline.minute == 0:
-        return f"trước ngày {deadline.strftime('%d/%m/%Y')}"
-    return deadline.strftime("%H:%M ngày %d/%m/%Y")
+    """The requirement's deadline in words (clock.deadline_words, the draft's wording too)."""
+    return deadline_words(campaign.deadline(campaign.requirement(req_id), cycle, config.office.timezone))
 
 
 def _base(config: Config) -> dict:
@@ -149,12 +146,13 @@ def acknowledgement(config: Config, renderer: Renderer, *, msg_row: int, message
     for sub in outcome.submissions:
         campaign = config.campaign(sub.campaign)
         doc = documents[sub.attachment_seq]
-        facts = outcome.attachments[sub.attachment_seq].facts or {}
+        facts = doc.facts  # typed, as parsers read it (the record's JSON is for the ledger)
         deadline = campaign.deadline(campaign.requirement(sub.requirement), sub.cycle, tz)
-        type_code = facts.get("type")
+        type_code = facts.type.value if facts else None
+        written = facts.type_name.value if facts else None
         recorded_docs.append({
             "filename": doc.filename,
-            "type_name": TYPE_NAMES.get(type_code, (facts.get("type_name") or "Văn bản").capitalize()),
+            "type_name": TYPE_NAMES.get(type_code, (written or "Văn bản").capitalize()),
             "number": sub.doc_number, "date": day_text(sub.doc_date), "title": sub.doc_title,
             "requirement": campaign.requirement(sub.requirement).name, "cycle": sub.cycle,
             "on_time": received_at < deadline,

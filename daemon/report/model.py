@@ -11,25 +11,32 @@ What feeds what (the campaign's [draft] table, config.DraftSpec):
   or town whose assignee is not its head (leader_head_title, e.g. Chủ tịch);
 - passages: each unit's newest document for the body requirement; its sections are routed by
   heading (then sentences by keyword inside a section that has areas), merged across units
-  (daemon.draft_text) and attributed to the units that wrote them;
+  (daemon.report.text) and attributed to the units that wrote them;
 - figures: the indicators of the campaign's form (Campaign.form) or, without a form, those found
-  in the units' tables; percentages ("Tỷ lệ ...", unit "%") are averaged, everything else summed.
+  in the units' tables; a unit's values come from the figures table (what intake read from its
+  filled form, or the table it read the form's indicators from) first, then its report's own
+  tables; percentages ("Tỷ lệ ...", unit "%") are averaged, everything else summed.
+
+Facts come back from the ledger typed (parsers.model.facts_from_json), never as dicts.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from parsers.figures import Indicator
+from collections.abc import Mapping
 
-from .config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
-from .draft_text import Keys, Merger, Phrases, name_list, number_text, passages, sentences
-from .status import STATUS_WORDS, Cell, cells
+from parsers.model import DocumentFacts, Figure, facts_from_json
 
-TYPE_NAMES = {"KH": "Kế hoạch", "BC": "Báo cáo", "CTr": "Chương trình", "PA": "Phương án", "ĐA": "Đề án",
-              "TTr": "Tờ trình", "BB": "Biên bản", "TB": "Thông báo", "QĐ": "Quyết định"}
+from daemon.clock import deadline_words, moment_words
+from daemon.config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
+from daemon.report.figures import FigureLine, IndicatorTotal, indicator_totals
+from daemon.report.routing import Router
+from daemon.report.text import Keys, Merger, name_list, number_text, passages
+from daemon.status import STATUS_WORDS, Cell, cells, counts as status_counts
+from daemon.texts import TYPE_NAMES
+
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 BLANK_NUMBER = "      "  # the clerk writes the number by hand or in the register
 _HEADER_BREAKS = (" HUYỆN ", " XÃ ", " THỊ TRẤN ", " TỈNH ", " THÀNH PHỐ ", " QUẬN ", " THỊ XÃ ", " VÀ ", " - ")
@@ -83,27 +90,6 @@ class SubmissionLine:
     received: str  # "15/10/2024 09:12"
     status: str  # on_time | late | missing
     status_word: str  # đúng hạn | trễ hạn | chưa nộp
-
-
-@dataclass(frozen=True)
-class IndicatorTotal:
-    code: str
-    name: str
-    unit: str
-    method: str  # "sum" | "mean"
-    total: float | None
-    total_text: str  # "98,5 (bình quân)"
-    value_text: str  # "98,5"
-    reported: int  # units that gave a value
-
-
-@dataclass(frozen=True)
-class FigureLine:
-    stt: str
-    unit_id: str
-    unit: str
-    values: tuple[float | None, ...]
-    texts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -168,16 +154,6 @@ def _date_vn(iso: str | None) -> str:
     return f"{d:02d}/{m:02d}/{y}"
 
 
-def _moment_vn(moment: datetime) -> str:
-    return moment.strftime("%H:%M ngày %d/%m/%Y")
-
-
-def _deadline_vn(deadline: datetime) -> str:
-    if deadline.hour == 0 and deadline.minute == 0:
-        return f"trước ngày {deadline:%d/%m/%Y}"
-    return f"trước {deadline:%H:%M} ngày {deadline:%d/%m/%Y}"
-
-
 def _fill(text: str, cycle: str, as_of: str = "") -> str:
     nxt = str(int(cycle) + 1) if cycle.isdigit() else cycle
     return text.format_map({"cycle": cycle, "next_cycle": nxt, "as_of": as_of})
@@ -237,12 +213,6 @@ def draft_due(config: Config, campaign: Campaign, cycle: str, now: datetime) -> 
     return now >= deadline_of(config, campaign, cycle) + timedelta(hours=campaign.draft.delay_hours)
 
 
-# -- indicators ---------------------------------------------------------------------------------
-
-def _is_rate(ind: Indicator, keys: Keys) -> bool:
-    return ind.unit.strip() == "%" or keys.ascii(ind.name).startswith(("ty le", "ti le"))
-
-
 # -- the model ----------------------------------------------------------------------------------
 
 def _newest_rows(rows: list[dict], table: dict[tuple[str, str], Cell]) -> dict[tuple[str, str], list[dict]]:
@@ -256,104 +226,22 @@ def _newest_rows(rows: list[dict], table: dict[tuple[str, str], Cell]) -> dict[t
     return out
 
 
-def _facts(row: dict) -> dict:
-    raw = row.get("facts")
-    if not raw:
-        return {}
-    if isinstance(raw, dict):
-        return raw
-    try:
-        value = json.loads(raw)
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _best_facts(rows: list[dict]) -> list[dict]:
+def _best_facts(rows: list[dict]) -> list[DocumentFacts]:
     """The facts of a version's attachments, the richest first (a .docx before its .pdf copy)."""
-    facts = [_facts(r) for r in rows]
-    return sorted((f for f in facts if f), key=lambda f: -(len(f.get("sections") or []) + len(f.get("figures") or [])))
+    facts = [f for f in (facts_from_json(r.get("facts")) for r in rows) if f is not None]
+    return sorted(facts, key=lambda f: -(len(f.sections) + len(f.figures)))
 
 
-class _Router:
-    """Sends a unit's sections and sentences to the draft's sections and areas (see module doc)."""
-
-    def __init__(self, spec: DraftSpec, keys: Keys):
-        self.keys = keys
-        self.targets: list[tuple[int, int | None]] = []  # (section index, area index or None)
-        self.headings: list[Phrases] = []
-        self.keywords: list[Phrases] = []
-        for s, sec in enumerate(spec.sections):
-            self._add((s, None), sec.headings, sec.keywords)
-            for a, area in enumerate(sec.areas):
-                self._add((s, a), area.headings, area.keywords)
-        self.sections = spec.sections
-        self.skip = Phrases(spec.skip_sentences, keys)
-        self._matches: dict = {}
-        self._areas: dict = {}
-
-    def _add(self, target, headings, keywords):
-        self.targets.append(target)
-        self.headings.append(Phrases(headings, self.keys))
-        self.keywords.append(Phrases(keywords, self.keys))
-
-    def _match(self, heading: str, within: int | None = None) -> tuple[int, int | None] | None:
-        key = (heading, within)
-        if key not in self._matches:  # headings recur across units: match each once
-            self._matches[key] = self._match_uncached(heading, within)
-        return self._matches[key]
-
-    def _area(self, target, sentence: str):
-        key = (target[0], self.keys.fold(sentence))
-        if key not in self._areas:
-            self._areas[key] = next((t for k, t in enumerate(self.targets) if t[0] == target[0] and t[1] is not None
-                                     and self.keywords[k].found_in(sentence)), None)
-        return self._areas[key]
-
-    def _match_uncached(self, heading: str, within: int | None) -> tuple[int, int | None] | None:
-        for k, target in enumerate(self.targets):
-            if within is not None and (target[0] != within or target[1] is None):
-                continue
-            if self.headings[k].found_in(heading):
-                return target
-        return None
-
-    def _has_areas(self, target) -> bool:
-        return target is not None and target[1] is None and bool(self.sections[target[0]].areas)
-
-    def route(self, unit_sections: list[dict]):
-        """Yields (target, sentence) for every sentence of the unit's sections; target None: unplaced."""
-        stack: list[tuple[int, tuple[int, int | None] | None]] = []  # (level, target)
-        for sec in unit_sections:
-            level = sec.get("level") or 1
-            heading = re.sub(r"^\s*[\dIVXLivxl]+[.)]\s*|^\s*[a-zđ][.)]\s*", "", sec.get("heading") or "")
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            parent = next((t for _, t in reversed(stack) if t is not None), None)
-            if parent is None:
-                target = self._match(heading)
-            elif self._has_areas(parent):
-                target = self._match(heading, within=parent[0]) or self._match(heading) or parent
-            else:
-                target = parent
-            stack.append((level, target))
-            for sentence in sentences(sec.get("text") or ""):
-                if self.skip.starts(sentence):
-                    continue
-                if self._has_areas(target):
-                    yield (self._area(target, sentence) or target), sentence
-                else:
-                    yield target, sentence
-
-
-def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict], now: datetime) -> ReportModel:
-    """The draft for one campaign cycle from the ledger's submission rows (with facts). Pure,
-    apart from reading the campaign's figures form (cached)."""
+def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict], now: datetime,
+                figures: Mapping[str, Mapping[str, float]] | None = None) -> ReportModel:
+    """The draft for one campaign cycle from the ledger's submission rows (with facts) and the
+    figures intake recorded (Store.figures: unit id -> indicator code -> value; a filled form or
+    the table intake chose). Pure, apart from reading the campaign's figures form (cached)."""
     tz = config.office.timezone
     spec = campaign.draft
     keys = Keys()
     now_local = now.astimezone(tz)
-    as_of = _moment_vn(now_local)
+    as_of = moment_words(now_local)
     table = cells(config, campaign, cycle, rows)
     newest = _newest_rows(rows, table)
     units = [config.unit(u) for u in campaign.unit_ids]
@@ -363,12 +251,11 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     body_req = _body_requirement(campaign)
 
     # Status, documents and Phụ lục I.
-    counts = {r.id: {"on_time": 0, "late": 0, "missing": 0} for r in campaign.requirements}
+    counts = status_counts(campaign, table)  # the same counts as status --json
     documents, lines = [], []
     for n, unit in enumerate(units, 1):
         for k, req in enumerate(campaign.requirements):
             cell = table[(unit.id, req.id)]
-            counts[req.id][cell.status] += 1
             number_date = ""
             if cell.status != "missing":
                 documents.append(DocRef(unit.id, unit.name, req.id, cell.status, cell.doc_number, cell.doc_date,
@@ -386,25 +273,22 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
 
     # Leaders, passages and figures from each unit's newest documents.
     leader_lines = _leader_lines(campaign, units, newest, keys)
-    router = _Router(spec, keys)
+    router = Router(spec, keys)
     mergers: dict[tuple[int, int | None], Merger] = {}
     unplaced = 0
-    unit_figures: list[list[dict]] = []
+    unit_figures: list[list[Figure]] = []
     for pos, unit in enumerate(units):
         facts_list = _best_facts(newest.get((unit.id, body_req.id), []))
-        figures: list[dict] = []
-        for f in facts_list:
-            figures.extend(f.get("figures") or [])
-        unit_figures.append(figures)
+        unit_figures.append([fig for f in facts_list for fig in f.figures])
         if not facts_list:
             continue
-        for target, sentence in router.route(facts_list[0].get("sections") or []):
+        for target, sentence in router.route(facts_list[0].sections):
             if target is None:
                 unplaced += 1
                 continue
             mergers.setdefault(target, Merger(spec.similarity, keys)).add(sentence, pos)
 
-    indicators, figure_lines = _figures(campaign, units, unit_figures, keys)
+    indicators, figure_lines = indicator_totals(campaign, units, unit_figures, figures or {}, keys)
     totals = {i.code: i for i in indicators}
 
     sections = []
@@ -429,7 +313,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
 
     preview = any(now < d for d in deadlines.values())
     latest = max(deadlines.values())
-    preview_note = (f"BẢN XEM TRƯỚC: chưa hết hạn nộp ({_deadline_vn(latest)}); số liệu tính đến {as_of} "
+    preview_note = (f"BẢN XEM TRƯỚC: chưa hết hạn nộp ({deadline_words(latest)}); số liệu tính đến {as_of} "
                     f"và sẽ thay đổi khi các đơn vị tiếp tục gửi." if preview else "")
     issuer = spec.issuer if spec.issuer is not None else config.office.issuer
     parent = spec.parent_body if spec.parent_body is not None else config.office.parent_body
@@ -477,6 +361,20 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     )
 
 
+def draft_rows(store, campaign: Campaign, cycle: str) -> list[dict]:
+    """The ledger rows a draft consolidates: the cycle's submissions with their documents' facts."""
+    return store.submissions(campaign.id, cycle, facts=True)
+
+
+def model_from_ledger(config: Config, store, campaign: Campaign, cycle: str, now: datetime,
+                      rows: list[dict] | None = None) -> ReportModel:
+    """The draft of one campaign cycle from the ledger (a Store): its submission rows (draft_rows,
+    unless the caller already has them) and the figures intake recorded. The one place the
+    runner's job and `tonghop draft` gather what the draft reads."""
+    rows = draft_rows(store, campaign, cycle) if rows is None else rows
+    return build_model(config, campaign, cycle, rows, now, store.figures(campaign.id, cycle))
+
+
 def _merged(merger: Merger | None, names: list[str], max_named: int) -> list[Para]:
     if merger is None:
         return []
@@ -496,7 +394,7 @@ def _submission_paras(campaign: Campaign, units, table, deadlines) -> list[Para]
                 parts.append(f"{len(by[status])} đơn vị {word} ({name_list(by[status], 0)})")
             else:
                 parts.append(f"không có đơn vị {word}")
-        paras.append(Para(f"{req.name} (hạn nộp {_deadline_vn(deadlines[req.id])}):", "; ".join(parts) + "."))
+        paras.append(Para(f"{req.name} (hạn nộp {deadline_words(deadlines[req.id])}):", "; ".join(parts) + "."))
     for req in campaign.requirements:
         items = []
         for u in units:
@@ -524,8 +422,8 @@ def _leader_lines(campaign: Campaign, units, newest, keys: Keys) -> list[LeaderL
         leaders: tuple[str, ...] = ()
         for rows in sent:
             for facts in _best_facts(rows or []):
-                if facts.get("leaders"):
-                    leaders = tuple(facts["leaders"])
+                if facts.leaders:
+                    leaders = facts.leaders
                     break
             if leaders:
                 break
@@ -564,53 +462,6 @@ def _leader_paras(spec: DraftSpec, lines: list[LeaderLine]) -> list[Para]:
     return paras
 
 
-def _figures(campaign: Campaign, units, unit_figures: list[list[dict]], keys: Keys):
-    """(indicator totals, per-unit lines) for Phụ lục II and the areas' figure sentences."""
-    indicators = list(campaign.indicators)  # read from the form when the config was loaded
-    if not indicators:  # no form: the indicators the units' tables show, in order of appearance
-        seen: dict[str, Indicator] = {}
-        for figures in unit_figures:
-            for f in figures:
-                code = (f.get("code") or "").strip()
-                key = code or keys.fold(f.get("row") or "")
-                if key and key not in seen:
-                    seen[key] = Indicator(code or "", f.get("row") or "", "")
-        indicators = list(seen.values())
-    if not indicators:
-        return (), ()
-    by_code = {i.code: n for n, i in enumerate(indicators) if i.code}
-    by_name = {keys.fold(i.name): n for n, i in enumerate(indicators)}
-    lines, values_by_ind = [], [[] for _ in indicators]
-    for unit, figures in zip(units, unit_figures):
-        if not figures:
-            continue
-        values: list[float | None] = [None] * len(indicators)
-        for f in figures:
-            n = by_code.get((f.get("code") or "").strip())
-            if n is None:
-                n = by_name.get(keys.fold(f.get("row") or ""))
-            if n is not None and values[n] is None and isinstance(f.get("value"), (int, float)):
-                values[n] = float(f["value"])
-        if all(v is None for v in values):
-            continue
-        for n, v in enumerate(values):
-            if v is not None:
-                values_by_ind[n].append(v)
-        lines.append(FigureLine(str(len(lines) + 1), unit.id, unit.name, tuple(values),
-                                tuple(number_text(v) for v in values)))
-    totals = []
-    for ind, vals in zip(indicators, values_by_ind):
-        rate = _is_rate(ind, keys)
-        total = (sum(vals) / len(vals) if rate else sum(vals)) if vals else None
-        if total is not None and rate:
-            total = round(total, 2)
-        text = number_text(total) + (" (bình quân)" if rate and total is not None else "")
-        unit = ind.unit or ("%" if rate else "")
-        totals.append(IndicatorTotal(ind.code or str(len(totals) + 1), ind.name, unit, "mean" if rate else "sum",
-                                     total, text, number_text(total), len(vals)))
-    return tuple(totals), tuple(lines)
-
-
 def _figure_paras(codes: tuple[str, ...], totals: dict[str, IndicatorTotal], reporting: int) -> list[Para]:
     parts = []
     for code in codes:
@@ -634,7 +485,7 @@ def changes_note(old: ReportModel | dict | None, new: ReportModel) -> str:
     `old` is the previous version's model, or its model_to_json() kept beside the files."""
     sent_units = {d.unit_id for d in new.documents}
     if old is None:
-        as_of = _moment_vn(datetime.fromisoformat(new.generated_at))
+        as_of = moment_words(datetime.fromisoformat(new.generated_at))
         return (f"Bản dự thảo đầu tiên, tổng hợp từ văn bản của {len(sent_units)}/{new.units_total} đơn vị "
                 f"(tính đến {as_of}).")
     documents = old["documents"] if isinstance(old, dict) else [_plain(d) for d in old.documents]

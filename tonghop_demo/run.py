@@ -1,7 +1,7 @@
 """`tonghop demo`: the real service on the embedded default (a Maildir and a directory outbox)
 walked through a whole reporting cycle of the Tháp Mười case in simulated time.
 
-At each moment of the story (daemon/demo_story.py) the mail that arrived by then is dropped into
+At each moment of the story (tonghop_demo/story.py) the mail that arrived by then is dropped into
 the Maildir, with the file's mtime set to its arrival time (the INTERNALDATE the Maildir source
 reports), and one pass of the Runner runs with the clock at that moment: exactly what
 `tonghop --now TS run --once` does. The demo prints one progress line per moment with what the
@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import demo_story
-from .clock import Clock
-from .config import Config, load_config
-from .store import Store
+from daemon.clock import Clock
+from daemon.config import Config
+from daemon.config_toml import load_config
+from daemon.store import Store
+from tonghop_demo import story
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config"
 BAR_WIDTH = 12
@@ -67,15 +68,6 @@ def prepare(target: Path) -> Config:
     return load_config(target / "config")
 
 
-def _counts(store: Store, table: str, column: str, after: int) -> dict[str, int]:
-    rows = store.db.query(f"select {column} as k, count(*) as n from {table} where id > ? group by {column}", [after])
-    return {r["k"]: r["n"] for r in rows}
-
-
-def _last_id(store: Store, table: str) -> int:
-    return next(iter(store.db.query(f"select coalesce(max(id), 0) as m from {table}")))["m"]
-
-
 def _said(counts: dict[str, int], words) -> list[str]:
     return [f"{counts[k]} {w}" for k, w in words if counts.get(k)]
 
@@ -99,19 +91,19 @@ def say(text: str = "") -> None:
 
 def run(target: Path = Path("demo-run"), until: datetime | None = None, echo=say) -> Result:
     """Play the story up to `until` (default: to its end) in a fresh folder `target`."""
-    from .runner import Runner
+    from daemon.runner import Runner
 
     began = time.monotonic()
     target = target.resolve()
     config = prepare(target)
     tz = config.office.timezone
-    moments = [m for m in demo_story.MOMENTS if until is None or m.at <= until]
-    arrivals = demo_story.arrivals(config, config.smtp.path)
+    moments = [m for m in story.MOMENTS if until is None or m.at <= until]
+    arrivals = story.arrivals(config, config.smtp.path)
     store = Store.open(config)
     runner = Runner(config, store, Clock(moments[0].at if moments else until))
     echo(f"Chạy thử tonghop trong {target}")
-    echo(f"Chiến dịch: {config.campaigns[0].title} năm {demo_story.YEAR}, "
-         f"{len(config.campaigns[0].unit_ids)} đơn vị, hạn nộp trước 0 giờ ngày 20/10/{demo_story.YEAR}.\n")
+    echo(f"Chiến dịch: {config.campaigns[0].title} năm {story.YEAR}, "
+         f"{len(config.campaigns[0].unit_ids)} đơn vị, hạn nộp trước 0 giờ ngày 20/10/{story.YEAR}.\n")
     if not moments:
         echo("Thời điểm --now ở trước câu chuyện (01/10/2024): không có gì để chạy.")
     pending = list(arrivals)
@@ -130,17 +122,16 @@ def run(target: Path = Path("demo-run"), until: datetime | None = None, echo=say
             delivered += 1
             if arrival.note:
                 notes.append(arrival.note)
-        marks = {t: _last_id(store, t) for t in ("messages", "outbox", "drafts")}
+        marks = {t: store.last_id(t) for t in ("messages", "outbox", "drafts")}
         runner.clock.set(moment.at.astimezone(tz))
         runner.once()
-        statuses = _counts(store, "messages", "status", marks["messages"])
-        mail = _counts(store, "outbox", "kind", marks["outbox"])
-        drafts = [r["version"] for r in store.db.query("select version from drafts where id > ? order by id",
-                                                        [marks["drafts"]])]
+        statuses = store.counts_since("messages", "status", marks["messages"])
+        mail = store.counts_since("outbox", "kind", marks["outbox"])
+        drafts = [r["version"] for r in store.drafts(after=marks["drafts"])]
         echo(progress_line(step, len(moments), moment.at, delivered, statuses, mail, drafts))
         for line in [moment.title, *notes]:
             echo(f"        {line}")
-    drafts = list(store.db.query("select * from drafts order by id"))
+    drafts = store.drafts()
     return Result(target, config, store, moments[-1].at if moments else until, drafts, time.monotonic() - began)
 
 
@@ -153,7 +144,7 @@ def summary(result: Result, echo=say) -> None:
         rows.append((f"Dự thảo báo cáo tổng hợp (bản {last['version']})", last["docx"]))
         rows.append(("Bảng số liệu kèm dự thảo", last["xlsx"]))
         rows += [(f"Dự thảo bản {d['version']} (trước đó)", d["docx"]) for d in result.drafts[:-1]]
-    sent = next(iter(result.store.db.query("select count(*) as n from outbox where status = 'sent'")))["n"]
+    sent = result.store.sent_count()
     rows.append((f"Thư tonghop đã gửi ({sent} tệp .eml)", config.smtp.path))
     rows.append(("Hộp thư (Maildir)", config.mailbox.path))
     tracking = config.storage.root / "bang-theo-doi.xlsx"  # daemon/tracking.py rewrites it after each pass
