@@ -1,5 +1,6 @@
 """Every subprocess parsers/ uses sits here: LibreOffice (legacy office files -> OOXML, drafts -> PDF),
-pdftoppm (PDF pages -> images) and Tesseract (images -> Vietnamese text).
+pdftotext (a PDF's text layer, by glyph position), pdftoppm (PDF pages -> images) and Tesseract
+(images -> Vietnamese text).
 
 Why one module: each external program is a place where a hostile or broken file can hang or eat the
 machine. Here each call gets a private temporary directory (removed afterwards), a time limit after
@@ -60,6 +61,36 @@ def run_limited(argv: Sequence[str], timeout: float, *, cwd: str | None = None,
     return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
+def run_to_file(argv: Sequence[str], output: Path, timeout: float, max_bytes: int, *,
+                what: str = "chuyển đổi") -> int:
+    """Run argv (which writes `output`) in its own process group; kill the group when `timeout`
+    seconds pass or `output` grows past max_bytes (a small PDF can draw gigabytes of text).
+    Returns the exit status; the output is then at most max_bytes."""
+    try:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError as exc:
+        raise ConversionError(f"Không chạy được chương trình {what} ({argv[0]}): {exc.strerror or exc}.") from exc
+    deadline = time.monotonic() + timeout
+    pause = 0.001  # most PDFs are done in 10-20 ms: poll often at first, then less
+    status = None
+    while status is None:
+        try:
+            status = proc.wait(timeout=pause)
+        except subprocess.TimeoutExpired:
+            pause = min(pause * 2, 0.05)
+        too_big = output.exists() and output.stat().st_size > max_bytes
+        if too_big or (status is None and time.monotonic() > deadline):
+            _kill_group(proc)
+            proc.wait()
+            if too_big:
+                raise ConversionError(f"Chương trình {what} cho ra quá nhiều chữ; tệp có thể bị hỏng hoặc độc hại.")
+            raise ConversionError(
+                f"Quá thời gian {what} ({timeout:g} giây); tệp có thể quá lớn hoặc bị hỏng, cần người xem."
+            )
+    return status
+
+
 def _cleanup_dir(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
@@ -75,13 +106,14 @@ class Converter:
     def __init__(self, *, timeout: float = 60, ocr_timeout: float = 120,
                  command: Sequence[str] | None = None, soffice: str = "soffice",
                  tesseract: str = "tesseract", pdftoppm: str = "pdftoppm",
-                 ocr_lang: str = "vie") -> None:
+                 pdftotext: str = "pdftotext", ocr_lang: str = "vie") -> None:
         self.timeout = timeout
         self.ocr_timeout = ocr_timeout
         self.command = list(command) if command else None
         self.soffice = soffice
         self.tesseract = tesseract
         self.pdftoppm = pdftoppm
+        self.pdftotext = pdftotext
         self.ocr_lang = ocr_lang
         self._lock = threading.Lock()
         self._profile: str | None = None
@@ -89,8 +121,9 @@ class Converter:
 
     # -- availability ---------------------------------------------------------------------
     def available(self) -> dict[str, bool]:
-        """Which external programs are usable: {"office", "ocr", "pdf_render"}."""
-        return {"office": self.has_office, "ocr": self.has_ocr, "pdf_render": self.has_pdf_render}
+        """Which external programs are usable: {"office", "ocr", "pdf_render", "pdf_text"}."""
+        return {"office": self.has_office, "ocr": self.has_ocr, "pdf_render": self.has_pdf_render,
+                "pdf_text": self.has_pdf_text}
 
     @property
     def has_office(self) -> bool:
@@ -101,6 +134,10 @@ class Converter:
     @property
     def has_pdf_render(self) -> bool:
         return shutil.which(self.pdftoppm) is not None
+
+    @property
+    def has_pdf_text(self) -> bool:
+        return shutil.which(self.pdftotext) is not None
 
     @property
     def has_ocr(self) -> bool:
@@ -184,6 +221,35 @@ class Converter:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(pdf)
         return out
+
+    # -- PDF text layer -----------------------------------------------------------------------
+    def pdf_text_pages(self, data: bytes, last_page: int, max_bytes: int) -> list[str]:
+        """The text layer of pages 1..last_page, one string per page, read by pdftotext -layout.
+
+        Why pdftotext: it orders glyphs by their position on the page, not by the order the
+        content stream draws them, so a line whose letters come in two fonts (Word's or
+        LibreOffice's font fallback, stamps, signature overlays) reads as it is printed; -layout
+        keeps the columns of the ND30 header apart (runs of spaces, which parsers/facts.py reads
+        as a column break). Empty owner passwords are no obstacle: pdftotext ignores permissions.
+        Time is bounded by `timeout`, output by max_bytes (ConversionError past either).
+        """
+        if not self.has_pdf_text:
+            raise ConversionError("Máy chủ chưa cài pdftotext (poppler-utils).")
+        if last_page < 1:
+            return []
+        with tempfile.TemporaryDirectory(prefix="tonghop-pdftext-") as work:
+            pdf, out = Path(work, "input.pdf"), Path(work, "output.txt")
+            pdf.write_bytes(data)
+            argv = [self.pdftotext, "-q", "-layout", "-enc", "UTF-8", "-f", "1", "-l", str(last_page),
+                    str(pdf), str(out)]
+            status = run_to_file(argv, out, self.timeout, max_bytes, what="đọc lớp chữ PDF (pdftotext)")
+            if status != 0 or not out.is_file():
+                raise ConversionError(f"pdftotext không đọc được lớp chữ của tệp PDF (mã lỗi {status}).")
+            text = out.read_bytes().decode("utf-8", "replace")
+        pages = text.split("\f")
+        if pages and not pages[-1].strip():
+            pages.pop()  # pdftotext ends every page with a form feed
+        return pages
 
     # -- OCR ------------------------------------------------------------------------------
     def _ocr_env(self) -> dict[str, str]:
