@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -61,34 +62,46 @@ def run_limited(argv: Sequence[str], timeout: float, *, cwd: str | None = None,
     return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
-def run_to_file(argv: Sequence[str], output: Path, timeout: float, max_bytes: int, *,
-                what: str = "chuyển đổi") -> int:
-    """Run argv (which writes `output`) in its own process group; kill the group when `timeout`
-    seconds pass or `output` grows past max_bytes (a small PDF can draw gigabytes of text).
-    Returns the exit status; the output is then at most max_bytes."""
+def run_capped(argv: Sequence[str], timeout: float, max_bytes: int, *,
+               what: str = "chuyển đổi") -> tuple[int, bytes]:
+    """Run argv in its own process group and return (exit status, stdout); kill the group when
+    `timeout` seconds pass or stdout grows past max_bytes (a small PDF can draw gigabytes of
+    text, which communicate() would hold in memory). stdout is read as it comes, so nothing
+    waits on a polling interval."""
     try:
-        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
     except OSError as exc:
         raise ConversionError(f"Không chạy được chương trình {what} ({argv[0]}): {exc.strerror or exc}.") from exc
     deadline = time.monotonic() + timeout
-    pause = 0.001  # most PDFs are done in 10-20 ms: poll often at first, then less
-    status = None
-    while status is None:
-        try:
-            status = proc.wait(timeout=pause)
-        except subprocess.TimeoutExpired:
-            pause = min(pause * 2, 0.05)
-        too_big = output.exists() and output.stat().st_size > max_bytes
-        if too_big or (status is None and time.monotonic() > deadline):
-            _kill_group(proc)
-            proc.wait()
-            if too_big:
+    chunks: list[bytes] = []
+    size = 0
+    fd = proc.stdout.fileno()
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+            if not ready:
+                raise ConversionError(
+                    f"Quá thời gian {what} ({timeout:g} giây); tệp có thể quá lớn hoặc bị hỏng, cần người xem."
+                )
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
                 raise ConversionError(f"Chương trình {what} cho ra quá nhiều chữ; tệp có thể bị hỏng hoặc độc hại.")
-            raise ConversionError(
-                f"Quá thời gian {what} ({timeout:g} giây); tệp có thể quá lớn hoặc bị hỏng, cần người xem."
-            )
-    return status
+            chunks.append(chunk)
+        status = proc.wait(timeout=max(deadline - time.monotonic(), 1))
+    except (ConversionError, subprocess.TimeoutExpired) as exc:
+        _kill_group(proc)
+        proc.wait()
+        if isinstance(exc, ConversionError):
+            raise
+        raise ConversionError(f"Quá thời gian {what} ({timeout:g} giây); cần người xem.") from None
+    finally:
+        proc.stdout.close()
+    return status, b"".join(chunks)
 
 
 def _cleanup_dir(path: str) -> None:
@@ -230,22 +243,24 @@ class Converter:
         content stream draws them, so a line whose letters come in two fonts (Word's or
         LibreOffice's font fallback, stamps, signature overlays) reads as it is printed; -layout
         keeps the columns of the ND30 header apart (runs of spaces, which parsers/facts.py reads
-        as a column break). Empty owner passwords are no obstacle: pdftotext ignores permissions.
+        as a column break). A PDF with only an owner password reads (pdftotext ignores permissions;
+        pypdf has already refused files that need a user password).
         Time is bounded by `timeout`, output by max_bytes (ConversionError past either).
         """
         if not self.has_pdf_text:
             raise ConversionError("Máy chủ chưa cài pdftotext (poppler-utils).")
         if last_page < 1:
             return []
+        # A private temporary file, as for the other converters (poppler would copy stdin whole).
         with tempfile.TemporaryDirectory(prefix="tonghop-pdftext-") as work:
-            pdf, out = Path(work, "input.pdf"), Path(work, "output.txt")
+            pdf = Path(work, "input.pdf")
             pdf.write_bytes(data)
             argv = [self.pdftotext, "-q", "-layout", "-enc", "UTF-8", "-f", "1", "-l", str(last_page),
-                    str(pdf), str(out)]
-            status = run_to_file(argv, out, self.timeout, max_bytes, what="đọc lớp chữ PDF (pdftotext)")
-            if status != 0 or not out.is_file():
-                raise ConversionError(f"pdftotext không đọc được lớp chữ của tệp PDF (mã lỗi {status}).")
-            text = out.read_bytes().decode("utf-8", "replace")
+                    str(pdf), "-"]
+            status, raw = run_capped(argv, self.timeout, max_bytes, what="đọc lớp chữ PDF (pdftotext)")
+        if status != 0:
+            raise ConversionError(f"pdftotext không đọc được lớp chữ của tệp PDF (mã lỗi {status}).")
+        text = raw.decode("utf-8", "replace")
         pages = text.split("\f")
         if pages and not pages[-1].strip():
             pages.pop()  # pdftotext ends every page with a form feed
