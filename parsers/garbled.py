@@ -29,8 +29,6 @@ _VOWELLESS_WORDS = frozenset("đ km kg cm mm m g l kw kwh mw".split())
 _EDGE_PUNCT = "()[]{}\"'“”‘’«».,;:!?…-–—*•/\\%"
 _LIST_ITEM = re.compile(r"[(]?[a-zđA-ZĐ][).]")
 _VIET_BLOCK = re.compile(r"[\u1ea0-\u1ef9]")  # ạ ả ấ ... ỹ: letters only Vietnamese uses
-# "2024ế", "UBNDố": a small letter of the block glued after a number or two capitals, pushed
-# there from its own word ("Tự", "CHỦ" are words as they are).
 
 
 @dataclass(frozen=True)
@@ -56,21 +54,24 @@ def _base_letters(word: str) -> str:
 
 
 def _broken(token: str) -> bool | None:
-    """Is this whitespace-separated token a broken word? None when it is not a word at all
-    (numbers, codes like 45/BC-UBND, "V/v", "m2": anything with a non-letter inside)."""
-    if token and all(unicodedata.combining(ch) or unicodedata.category(ch) == "Sk" for ch in token):
-        return True  # a tone mark standing alone: "Vie ̣t"
-    if token and unicodedata.combining(token[0]):
-        return True  # a word that starts with its mark
-    if len(token) > 2 and _VIET_BLOCK.match(token[-1]) and token[-1].islower() \
+    """Is this whitespace-separated token (NFC) a broken word? None when it is not a word at all
+    (numbers, codes like 45/BC-UBND, "V/v", "m2": anything with a non-letter inside).
+    Cheap tests first: a page holds hundreds of ordinary words."""
+    first, last = token[0], token[-1]
+    if unicodedata.combining(first) or unicodedata.category(first) == "Sk":
+        return True  # a tone mark standing alone or starting a word: "Vie ̣t"
+    if len(token) > 2 and "\u1ea1" <= last <= "\u1ef9" and last.islower() \
             and all(ch.isdigit() or ch.isupper() for ch in token[-3:-1]):
+        # "2024ế", "UBNDố": a small letter of the block glued after a number or two capitals,
+        # pushed there from its own word ("Tự", "CHỦ" are words as they are).
         return True
-    if _LIST_ITEM.fullmatch(token):
+    if len(token) <= 3 and _LIST_ITEM.fullmatch(token):
         return None  # "b)", "c.": list items, not words
     word = token.strip(_EDGE_PUNCT)
-    if not word or not all(ch.isalpha() or unicodedata.combining(ch) for ch in word):
+    if not word.isalpha():
         return None
-    word = unicodedata.normalize("NFC", word)
+    if len(word) > 4:
+        return False  # fragments are short; long words always keep a vowel
     lower = word.lower()
     if len(word) == 1:
         if lower in _ONE_LETTER_WORDS or lower in _VOWELLESS_WORDS:
@@ -90,7 +91,7 @@ def _has_vowel(word: str) -> bool:
 def measure(text: str) -> Garbage:
     """Count the words of text and how many of them are broken (see the module docstring)."""
     words = broken = single = 0
-    for token in text.split():
+    for token in unicodedata.normalize("NFC", text).split():
         verdict = _broken(token)
         if verdict is None:
             continue

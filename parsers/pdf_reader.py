@@ -246,12 +246,20 @@ def _font_name(font) -> str | None:
 
 
 def _names_legacy_font(reader, take: int) -> bool:
-    """Does any page read name a legacy font among its resources? (cheap: no content parsed)"""
+    """Does any page read name a legacy font among its resources? No content is parsed, and a
+    font shared by many pages (the usual case) is looked at once."""
+    seen: set[int] = set()
     for index in range(take):
         try:
             fonts = reader.pages[index]["/Resources"].get_object().get("/Font") or {}
-            if any(legacy_encoding_for_font(_font_name(ref.get_object())) for ref in fonts.get_object().values()):
-                return True
+            for ref in fonts.get_object().values():
+                key = getattr(ref, "idnum", None)
+                if key is not None:
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                if legacy_encoding_for_font(_font_name(ref.get_object())):
+                    return True
         except Exception:
             continue
     return False
