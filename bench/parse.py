@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Documents per second through tonghop's .docx reader, against a floor measured in the same run.
+"""Documents per second through tonghop's .docx reader, against a floor measured in the same run;
+and through its PDF reader (--set pdf).
 
-Usage: python bench/parse.py [--n N] [--rounds R] [--set standard|long|tcvn3 ...] [--cold]
+Usage: python bench/parse.py [--n N] [--rounds R] [--set standard|long|tcvn3|pdf ...] [--cold]
 Not a test: it prints figures and never fails on speed. Target: the reader within 3x the floor.
 
 What is timed, per document (the documents are generated once, before any timing):
@@ -24,7 +25,10 @@ Documents: realistic ND30 reports of the Tháp Mười units from tonghop_demo/s
   sections 4 times and gives its appendix 36 rows instead of 9: about 8 pages;
 - tcvn3: the standard documents typed in .VnTime/.VnTimeH with TCVN3 text, which the reader
   decodes run by run (a slower path by design); its own line.
-All of them carry python-docx's template styles.xml (350 KB; a document saved by Word typically
+- pdf: the standard documents exported to PDF by LibreOffice (once, before any timing), timed
+  on their own sides (see run_pdf): the reader against pypdf's text extraction alone and a bare
+  pdftotext -layout, the two ways of getting the text.
+All the .docx carry python-docx's template styles.xml (350 KB; a document saved by Word typically
 has a few tens of KB), which the reader must read to know whether a style names a legacy font.
 
 Memos: the reader remembers what it worked out from identical inputs (a styles or relationship
@@ -67,6 +71,8 @@ W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TARGET = 3.0
 SET_NAMES = ("standard", "long", "tcvn3")
+PDF_SET = "pdf"
+PDF_TYPE = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -240,6 +246,81 @@ def measure(name: str, samples: Sequence[Sample], n: int, rounds: int, cold: boo
     )
 
 
+# -- PDF ---------------------------------------------------------------------------------------
+def pdf_samples(count: int = 18) -> list[Sample]:
+    """The standard documents as LibreOffice exports them to PDF (2-3 pages each)."""
+    from parsers.convert import Converter
+
+    converter = Converter(timeout=120)
+    return [Sample(s.name.replace(".docx", ".pdf"), converter.to_pdf(s.data, ".docx"), s.number)
+            for s in standard_samples(count)]
+
+
+def pypdf_text(data: bytes) -> str:
+    """pypdf's text of every page: the text step of the reader before issue 11."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data), strict=False).pages)
+
+
+def pdftotext_text(data: bytes) -> str:
+    """A bare pdftotext -layout from stdin to stdout: the least the reader's text step costs."""
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-q", "-layout", "-enc", "UTF-8", "-", "-"], input=data,
+                          capture_output=True, check=True, timeout=60).stdout.decode("utf-8", "replace")
+
+
+def pdf_reader(data: bytes, name: str = "bao-cao.pdf") -> Document:
+    return read_document(Attachment(filename=name, content_type=PDF_TYPE, data=data))
+
+
+PDF_SIDES: tuple[tuple[str, Callable[[bytes], object]], ...] = (
+    ("pypdf", pypdf_text), ("pdftotext", pdftotext_text), ("reader", pdf_reader))
+
+
+def check_pdf(samples: Sequence[Sample]) -> None:
+    """The PDF reader must read each file cleanly, facts included, and the right number."""
+    for s in samples:
+        doc = pdf_reader(s.data, s.name)
+        if doc.kind != "pdf" or doc.scanned or doc.problems or doc.facts is None:
+            raise RuntimeError(f"{s.name}: not read as a clean PDF ({doc.kind}, {doc.problems})")
+        if doc.facts.number.value != s.number:
+            raise RuntimeError(f"{s.name}: number {doc.facts.number.value!r}, expected {s.number!r}")
+
+
+def run_pdf(n: int = 60, rounds: int = 5, samples: Sequence[Sample] | None = None,
+            out: TextIO = sys.stdout) -> dict[str, float]:
+    """Median ms per PDF of each side over the rounds (sides taking turns per document)."""
+    samples = list(samples) if samples is not None else pdf_samples()
+    check_pdf(samples)
+    datas = [s.data for s in samples]
+    for _side, fn in PDF_SIDES:  # warm-up
+        for data in datas:
+            fn(data)
+    per_round: dict[str, list[float]] = {side: [] for side, _ in PDF_SIDES}
+    clock = time.perf_counter
+    for _ in range(rounds):
+        spent = {side: 0.0 for side, _ in PDF_SIDES}
+        for k in range(n):
+            for side, fn in PDF_SIDES:
+                start = clock()
+                fn(datas[k % len(datas)])
+                spent[side] += clock() - start
+        for side, seconds in spent.items():
+            per_round[side].append(1000 * seconds / n)
+    ms = {side: statistics.median(values) for side, values in per_round.items()}
+    pages = statistics.mean(len(__import__("pypdf").PdfReader(io.BytesIO(d)).pages) for d in datas)
+    print(f"pdf: {len(datas)} PDFs, {statistics.mean(map(len, datas)) / 1024:.1f} KB and {pages:.1f} pages on"
+          f" average; {n} PDFs per side per round, {rounds} rounds, median ms per PDF:", file=out)
+    for side, _ in PDF_SIDES:
+        print(f"  {side:<10}{ms[side]:8.2f} ms  ({1000 / ms[side]:.0f}/s)", file=out)
+    print("pypdf = pypdf extract_text of every page (the text step before issue 11); pdftotext = bare"
+          " pdftotext -layout; reader = read_document (pypdf opens the file and reads signature fields,"
+          " pdftotext the text, facts included)", file=out)
+    return ms
+
+
 # -- the report --------------------------------------------------------------------------------
 def machine() -> str:
     model = platform.processor() or "?"
@@ -294,14 +375,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                                              " unzip + lxml parse of word/document.xml.")
     ap.add_argument("--n", type=int, default=200, help="documents per side per round (default 200)")
     ap.add_argument("--rounds", type=int, default=5, help="rounds; medians are reported (default 5)")
-    ap.add_argument("--set", action="append", choices=SET_NAMES, dest="sets",
+    ap.add_argument("--set", action="append", choices=(*SET_NAMES, PDF_SET), dest="sets",
                     help="only this document set (repeatable; default: all)")
     ap.add_argument("--cold", action="store_true",
                     help="empty the parsers' memos before each document (no help from earlier ones)")
     args = ap.parse_args(argv)
     if args.n < 1 or args.rounds < 1:
         ap.error("--n and --rounds must be at least 1")
-    run(args.n, args.rounds, sample_sets(args.sets or SET_NAMES), cold=args.cold)
+    names = args.sets or (*SET_NAMES, PDF_SET)
+    if any(name in SET_NAMES for name in names):
+        run(args.n, args.rounds, sample_sets(names), cold=args.cold)
+    if PDF_SET in names:
+        if not any(name in SET_NAMES for name in names):
+            print(f"bench/parse.py, {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
+            print(f"machine: {machine()}")
+        run_pdf(min(args.n, 60), args.rounds)
     return 0
 
 

@@ -1,5 +1,6 @@
 """Every subprocess parsers/ uses sits here: LibreOffice (legacy office files -> OOXML, drafts -> PDF),
-pdftoppm (PDF pages -> images) and Tesseract (images -> Vietnamese text).
+pdftotext (a PDF's text layer, by glyph position), pdftoppm (PDF pages -> images) and Tesseract
+(images -> Vietnamese text).
 
 Why one module: each external program is a place where a hostile or broken file can hang or eat the
 machine. Here each call gets a private temporary directory (removed afterwards), a time limit after
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -60,6 +62,48 @@ def run_limited(argv: Sequence[str], timeout: float, *, cwd: str | None = None,
     return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
+def run_capped(argv: Sequence[str], timeout: float, max_bytes: int, *,
+               what: str = "chuyển đổi") -> tuple[int, bytes]:
+    """Run argv in its own process group and return (exit status, stdout); kill the group when
+    `timeout` seconds pass or stdout grows past max_bytes (a small PDF can draw gigabytes of
+    text, which communicate() would hold in memory). stdout is read as it comes, so nothing
+    waits on a polling interval."""
+    try:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError as exc:
+        raise ConversionError(f"Không chạy được chương trình {what} ({argv[0]}): {exc.strerror or exc}.") from exc
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    fd = proc.stdout.fileno()
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+            if not ready:
+                raise ConversionError(
+                    f"Quá thời gian {what} ({timeout:g} giây); tệp có thể quá lớn hoặc bị hỏng, cần người xem."
+                )
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise ConversionError(f"Chương trình {what} cho ra quá nhiều chữ; tệp có thể bị hỏng hoặc độc hại.")
+            chunks.append(chunk)
+        status = proc.wait(timeout=max(deadline - time.monotonic(), 1))
+    except (ConversionError, subprocess.TimeoutExpired) as exc:
+        _kill_group(proc)
+        proc.wait()
+        if isinstance(exc, ConversionError):
+            raise
+        raise ConversionError(f"Quá thời gian {what} ({timeout:g} giây); cần người xem.") from None
+    finally:
+        proc.stdout.close()
+    return status, b"".join(chunks)
+
+
 def _cleanup_dir(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
@@ -75,13 +119,14 @@ class Converter:
     def __init__(self, *, timeout: float = 60, ocr_timeout: float = 120,
                  command: Sequence[str] | None = None, soffice: str = "soffice",
                  tesseract: str = "tesseract", pdftoppm: str = "pdftoppm",
-                 ocr_lang: str = "vie") -> None:
+                 pdftotext: str = "pdftotext", ocr_lang: str = "vie") -> None:
         self.timeout = timeout
         self.ocr_timeout = ocr_timeout
         self.command = list(command) if command else None
         self.soffice = soffice
         self.tesseract = tesseract
         self.pdftoppm = pdftoppm
+        self.pdftotext = pdftotext
         self.ocr_lang = ocr_lang
         self._lock = threading.Lock()
         self._profile: str | None = None
@@ -89,8 +134,9 @@ class Converter:
 
     # -- availability ---------------------------------------------------------------------
     def available(self) -> dict[str, bool]:
-        """Which external programs are usable: {"office", "ocr", "pdf_render"}."""
-        return {"office": self.has_office, "ocr": self.has_ocr, "pdf_render": self.has_pdf_render}
+        """Which external programs are usable: {"office", "ocr", "pdf_render", "pdf_text"}."""
+        return {"office": self.has_office, "ocr": self.has_ocr, "pdf_render": self.has_pdf_render,
+                "pdf_text": self.has_pdf_text}
 
     @property
     def has_office(self) -> bool:
@@ -101,6 +147,10 @@ class Converter:
     @property
     def has_pdf_render(self) -> bool:
         return shutil.which(self.pdftoppm) is not None
+
+    @property
+    def has_pdf_text(self) -> bool:
+        return shutil.which(self.pdftotext) is not None
 
     @property
     def has_ocr(self) -> bool:
@@ -184,6 +234,37 @@ class Converter:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(pdf)
         return out
+
+    # -- PDF text layer -----------------------------------------------------------------------
+    def pdf_text_pages(self, data: bytes, last_page: int, max_bytes: int) -> list[str]:
+        """The text layer of pages 1..last_page, one string per page, read by pdftotext -layout.
+
+        Why pdftotext: it orders glyphs by their position on the page, not by the order the
+        content stream draws them, so a line whose letters come in two fonts (Word's or
+        LibreOffice's font fallback, stamps, signature overlays) reads as it is printed; -layout
+        keeps the columns of the ND30 header apart (runs of spaces, which parsers/facts.py reads
+        as a column break). A PDF with only an owner password reads (pdftotext ignores permissions;
+        pypdf has already refused files that need a user password).
+        Time is bounded by `timeout`, output by max_bytes (ConversionError past either).
+        """
+        if not self.has_pdf_text:
+            raise ConversionError("Máy chủ chưa cài pdftotext (poppler-utils).")
+        if last_page < 1:
+            return []
+        # A private temporary file, as for the other converters (poppler would copy stdin whole).
+        with tempfile.TemporaryDirectory(prefix="tonghop-pdftext-") as work:
+            pdf = Path(work, "input.pdf")
+            pdf.write_bytes(data)
+            argv = [self.pdftotext, "-q", "-layout", "-enc", "UTF-8", "-f", "1", "-l", str(last_page),
+                    str(pdf), "-"]
+            status, raw = run_capped(argv, self.timeout, max_bytes, what="đọc lớp chữ PDF (pdftotext)")
+        if status != 0:
+            raise ConversionError(f"pdftotext không đọc được lớp chữ của tệp PDF (mã lỗi {status}).")
+        text = raw.decode("utf-8", "replace")
+        pages = text.split("\f")
+        if pages and not pages[-1].strip():
+            pages.pop()  # pdftotext ends every page with a form feed
+        return pages
 
     # -- OCR ------------------------------------------------------------------------------
     def _ocr_env(self) -> dict[str, str]:

@@ -23,6 +23,7 @@ class Limits:
     max_text_chars: int = 2_000_000
     convert_timeout_seconds: int = 60
     ocr_timeout_seconds: int = 120
+    ocr_max_pages: int = 30  # pages of a scanned PDF read by OCR (about 2 s a page on one core)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,28 @@
-"""Text of a PDF: the text layer page by page (pypdf), OCR when it is a scan, and who signed it.
+"""Text of a PDF: the text layer page by page, OCR when it is a scan, and who signed it.
 
+- Text from glyph positions: poppler's pdftotext (-layout, through parsers.convert with its
+  limits) reads each page in the order the glyphs stand on it. pypdf follows the content stream,
+  and a line whose letters come in two fonts (font fallback, stamps, signature overlays) then
+  reads "K t qu th c hi n ... 2024ế ả ự ệ ậ" (issue 11). pypdf stays for what it does well and
+  what pdftotext cannot say: opening (encryption with the empty password, broken files), the
+  size of the page tree, streams that inflate past its limit, signature fields; and it reads the
+  text when pdftotext is not installed or fails.
+- Garbage: a text layer that reads as garbage (parsers.garbled: letters detached from their
+  words, stray tone marks) is a problem on the file; the other reader is tried, then OCR.
 - Pages: at most limits.max_pdf_pages are read, within a time budget
   (limits.convert_timeout_seconds); a problem says how many were read.
 - A scan: a page "has text" when its text layer holds at least MIN_LETTERS_PER_PAGE letters; when
   fewer than half of the pages read have text, or the layer is mangled (mostly private-use or
   replacement characters), the PDF is `scanned` and is read by OCR (Tesseract, Vietnamese) on at
-  most OCR_MAX_PAGES pages, or a problem asks a person to look.
-- A text layer in a legacy encoding (TCVN3/VNI fonts keep their 8-bit codes in the PDF) is
-  recognised by parsers.text.detect_legacy and decoded word by word (plain_readers.fix_legacy),
-  so a legacy title above a Unicode body is repaired without touching the body.
+  most limits.ocr_max_pages pages, or a problem asks a person to look.
+- A text layer in a legacy encoding (TCVN3/VNI fonts keep their 8-bit codes in the PDF): when
+  the PDF names a legacy font (.VnTime, .VnTimeH, VNI-Times...), pypdf lists the text each font
+  drew and those words are decoded by their own font, upper-case fonts included, wherever they
+  stand in pdftotext's lines (which carry no font names). Then, because a PDF made where the
+  legacy font was missing names the substitute instead (LibreOffice embeds DejaVu Sans for
+  .VnTime), the rest is recognised by parsers.text.detect_legacy and decoded word by word
+  (plain_readers.fix_legacy), so a legacy title above a Unicode body is repaired without
+  touching the body.
 - Encrypted: the empty user password is tried (PDFs with only an owner password, common for
   official documents, open this way); otherwise a problem.
 - Signatures: every AcroForm field of type /Sig with a value; the signer is the value's /Name when
@@ -26,17 +40,29 @@ from dataclasses import dataclass, field
 
 from parsers.convert import ConversionError, Converter
 from parsers.docx_reader import truncated_problem
+from parsers.garbled import is_garbage
 from parsers.model import Limits
 from parsers.plain_readers import fix_legacy
-from parsers.text import nfc
+from parsers.text import decode_run, legacy_encoding_for_font, nfc
 
 MIN_LETTERS_PER_PAGE = 40
-OCR_MAX_PAGES = 30
 MAX_FIELD_NODES = 2000
 
 SCAN_NO_OCR_PROBLEM = "Tệp PDF là bản quét, chưa có lớp chữ; cần người xem."
 SCAN_OCR_PROBLEM = (
     "Tệp PDF là bản quét; nội dung được đọc bằng nhận dạng chữ (OCR) nên có thể sai sót, cần người kiểm tra."
+)
+GARBAGE_FALLBACK_PROBLEM = (
+    "Lớp chữ của tệp PDF đọc theo cách thông thường bị xáo trộn (chữ rời khỏi từ); hệ thống đã đọc lại "
+    "bằng cách khác, đề nghị cán bộ đối chiếu với bản gốc."
+)
+GARBAGE_PROBLEM = (
+    "Lớp chữ của tệp PDF bị xáo trộn (chữ rời khỏi từ, dấu tách khỏi chữ) và không nhận dạng lại được; "
+    "nội dung đọc được có thể sai, cần người xem."
+)
+GARBAGE_OCR_PROBLEM = (
+    "Lớp chữ của tệp PDF bị xáo trộn (chữ rời khỏi từ); nội dung được đọc bằng nhận dạng chữ (OCR) nên "
+    "có thể sai sót, cần người kiểm tra."
 )
 PASSWORD_PROBLEM = "Tệp PDF được đặt mật khẩu, không đọc được; đề nghị đơn vị gửi lại bản không đặt mật khẩu."
 TOO_MANY_PAGES_PROBLEM = (
@@ -126,62 +152,213 @@ def _read_pdf(data: bytes, limits: Limits, converter: Converter | None) -> PdfTe
         out.problems.append(f"Tệp PDF bị hỏng, không đọc được danh sách trang ({type(exc).__name__}).")
         return out
     take = min(total, max(limits.max_pdf_pages, 0))
+    if total > take:
+        out.problems.append(f"Tệp PDF có {total} trang; hệ thống chỉ đọc {take} trang đầu.")
+    out.signed_by = signers(reader)
+    if _inflate_bomb(reader, take):
+        # poppler has no inflate limit (1 GB of spaces keeps pdftotext busy 6 s), pypdf has:
+        # read what pypdf can and never render the file for OCR.
+        out.problems.append(INFLATE_BOMB_PROBLEM)
+        _split_lines(fix_legacy("\n".join(_pypdf_pages(reader, take, total, limits, out))),
+                     limits.max_text_chars, out, limits)
+        return out
+
+    readers = [lambda: _pypdf_pages(reader, take, total, limits, out)]
+    if converter is not None and converter.has_pdf_text:
+        readers.insert(0, lambda: _poppler_pages(data, take, limits, converter))
+    legacy = _legacy_words(reader, take) if _names_legacy_font(reader, take) else {}
+    readings = []
+    for read in readers:
+        pages = read()
+        if pages is None:
+            continue
+        reading = _Reading(pages, legacy)
+        if reading.verdict == "ok":
+            if any(r.verdict == "garbage" for r in readings):
+                out.problems.append(GARBAGE_FALLBACK_PROBLEM)
+            _split_lines(reading.text, limits.max_text_chars, out, limits)
+            return out
+        readings.append(reading)
+    _no_good_layer(data, readings, out, limits, converter, total)
+    return out
+
+
+@dataclass
+class _Reading:
+    """One reader's text of the pages, legacy words decoded, and what it looks like."""
+
+    pages: list[str]
+    legacy: dict[str, str] = field(default_factory=dict)  # words drawn in a legacy font, decoded
+    text: str = ""
+    verdict: str = ""  # "ok", "scan" (too few letters), "mangled" (private-use codes), "garbage"
+
+    def __post_init__(self) -> None:
+        raw = "\n".join(self.pages)
+        with_text = sum(1 for page in self.pages if _letters(page) >= MIN_LETTERS_PER_PAGE)
+        by_font = _WORD_RE.sub(lambda m: self.legacy.get(nfc(m.group()), m.group()), raw) if self.legacy else raw
+        self.text = fix_legacy(by_font)
+        if _mangled(raw):
+            self.verdict = "mangled"
+        elif not self.pages or with_text * 2 < len(self.pages):
+            self.verdict = "scan"
+        elif is_garbage(self.text):
+            self.verdict = "garbage"
+        else:
+            self.verdict = "ok"
+
+
+def _no_good_layer(data: bytes, readings: list[_Reading], out: PdfText, limits: Limits,
+                   converter: Converter | None, total: int) -> None:
+    """No reader gave a usable text layer: OCR, or keep the best text there is with a problem."""
+    if not readings:  # every reader failed; pypdf never returns None, so this is defensive
+        out.problems.append("Tệp PDF bị hỏng, không đọc được lớp chữ; cần người xem.")
+        return
+    garbage = next((r for r in readings if r.verdict == "garbage"), None)
+    mangled = any(r.verdict == "mangled" for r in readings)
+    scan = next((r for r in readings if r.verdict == "scan"), None)
+    if not readings[0].pages:
+        return  # a PDF of no pages: nothing to read, nothing to OCR
+    out.scanned = True
+    _ocr(data, out, limits, converter, total, mangled and garbage is None and scan is None, garbage is not None)
+    if out.lines:
+        return
+    if garbage is not None:
+        out.problems.append(GARBAGE_PROBLEM)
+        _split_lines(garbage.text, limits.max_text_chars, out, limits)
+    elif scan is not None and scan.text.strip():
+        # OCR unavailable: keep what little text layer there is (a stamp, a page number).
+        _split_lines(scan.text, limits.max_text_chars, out, limits)
+
+
+_WORD_RE = re.compile(r"\S+")
+_SUBSET_TAG_RE = re.compile(r"^/?(?:[A-Z]{6}\+)?")
+
+
+def _font_name(font) -> str | None:
+    """A PDF font's name as office programs call it: "ABCDEF+.VnTimeH,Bold" -> ".VnTimeH,Bold";
+    "VnTime" (the PostScript name some exporters write) -> ".VnTime"."""
+    try:
+        base = str(font.get("/BaseFont") or "")
+    except Exception:
+        return None
+    name = _SUBSET_TAG_RE.sub("", base)
+    return "." + name if re.match(r"Vn[A-Z]", name) else (name or None)
+
+
+def _names_legacy_font(reader, take: int) -> bool:
+    """Does any page read name a legacy font among its resources? No content is parsed, and a
+    font shared by many pages (the usual case) is looked at once."""
+    seen: set[int] = set()
+    for index in range(take):
+        try:
+            fonts = reader.pages[index]["/Resources"].get_object().get("/Font") or {}
+            for ref in fonts.get_object().values():
+                key = getattr(ref, "idnum", None)
+                if key is not None:
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                if legacy_encoding_for_font(_font_name(ref.get_object())):
+                    return True
+        except Exception:
+            continue
+    return False
+
+
+def _legacy_words(reader, take: int) -> dict[str, str]:
+    """Each word pypdf sees drawn in a legacy font -> that word decoded by its font's table."""
+    words: dict[str, str] = {}
+
+    def visit(text, _cm, _tm, font, _size) -> None:
+        name = _font_name(font) if font else None
+        if not text.strip() or not legacy_encoding_for_font(name):
+            return
+        before, after = nfc(text).split(), decode_run(text, name).split()
+        if len(before) == len(after):  # a word split or joined by decoding: leave it to fix_legacy
+            words.update((a, b) for a, b in zip(before, after) if a != b)
+
+    for index in range(take):
+        try:
+            reader.pages[index].extract_text(visitor_text=visit)
+        except Exception:
+            continue
+    return words
+
+
+def _inflate_bomb(reader, take: int) -> bool:
+    """Does a page's content stream inflate past pypdf's limit? Only the streams are inflated,
+    in C: a few hundred microseconds for an ordinary page."""
+    from pypdf.errors import LimitReachedError
+
+    for index in range(take):
+        try:
+            contents = reader.pages[index].get_contents()
+            if contents is not None:
+                contents.get_data()
+        except LimitReachedError:
+            return True
+        except Exception:  # a broken page is the readers' business
+            continue
+    return False
+
+
+def _poppler_pages(data: bytes, take: int, limits: Limits, converter: Converter) -> list[str] | None:
+    """pdftotext's text of the first `take` pages; None when it fails (pypdf reads instead)."""
+    try:
+        # -layout pads lines with spaces: allow four bytes a character and then some.
+        return converter.pdf_text_pages(data, take, 4 * limits.max_text_chars + 65536)
+    except ConversionError:
+        return None
+
+
+def _pypdf_pages(reader, take: int, total: int, limits: Limits, out: PdfText) -> list[str]:
+    from pypdf.errors import LimitReachedError
+
     pages: list[str] = []
-    bomb = False  # a stream pypdf refused to inflate past its limit: poppler (OCR) has none
     start = time.monotonic()
     for index in range(take):
         if time.monotonic() - start > limits.convert_timeout_seconds:
-            out.problems.append(
-                f"Tệp PDF đọc quá lâu; hệ thống chỉ đọc {index}/{total} trang đầu."
-            )
+            out.problems.append(f"Tệp PDF đọc quá lâu; hệ thống chỉ đọc {index}/{total} trang đầu.")
             break
         try:
             pages.append(reader.pages[index].extract_text() or "")
         except LimitReachedError:
-            bomb = True
             pages.append("")
         except Exception:  # one broken page must not lose the others
             pages.append("")
-    if total > take:
-        out.problems.append(f"Tệp PDF có {total} trang; hệ thống chỉ đọc {take} trang đầu.")
-    out.signed_by = signers(reader)
-
-    text = "\n".join(pages)
-    with_text = sum(1 for page in pages if _letters(page) >= MIN_LETTERS_PER_PAGE)
-    mangled = _mangled(text)
-    if bomb:
-        out.problems.append(INFLATE_BOMB_PROBLEM)
-    elif pages and (with_text * 2 < len(pages) or mangled):
-        out.scanned = True
-        _ocr(data, out, limits, converter, len(pages), mangled)
-        if out.lines or not text.strip() or mangled:
-            return out
-        # OCR unavailable: keep what little text layer there is (a stamp, a page number).
-    text = fix_legacy(text)
-    _split_lines(text, limits.max_text_chars, out, limits)
-    return out
+    return pages
 
 
 def _ocr(data: bytes, out: PdfText, limits: Limits, converter: Converter | None,
-         pages: int, mangled: bool) -> None:
+         total: int, mangled: bool, garbage: bool = False) -> None:
     if converter is None or not converter.has_ocr or not converter.has_pdf_render:
+        if garbage:
+            return  # the caller keeps the garbled text with its own problem
         out.problems.append(
             SCAN_NO_OCR_PROBLEM if not mangled
             else "Lớp chữ của tệp PDF bị lỗi mã, không đọc được; cần người xem."
         )
         return
-    wanted = min(pages, OCR_MAX_PAGES)
+    wanted = min(total, max(limits.ocr_max_pages, 0), max(limits.max_pdf_pages, 0))
     try:
         texts, complete = converter.ocr_pdf_pages(data, wanted)
     except ConversionError as exc:
         out.problems.append(f"{SCAN_NO_OCR_PROBLEM} {exc}")
         return
-    out.problems.append(SCAN_OCR_PROBLEM)
-    if not complete or pages > len(texts):
-        out.problems.append(f"Chỉ nhận dạng chữ được {len(texts)}/{pages} trang đầu của bản quét.")
+    out.problems.append(GARBAGE_OCR_PROBLEM if garbage else SCAN_OCR_PROBLEM)
+    if len(texts) < total:
+        out.problems.append(ocr_pages_problem(len(texts), total, complete))
     _split_lines("\n".join(texts), limits.max_text_chars, out, limits)
     if not out.lines:
         out.problems.append("Nhận dạng chữ (OCR) không đọc được nội dung nào; cần người xem.")
+
+
+def ocr_pages_problem(read: int, total: int, complete: bool) -> str:
+    """How many pages of a scan OCR read, of how many, and why not all."""
+    why = ("theo giới hạn số trang nhận dạng của hệ thống" if complete
+           else "trong thời gian cho phép")
+    return (f"Bản quét có {total} trang; hệ thống đã nhận dạng chữ {read}/{total} trang đầu ({why}), "
+            f"các trang sau chưa được đọc. Kính đề nghị cán bộ xem trực tiếp các trang còn lại.")
 
 
 # -- signatures -------------------------------------------------------------------------------

@@ -16,13 +16,13 @@ from parsers.model import Attachment, Limits
 from parsers.pdf_reader import PASSWORD_PROBLEM, SCAN_NO_OCR_PROBLEM, SCAN_OCR_PROBLEM, certificate_cn
 
 NO_TOOLS = Converter(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
-                     pdftoppm="/nonexistent/pdftoppm")
+                     pdftoppm="/nonexistent/pdftoppm", pdftotext="/nonexistent/pdftotext")
 
 
 @pytest.fixture(scope="session")
 def lo() -> Converter:
     converter = Converter()
-    assert converter.available() == {"office": True, "ocr": True, "pdf_render": True}
+    assert converter.available() == {"office": True, "ocr": True, "pdf_render": True, "pdf_text": True}
     return converter
 
 
