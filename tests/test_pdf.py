@@ -278,7 +278,7 @@ def test_ocr_page_limit_from_limits_is_said_in_the_problem(lo):
 def test_ocr_page_limit_comes_from_settings(tmp_path):
     from test_config import EXAMPLE
 
-    from daemon.config import load_config
+    from daemon.config_toml import load_config
 
     assert load_config(EXAMPLE).limits.ocr_max_pages == Limits().ocr_max_pages == 30
     target = tmp_path / "config"
