@@ -109,7 +109,7 @@ def _cleanup_dir(path: str) -> None:
 
 
 class Converter:
-    """Bounded wrappers around soffice, pdftoppm and tesseract.
+    """Bounded wrappers around soffice, pdftoppm, pdftotext and tesseract.
 
     `command` replaces the soffice argv prefix (a test hook: e.g. ["sleep", "30"] exercises the
     timeout path). One LibreOffice conversion runs at a time per Converter, because concurrent
@@ -133,6 +133,13 @@ class Converter:
         self._ocr_ok: bool | None = None
 
     # -- availability ---------------------------------------------------------------------
+
+    @classmethod
+    def without_programs(cls) -> "Converter":
+        """A converter on a machine with none of the programs: how tonghop reads on its own."""
+        return cls(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
+                   pdftoppm="/nonexistent/pdftoppm", pdftotext="/nonexistent/pdftotext")
+
     def available(self) -> dict[str, bool]:
         """Which external programs are usable: {"office", "ocr", "pdf_render", "pdf_text"}."""
         return {"office": self.has_office, "ocr": self.has_ocr, "pdf_render": self.has_pdf_render,

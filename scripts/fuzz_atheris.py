@@ -33,8 +33,7 @@ with atheris.instrument_imports(include=["parsers"]):
     from parsers.model import Attachment, Limits
     from parsers.sniff import sniff
 
-NO_TOOLS = Converter(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
-                     pdftoppm="/nonexistent/pdftoppm")
+NO_TOOLS = Converter.without_programs()
 KINDS = ["docx", "xlsx", "pdf", "doc", "xls", "zip", "eml", "rtf", "html", "odt"]
 FINDINGS = Path("findings")
 _seen: dict[tuple[str, str], int] = {}

@@ -21,8 +21,7 @@ from parsers.xlsx_reader import format_value
 from parsers.xmlsafety import CORRUPT_ZIP_PROBLEM, ENTITY_PROBLEM
 
 # Never reaches LibreOffice or Tesseract: these tests are about the pure readers.
-NO_TOOLS = Converter(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
-                     pdftoppm="/nonexistent/pdftoppm")
+NO_TOOLS = Converter.without_programs()
 
 
 def read(data: bytes, name: str = "tep.docx", limits: Limits = Limits(), **kw):

@@ -15,8 +15,7 @@ from parsers.document import FALLBACK_PROBLEM, read_document
 from parsers.model import Attachment, Limits
 from parsers.pdf_reader import PASSWORD_PROBLEM, SCAN_NO_OCR_PROBLEM, SCAN_OCR_PROBLEM, certificate_cn
 
-NO_TOOLS = Converter(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
-                     pdftoppm="/nonexistent/pdftoppm", pdftotext="/nonexistent/pdftotext")
+NO_TOOLS = Converter.without_programs()
 
 
 @pytest.fixture(scope="session")

@@ -28,8 +28,7 @@ from parsers.message import parse_message
 from parsers.model import Attachment
 
 # LibreOffice and OCR stay out: each call would cost seconds; what is fuzzed is our own reading.
-NO_TOOLS = Converter(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
-                     pdftoppm="/nonexistent/pdftoppm")
+NO_TOOLS = Converter.without_programs()
 MAX_SECONDS = 5.0
 UNEXPECTED = "lỗi bất ngờ"
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow],

@@ -26,8 +26,7 @@ from parsers.plain_readers import fix_legacy, read_html, read_rtf
 from parsers.text import (decode_legacy, decode_run, decode_runs, encode_legacy, font_kind,
                           legacy_encoding_for_font, legacy_readings, symbol_text)
 
-NO_TOOLS = Converter(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
-                     pdftoppm="/nonexistent/pdftoppm")
+NO_TOOLS = Converter.without_programs()
 # What the reported failures looked like: none of these may ever come out.
 WRONG = ("caực", "vaứ", "thoõng", "MụC", "LụC", "PHầN", "THứ", "NHấT", "ưcác", "ưvà", "tµi", "tæng")
 

@@ -26,8 +26,7 @@ from parsers.pdf_reader import (
 POPPLER = Converter(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
                     pdftoppm="/nonexistent/pdftoppm")  # pdftotext only
 NO_POPPLER = Converter(pdftotext="/nonexistent/pdftotext")  # pypdf for text, OCR still there
-NO_TOOLS = Converter(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
-                     pdftoppm="/nonexistent/pdftoppm", pdftotext="/nonexistent/pdftotext")
+NO_TOOLS = Converter.without_programs()
 
 TITLE = "Kết quả thực hiện công tác dân vận năm 2024"
 
