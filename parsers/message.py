@@ -432,8 +432,18 @@ def _lenient_b64(data: bytes) -> bytes:
 _FAST_B64_MIN = 1024 * 1024
 
 
+def _raw_payload(part: email.message.Message):
+    """The part's payload as parsed. get_payload() decodes 8-bit bodies with the declared charset
+    even without decode=True, and a charset parameter of 8-bit garbage makes that raise
+    (tests/test_fuzz.py, seed 131529): then the parsed text itself, which email keeps as is."""
+    try:
+        return part.get_payload()
+    except (UnicodeError, LookupError):
+        return part._payload  # noqa: SLF001 - no public accessor skips the charset
+
+
 def _payload_bytes(part: email.message.Message) -> bytes:
-    payload = part.get_payload()
+    payload = _raw_payload(part)
     if isinstance(payload, str) and len(payload) >= _FAST_B64_MIN and payload.isascii() \
             and str(part.get("content-transfer-encoding", "")).lower() == "base64":  # as get_payload tests it
         # A large file: binascii skips the line breaks itself, where get_payload(decode=True)
@@ -452,7 +462,7 @@ def _payload_bytes(part: email.message.Message) -> bytes:
         data = None
     if isinstance(data, bytes):
         return data
-    payload = part.get_payload()
+    payload = _raw_payload(part)
     if isinstance(payload, str):
         return payload.encode("utf-8", "surrogateescape")
     return b""
