@@ -12,7 +12,7 @@ from datetime import datetime
 
 from parsers.authres import verify_sender
 from parsers.figures import read_indicators
-from parsers.model import Document, ParsedMessage
+from parsers.model import FACT_NAMES, Document, ParsedMessage
 from parsers.text import ascii_key, fold_key
 
 from .config import Campaign, Config, Unit
@@ -27,8 +27,6 @@ AUTO_REPLY_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 BOUNCE_LOCALPARTS = ("mailer-daemon", "postmaster", "mail-daemon", "bounce", "bounces")
-FACT_NAMES = ("parent_body", "issuer", "number", "type", "type_name", "title", "place", "date", "addressee",
-              "authority", "signer_title", "signer")
 
 
 @dataclass(frozen=True)

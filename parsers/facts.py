@@ -22,7 +22,7 @@ from datetime import date as _date
 from typing import Sequence
 
 from parsers.figures import table_figures
-from parsers.model import DocumentFacts, Fact, Section
+from parsers.model import FACT_NAMES, DocumentFacts, Fact, Section
 from parsers.text import letters_key, nfc_all, squash
 
 HIGH = 0.95
@@ -31,8 +31,7 @@ FAIR = 0.7
 LOW = 0.5
 NOT_FOUND = Fact(None, 0.0)
 
-FIELDS = ("parent_body", "issuer", "number", "type", "type_name", "title", "place", "date",
-          "addressee", "authority", "signer_title", "signer")
+FIELDS = FACT_NAMES  # the name tests and callers already import from here
 
 # Phụ lục III of ND30: type names and their codes. A công văn has no code; we call it "CV".
 TYPE_NAMES: dict[str, str] = {

@@ -468,3 +468,15 @@ def test_signing_hint_shortcut_agrees_with_the_regex(line):
     if facts._SIGNING_HINT_RE.search(line):
         assert (line.startswith(facts._HINT_STARTS) or line[:3].lower() == "nơi"
                 or "\t" in line or "   " in line)
+
+
+def test_one_fact_list_names_every_fact_field():
+    import dataclasses
+
+    from parsers.model import CONTRACT_FACTS, EXTRA_FACTS, FACT_NAMES, DocumentFacts, Fact
+
+    fact_fields = [f.name for f in dataclasses.fields(DocumentFacts) if f.type in (Fact, "Fact")]
+    assert list(FACT_NAMES) == fact_fields
+    assert set(CONTRACT_FACTS) | set(EXTRA_FACTS) == set(FACT_NAMES)
+    assert CONTRACT_FACTS == ("issuer", "number", "date", "type", "title", "place", "authority",
+                              "signer_title", "signer")  # the inspect --json contract, exactly
