@@ -42,13 +42,21 @@ TYPE_NAMES: dict[str, str] = {
     "BẢN GHI NHỚ": "BGN", "BẢN THỎA THUẬN": "BTT", "GIẤY ỦY QUYỀN": "GUQ", "GIẤY MỜI": "GM",
     "GIẤY GIỚI THIỆU": "GGT", "GIẤY NGHỈ PHÉP": "GNP", "PHIẾU GỬI": "PG", "PHIẾU CHUYỂN": "PC",
     "PHIẾU BÁO": "PB",
+    # Legal normative documents (Luật Ban hành văn bản quy phạm pháp luật): units forward them.
+    "NGHỊ ĐỊNH": "NĐ", "THÔNG TƯ": "TT", "THÔNG TƯ LIÊN TỊCH": "TTLT",
 }
 # Codes as written in numbers, upper-cased for lookup ("QYĐ" -> "QyĐ"); "QD" is a Đ lost on the way.
 TYPE_CODES: dict[str, str] = {code.upper(): code for code in TYPE_NAMES.values()}
 TYPE_CODES["QD"] = "QĐ"
+TYPE_CODES["ND"] = "NĐ"
 
 
 _TYPE_BY_KEY = {letters_key(name): code for name, code in TYPE_NAMES.items()}
+# A heading typed with a space between letters ("K Ế  H O Ạ C H"): its letters, joined.
+_TYPE_BY_LETTERS = {key.replace(" ", ""): code for key, code in _TYPE_BY_KEY.items()}
+# What may follow a type name on its line in capitals: who issues it ("QUYẾT ĐỊNH CỦA BỘ TRƯỞNG
+# BỘ TÀI CHÍNH", the pre-2011 form) or its subject ("QUYẾT ĐỊNH VỀ VIỆC ...").
+_TYPE_OF_RE = re.compile(r"^(?:CỦA|VỀ|V/V)\b")
 _TYPE_PREFIX_RE = re.compile(
     r"^(?P<name>" + "|".join(sorted((re.escape(n) for n in TYPE_NAMES), key=len, reverse=True))
     + r")\s+(?P<rest>\S.*)$"
@@ -65,7 +73,10 @@ _MOTTO_RE = re.compile(
 _RULE_RE = re.compile(r"^[\s_\-–—‐=*~.·•…]*$")
 # "Số: 45/BC-UBND", "Số 45/BC-UBND", "Số:   /BC-UBND", "Số: 12/UBND-VX", "Số: 45/2024/QĐ-UBND".
 # A spaced dash ("BC - UBND") is allowed before capitals only, so "- V/v" or "- Tháp Mười" stay out.
-_CODE = r"[A-ZĐ][A-Za-zĐđ0-9&]*(?:[-–.][A-Za-zĐđ0-9&]+|\s?[-–]\s?[A-ZĐ]{2,}[A-Za-zĐđ0-9&]*)*"
+# Before 2011 the type and the issuer were often joined by a slash ("144/2002/QĐ/BTC",
+# "40/2000/TT/BTC"): a slash then capitals belongs to the code.
+_CODE = (r"[A-ZĐ][A-Za-zĐđ0-9&]*(?:[-–.][A-Za-zĐđ0-9&]+|/[A-ZĐ][A-Za-zĐđ0-9&]*"
+         r"|\s?[-–]\s?[A-ZĐ]{2,}[A-Za-zĐđ0-9&]*)*")
 _NUMBER_RE = re.compile(
     r"(?:^|(?<=[\t ]))(?:Số|SỐ)\s*[:.;]?\s*(?P<num>\d{1,6}[a-z]?)?(?P<blank>[\s.…_]*?)"
     r"(?P<year>/\s*\d{4}\s*)?/\s*(?P<code>" + _CODE + r")"
@@ -97,19 +108,27 @@ _ORG_WORDS = (
     "ĐẢNG ỦY", "ĐẢNG UỶ", "ĐẢNG BỘ", "HUYỆN ỦY", "HUYỆN UỶ", "TỈNH ỦY", "TỈNH UỶ", "THÀNH ỦY",
     "MẶT TRẬN", "CÔNG AN", "BAN CHỈ HUY", "ĐOÀN", "HỘI", "LIÊN ĐOÀN", "KHO BẠC", "CHI NHÁNH",
     "VIỆN", "TÒA ÁN", "TOÀ ÁN", "BẢO HIỂM", "CÔNG TY", "HỢP TÁC XÃ", "QUỸ", "ĐÀI", "NHÀ",
+    "CHÍNH PHỦ", "THỦ TƯỚNG", "QUỐC HỘI", "NGÂN HÀNG", "TỔNG CÔNG TY", "TẬP ĐOÀN", "HỌC VIỆN",
+    "ĐẠI HỌC", "KIỂM TOÁN", "HẢI QUAN", "HẠT", "ĐỘI", "ĐỒN",
 )
 _ORG_START_RE = re.compile(r"^(?:" + "|".join(sorted(_ORG_WORDS, key=len, reverse=True)) + r")\b", re.I)
 _LOCALITY_RE = re.compile(r"^(?:xã|huyện|thị\s+trấn|thị\s+xã|tỉnh|thành\s+phố|phường|quận)\s+\S", re.I)
 _CONTINUES_RE = re.compile(r"(?:[-–,&]|\bVÀ)$")
+# A code that lands beside the issuer in a text layer (a form or stamp code: "... CẦN THƠ XV80"):
+# capitals and digits mixed in one word, which no body's name has ("SỐ 2" keeps its number).
+_STRAY_CODE_RE = re.compile(r"(?:^|\s+)(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{2,8}$")
 
-# "TM.", "KT.", "Q.", "TL.", "TUQ." (and the pre-2011 "T/M", "K/T", "T/L" older offices still type).
-_AUTH_RE = re.compile(r"^(?P<prefix>(?:TM|KT|TL|TUQ|Q)\s*\.|T/M|K/T|T/L)\s*(?P<rest>\S.*)$")
+# "TM.", "KT.", "Q.", "TL.", "TUQ." (and the pre-2011 "T/M", "K/T", "T/L" older offices still
+# type), as really typed: "KT/ CHỦ TỊCH", "TM . ỦY BAN NHÂN DÂN", "K.T CHỦ TỊCH".
+_AUTH_PREFIX = r"(?:TM|KT|TL|TUQ|Q)\s*[./]|T\s*/\s*M|K\s*/\s*T|T\s*/\s*L|T\.M|K\.T|T\.L"
+_AUTH_RE = re.compile(r"^(?P<prefix>" + _AUTH_PREFIX + r")\s*(?P<rest>\S.*)$")
 _SIGNER_TITLE_RE = re.compile(
     r"^(?:PHÓ\s+)?(?:CHỦ TỊCH|TRƯỞNG PHÒNG|TRƯỞNG BAN|GIÁM ĐỐC|CHÁNH VĂN PHÒNG|CHÁNH THANH TRA"
     r"|BÍ THƯ|HIỆU TRƯỞNG|THỦ TRƯỞNG|TRƯỞNG TRẠM|TRƯỞNG KHOA|CHÁNH ÁN|VIỆN TRƯỞNG|CỤC TRƯỞNG"
     r"|CHI CỤC TRƯỞNG|VỤ TRƯỞNG|BỘ TRƯỞNG|THỨ TRƯỞNG|TỔNG GIÁM ĐỐC|CHỦ NHIỆM|TRƯỞNG CÔNG AN"
-    r"|CHỈ HUY TRƯỞNG|ĐỘI TRƯỞNG|CHÁNH|TRƯỞNG)\b(?:\s+\S+){0,2}$")
-_SIGNING_HINT_RE = re.compile(r"(?:^|\t| {3,})(?:(?i:nơi\s*nhận)|(?:TM|KT|TL|TUQ|Q)\s*\.|T/M|K/T|T/L)")
+    r"|CHỈ HUY TRƯỞNG|ĐỘI TRƯỞNG|THỦ TƯỚNG|TỔNG CỤC TRƯỞNG|TỔNG THANH TRA|TỔNG KIỂM TOÁN"
+    r"|CHÁNH|TRƯỞNG)\b(?:\s+\S+){0,3}$")
+_SIGNING_HINT_RE = re.compile(r"(?:^|\t| {3,})(?:(?i:nơi\s*nhận)|" + _AUTH_PREFIX + r")")
 _IGNORABLE_RE = re.compile(
     r"(?i)(?:đã\s*ký|ký\s*tên|chữ\s*ký|ký\s*số|đóng\s*dấu|ghi\s*rõ\s*họ\s*tên|signature|signed|"
     r"\bimage\d*|\bpicture\s*\d*|\.(?:png|jpe?g|gif|emf|wmf)\b|hình\s*ảnh)")
@@ -296,13 +315,21 @@ def _type_line(text: str) -> tuple[str, str | None, float] | None:
     s = squash(text)
     if not s or len(s) > 200:
         return None
-    code = _TYPE_BY_KEY.get(letters_key(s)) if len(s) <= 30 else None  # type names are short
+    code = None
+    if len(s) <= 40:  # type names are short
+        key = letters_key(s)
+        code = _TYPE_BY_KEY.get(key)
+        if code is None and all(len(w) == 1 for w in key.split()):  # "K Ế  H O Ạ C H"
+            code = _TYPE_BY_LETTERS.get(key.replace(" ", ""))
     if code:
         return code, None, HIGH if _is_upper(s) else FAIR
     m = _TYPE_PREFIX_RE.match(s)
     if m:
-        # "BÁO CÁO Kết quả ..." glued by a text layer: the summary starts in sentence case.
         rest = m.group("rest")
+        # "QUYẾT ĐỊNH CỦA BỘ TRƯỞNG BỘ TÀI CHÍNH": the type, then who issues it, not a summary.
+        if _is_upper(s) and _TYPE_OF_RE.match(rest):
+            return TYPE_NAMES[m.group("name")], None, HIGH
+        # "BÁO CÁO Kết quả ..." glued by a text layer: the summary starts in sentence case.
         if rest[0].isupper() and not _is_upper(rest):
             return TYPE_NAMES[m.group("name")], rest, FAIR
     return None
@@ -450,7 +477,7 @@ class _Signing:
 
 
 # How a line that _SIGNING_HINT_RE matches at its start can begin ("nơi" in any case aside).
-_HINT_STARTS = ("TM", "TL", "TU", "T/", "KT", "K/", "Q")
+_HINT_STARTS = ("TM", "TL", "TU", "T/", "T.", "T ", "KT", "K/", "K.", "K ", "Q")
 
 
 def _opens_signing(line: str) -> bool:
@@ -526,6 +553,10 @@ def _signing(lines: list[str], body_start: int) -> _Signing:
         for _k, s in segs.from_(after + 1):
             if _k >= after + 14:
                 break
+            signed = _signed_name(s.text)
+            if signed:
+                result.signer = Fact(signed, GOOD)
+                break
             if s.kind == "name":
                 conf = HIGH if s.text.split()[0] in SURNAMES else FAIR
                 result.signer = Fact(squash(s.text).strip(" .,;"), conf)
@@ -535,7 +566,32 @@ def _signing(lines: list[str], body_start: int) -> _Signing:
                 break
             if s.kind in ("other", "nn"):
                 break
+    if result.signer.value is None and (result.title.value or result.authority.value):
+        # An e-signature's stamp away from the signature ("Người ký: ..." in a page corner).
+        for line in lines[start:]:
+            signed = _signed_name(line) if "ký" in line.lower() else None
+            if signed:
+                result.signer = Fact(signed, FAIR)
+                break
     return result
+
+
+# E-signature stamps ("Người ký: Lê Minh Hùng", "Ký bởi: Trần Việt Trường") and a typed note on
+# a copy ("Nguyễn Tấn Dũng đã ký", "(Đã ký) Nguyễn Tấn Dũng"): the name, without the note.
+_STAMP_NAME_RE = re.compile(r"^(?i:người\s*ký|(?:được\s*)?ký\s*(?:số\s*)?bởi|signed\s*by)\s*:?\s*(?P<name>[^,;:]+?)\s*$")
+_SIGNED_NOTE_RE = re.compile(r"^[(\[]?\s*(?i:đã\s*ký)\s*[)\]]?\s*[:.,]?\s*|\s*[(\[,]?\s*(?i:đã\s*ký)\s*[)\]]?\s*\.?$")
+
+
+def _signed_name(text: str) -> str | None:
+    """The signer's name in a stamp or beside an "đã ký" note, or None."""
+    if "ký" not in text.lower():
+        return None
+    m = _STAMP_NAME_RE.match(text)
+    name = m.group("name") if m else _SIGNED_NOTE_RE.sub("", text)
+    if name == text:
+        return None
+    name = squash(name).strip(" .,;")
+    return name if _name_like(name) or _upper_name(name) else None
 
 
 # --- leaders ----------------------------------------------------------------------------------
@@ -683,6 +739,7 @@ def extract_facts(lines: Sequence[str], tables: Sequence[Sequence[Sequence[str]]
 def _extract(lines: list[str], figures: tuple) -> DocumentFacts:
     facts: dict[str, Fact] = {name: NOT_FOUND for name in FIELDS}
     type_at, type_info, zone_end = _header_zone(lines)
+    lines = _join_split_dates(lines, zone_end)
     scan = _HeaderScan()
     for i in range(zone_end):
         if lines[i]:
@@ -718,6 +775,29 @@ def _extract(lines: list[str], figures: tuple) -> DocumentFacts:
                          figures=figures, missing=missing)
 
 
+# A place-date cut before its end ("ngày 21 tháng  01  năm" / "2024"; "ngày 21 tháng" / "01 năm
+# 2025"): a narrow cell or a one-field-per-line header wraps it.
+_DATE_CUT_RE = re.compile(r"(?i:ngày)[\s.…_]*\d{0,2}[\s.…_/]*(?:(?i:tháng)[\s.…_]*\d{0,2}\s*(?:(?i:năm)\s*)?)?$")
+_DATE_REST_RE = re.compile(r"^(?:\d{1,2}\s+|(?i:tháng|năm)\b|\d{4}\b)")
+
+
+def _join_split_dates(lines: list[str], zone_end: int) -> list[str]:
+    """The lines with a wrapped header date joined back on its first line (the second left
+    empty, so indexes stay). A copy only when there is one."""
+    out = lines
+    for i in range(min(zone_end, len(lines) - 1)):
+        s = out[i]
+        if "ngày" not in s.lower() or not _DATE_CUT_RE.search(s) or _DATE_RE.search(s):
+            continue
+        nxt = out[i + 1]
+        joined = f"{s} {nxt}"
+        if _DATE_REST_RE.match(nxt) and _DATE_RE.search(joined):
+            if out is lines:
+                out = list(lines)
+            out[i], out[i + 1] = joined, ""
+    return out
+
+
 def _header_zone(lines: list[str]) -> tuple[int | None, tuple | None, int]:
     """(type line index, its info, end of the header zone). The header ends at the type name
     line ("BÁO CÁO"); without one, at the addressee, a heading or a long line (a công văn's long
@@ -731,7 +811,7 @@ def _header_zone(lines: list[str]) -> tuple[int | None, tuple | None, int]:
         s = lines[i]
         if _VV_RE.match(s) or _NUMBER_RE.search(s):
             continue
-        if _ADDRESSEE_RE.match(s) or _is_heading(s) or len(s) > 150:
+        if _ADDRESSEE_RE.match(s) or _is_heading(s) or len(s) > 150 or (s and _opens_signing(s)):
             return None, None, i
     return None, None, limit
 
@@ -747,6 +827,9 @@ def _issuer_facts(scan: _HeaderScan, zone_end: int, vv_at: int | None, facts: di
             continue
         # A header typed in lower case ("Ủy ban nhân dân" / "xã Mỹ Hòa") is accepted only just
         # above a number: elsewhere "Hội nghị" or "Phòng Nội vụ" is table text, not an issuer.
+        piece = _STRAY_CODE_RE.sub("", piece)
+        if not piece:
+            continue
         if _is_upper(piece) or (scan.number and scan.number.line - i <= 6
                                 and (_ORG_START_RE.match(piece) or _LOCALITY_RE.match(piece))):
             left.append(piece)
@@ -811,6 +894,10 @@ def _title_after(lines: list[str], start: int) -> tuple[list[str], int]:
     out: list[str] = []
     i = start
     while i < len(lines) and not lines[i] and i < start + 2:
+        i += 1
+    # "QUYẾT ĐỊNH" / "CỦA CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN" / "Về việc ...": the issuing line is not
+    # the summary (pre-2011 decisions).
+    if i < len(lines) and _is_upper(lines[i]) and lines[i].startswith("CỦA "):
         i += 1
     while i < len(lines) and len(out) < 3:
         s = squash(lines[i])
