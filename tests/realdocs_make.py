@@ -9,7 +9,8 @@ in it, written by hand (null where the document does not say). This module rende
 - header: "table" (a borderless 2-column table: issuer | national title and motto, then
   number | place-date), "tabs" (paragraphs with a tab between the columns), "stacked" (one field
   per line, left column first), "interleaved" (left and right column lines alternating, as a
-  flattened two-column header reads), "glued" (both columns on one line, one space apart);
+  flattened two-column header reads), "glued" (both columns on one line, one space apart),
+  "layout" (both columns on one line, padded with spaces, as pdftotext -layout gives a PDF);
 - signing: "table" (one row: Nơi nhận | authority, title, name), "rows" (a row per line pair, so
   the two columns interleave when flattened), "tabs", "stacked" (the signature above Nơi nhận);
 - format: docx (python-docx), txt, html, rtf (read through LibreOffice), pdf (the docx converted
@@ -29,6 +30,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +51,7 @@ DEFAULT_BODY = [
     "1. Công tác tuyên truyền, phổ biến được thực hiện thường xuyên, đúng kế hoạch đề ra.",
     "2. Các nhiệm vụ trọng tâm được triển khai đồng bộ, đạt kết quả tích cực./.",
 ]
+FIXED_TIME = datetime(2024, 1, 1, 8, 0, 0)
 DEFAULT_RECIPIENTS = ["- Như trên;", "- Lưu: VT."]
 
 
@@ -84,13 +88,21 @@ def header_lines(e: dict) -> list[str]:
         return out + low_left[:1] + low_right + low_left[1:]
     # tabs: both columns on one paragraph, row by row; glued: joined by one space, as a PDF's
     # text layer without positions gives them
-    sep = " " if layout == "glued" else "\t\t"
     out = []
     for a, b in ((left, right), (low_left, low_right)):
         for i in range(max(len(a), len(b))):
             x, y = (a[i] if i < len(a) else ""), (b[i] if i < len(b) else "")
-            out.append(f"{x}{sep}{y}" if x and y else (x or f"{sep}{y}"))
+            out.append(_two_columns(x, y, layout))
     return out
+
+
+def _two_columns(x: str, y: str, layout: str) -> str:
+    """One line holding both columns: tab-separated, glued by a space, or padded with spaces as
+    pdftotext -layout writes a two-column page ("layout")."""
+    if layout == "layout":
+        return f"{x:<44}{y}".rstrip() if len(x) < 42 else f"{x}    {y}".rstrip()
+    sep = " " if layout == "glued" else "\t\t"
+    return f"{x}{sep}{y}" if x and y else (x or f"{sep}{y}")
 
 
 def sign_columns(e: dict) -> tuple[list[str], list[str]]:
@@ -109,7 +121,7 @@ def sign_lines(e: dict) -> list[str]:
     out = []
     for i in range(max(len(nn), len(right))):
         x, y = (nn[i] if i < len(nn) else ""), (right[i] if i < len(right) else "")
-        out.append(f"{x}\t\t{y}" if x and y else (x or f"\t\t\t{y}"))
+        out.append(_two_columns(x, y, "layout" if layout == "layout" else "tabs"))
     return out
 
 
@@ -188,9 +200,19 @@ def render_docx(e: dict) -> bytes:
     else:
         for line in sign_lines(e):
             d.add_paragraph(line)
+    d.core_properties.created = d.core_properties.modified = FIXED_TIME
     bio = io.BytesIO()
     d.save(bio)
-    return bio.getvalue()
+    return _fixed_zip(bio.getvalue())
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same package with fixed member times, so making the corpus again changes no byte."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6]), src.read(info))
+    return out.getvalue()
 
 
 # -- txt, html, rtf ------------------------------------------------------------------------------
