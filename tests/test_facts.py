@@ -428,17 +428,17 @@ _LEADER_PIECES = [
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_LEADER_PIECES), max_size=40))
 def test_leader_windows_find_what_a_full_search_finds(pieces):
-    from parsers import facts
+    from parsers import facts_leaders as leaders
 
     lines = [" ".join(pieces)]
-    windowed = facts._leaders(lines)
-    windows, may_match = facts._leader_windows, facts._may_match
+    windowed = leaders.read_leaders(lines)
+    windows, may_match = leaders._leader_windows, leaders._may_match
     try:  # the reference: every regex over the whole text
-        facts._leader_windows = lambda text, low: [(0, len(text))]
-        facts._may_match = lambda *args: True
-        assert facts._leaders(lines) == windowed
+        leaders._leader_windows = lambda text, low: [(0, len(text))]
+        leaders._may_match = lambda *args: True
+        assert leaders.read_leaders(lines) == windowed
     finally:
-        facts._leader_windows, facts._may_match = windows, may_match
+        leaders._leader_windows, leaders._may_match = windows, may_match
 
 
 @settings(max_examples=500, deadline=None)
@@ -461,12 +461,12 @@ def test_shortcuts_agree_with_the_rules_they_spare(text):
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("NnƠơIiTMKLUQ/ .\tnhận") + ["ơ", "Ơ"]), max_size=12))
 def test_signing_hint_shortcut_agrees_with_the_regex(line):
-    from parsers import facts
+    from parsers import facts_signing as signing
 
-    # _opens_signing tries the hint regex only on lines that can match it; where the regex says
+    # opens_signing tries the hint regex only on lines that can match it; where the regex says
     # yes, the shortcut must have let it try.
-    if facts._SIGNING_HINT_RE.search(line):
-        assert (line.startswith(facts._HINT_STARTS) or line[:3].lower() == "nơi"
+    if signing._SIGNING_HINT_RE.search(line):
+        assert (line.startswith(signing._HINT_STARTS) or line[:3].lower() == "nơi"
                 or "\t" in line or "   " in line)
 
 
