@@ -218,7 +218,7 @@ def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
                 type_code = TYPE_CODES.get(m.group("type").upper())
                 value = f"{num}-{m.group('type')}/{code}" if num else None
             else:
-                first = code.split("-")[0].split(".")[0]
+                first = re.split(r"[-./]", code, maxsplit=1)[0]  # "QĐ-UBND", "QĐ/BTC", "TT.BTC"
                 type_code = TYPE_CODES.get(first.upper())
                 year = re.sub(r"\s+", "", m.group("year") or "")
                 value = f"{num}{year}/{code}" if num else None

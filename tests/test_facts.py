@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -480,3 +481,122 @@ def test_one_fact_list_names_every_fact_field():
     assert set(CONTRACT_FACTS) | set(EXTRA_FACTS) == set(FACT_NAMES)
     assert CONTRACT_FACTS == ("issuer", "number", "date", "type", "title", "place", "authority",
                               "signer_title", "signer")  # the inspect --json contract, exactly
+
+
+# -- real layouts (issue 11): each rule on its own, the corpus in tests/realdocs for them together --
+NAT, MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"
+BODY = ["Căn cứ tình hình thực tế, đơn vị báo cáo như sau:", "1. Nội dung thứ nhất đã thực hiện xong./."]
+
+
+def _letter(header, sign, heading=("BÁO CÁO", "Kết quả công tác năm 2024")):
+    return extract_facts(list(header) + list(heading) + BODY + list(sign))
+
+
+def test_interleaved_header_columns_with_a_wrapped_date():
+    f = _letter(["UBND HUYỆN THÁP MƯỜI", NAT, "PHÒNG NỘI VỤ", MOTTO, "Số: 181        /BC-PNV",
+                 "Tháp Mười, ngày 21 tháng  01  năm", "2024"],
+                ["TRƯỞNG PHÒNG", "Trần Thị Hoa"])
+    assert (f.parent_body.value, f.issuer.value) == ("UBND HUYỆN THÁP MƯỜI", "PHÒNG NỘI VỤ")
+    assert (f.number.value, f.date.value, f.place.value) == ("181/BC-PNV", "2024-01-21", "Tháp Mười")
+
+
+def test_a_date_wrapped_before_the_month_and_typed_without_a_space():
+    f = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"XÃ MỸ AN\t{MOTTO}", "Số: 40/TB-UBND\tMỹ An, ngày 14 tháng",
+                 "5 năm 2023"], ["CHỦ TỊCH", "Lê Văn A"])
+    assert f.date.value == "2023-05-14"
+    g = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"XÃ MỸ AN\t{MOTTO}", "Số: 40/TB-UBND\tMỹ An, ngày 14 tháng5 năm 2023"],
+                ["CHỦ TỊCH", "Lê Văn A"])
+    assert g.date.value == "2023-05-14"
+
+
+def test_motto_and_stray_codes_are_never_part_of_the_issuer():
+    f = _letter(["BỘ TÀI CHÍNH CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập – Tự do – Hạnh phúc",
+                 "Số: 12/BC-BTC Hà Nội, ngày 5 tháng 2 năm 2024"], ["BỘ TRƯỞNG", "Hồ Đức Phớc"])
+    assert f.issuer.value == "BỘ TÀI CHÍNH" and f.place.value == "Hà Nội"
+    g = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"THÀNH PHỐ CẦN THƠ XV80\t{MOTTO}", "Số: 3/BC-UBND"],
+                ["CHỦ TỊCH", "Trần Việt Trường"])
+    assert g.issuer.value == "ỦY BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ"
+    h = _letter([f"TRƯỜNG THCS SỐ 2\t{NAT}", f"\t{MOTTO}", "Số: 3/BC-THCS"], ["HIỆU TRƯỞNG", "Lê Thị B"])
+    assert h.issuer.value == "TRƯỜNG THCS SỐ 2"  # a number in a name is not a stray code
+
+
+@pytest.mark.parametrize("written,number,type_code", [
+    ("Số: 144/2002/QĐ/BTC", "144/2002/QĐ/BTC", "QĐ"), ("Số: 40/2000/TT/BTC", "40/2000/TT/BTC", "TT"),
+    ("Số: 215/QĐ-UB", "215/QĐ-UB", "QĐ"), ("Số: 30/2020/NĐ-CP", "30/2020/NĐ-CP", "NĐ"),
+    ("Số: 28/2020/TT-BGDĐT", "28/2020/TT-BGDĐT", "TT"), ("Số: 12/KH-UBND", "12/KH-UBND", "KH"),
+    ("Số: 181 /BC-SNV", "181/BC-SNV", "BC"), ("Số: 56/UBND-VP", "56/UBND-VP", "CV"),
+])
+def test_numbers_and_the_type_their_symbol_gives(written, number, type_code):
+    f = extract_facts(["BỘ TÀI CHÍNH", NAT, MOTTO, written, "Hà Nội, ngày 5 tháng 2 năm 2024"] + BODY)
+    assert (f.number.value, f.type.value) == (number, type_code)
+
+
+@pytest.mark.parametrize("heading,code,title", [
+    (["NGHỊ ĐỊNH", "Về công tác văn thư"], "NĐ", "Về công tác văn thư"),
+    (["THÔNG TƯ", "Hướng dẫn chế độ báo cáo"], "TT", "Hướng dẫn chế độ báo cáo"),
+    (["K Ế  H O Ạ C H", "Tổ chức hội thi"], "KH", "Tổ chức hội thi"),
+    (["QUYẾT ĐỊNH CỦA BỘ TRƯỞNG BỘ TÀI CHÍNH", "Về việc ban hành chế độ kế toán"], "QĐ", "Về việc ban hành chế độ kế toán"),
+    (["QUYẾT ĐỊNH", "CỦA CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN", "V/v thành lập Ban chỉ đạo"], "QĐ", "V/v thành lập Ban chỉ đạo"),
+])
+def test_type_and_title_from_the_heading(heading, code, title):
+    f = _letter(["BỘ TÀI CHÍNH", NAT, MOTTO, "Số: 9/2024/XX-BTC", "Hà Nội, ngày 5 tháng 2 năm 2024"],
+                ["BỘ TRƯỞNG", "Hồ Đức Phớc"], heading)
+    assert (f.type.value, f.title.value) == (code, title)
+
+
+def test_letter_summary_after_vv_or_ve_viec_on_the_next_lines():
+    f = extract_facts(["SỞ TÀI CHÍNH", NAT, MOTTO, "Số: 905 /STC-QLNS", "Về việc hướng dẫn lập dự toán",
+                       "ngân sách nhà nước năm 2025", "Đồng Tháp, ngày 1 tháng 7 năm 2024",
+                       "Kính gửi: Các sở, ban, ngành."] + BODY + ["GIÁM ĐỐC", "Đinh Công Lý"])
+    assert (f.type.value, f.title.value) == ("CV", "hướng dẫn lập dự toán ngân sách nhà nước năm 2025")
+    assert f.number.value == "905/STC-QLNS" and f.date.value == "2024-07-01"
+
+
+@pytest.mark.parametrize("auth,title", [
+    (["KT/ CHỦ TỊCH"], "PHÓ CHỦ TỊCH"), (["K/T CHỦ TỊCH"], "PHÓ CHỦ TỊCH"), (["K.T CHỦ TỊCH"], "PHÓ CHỦ TỊCH"),
+    (["TM . ỦY BAN NHÂN DÂN"], "CHỦ TỊCH"), (["T/M ỦY BAN NHÂN DÂN"], "CHỦ TỊCH"),
+    (["TL. CHỦ TỊCH KT. CHÁNH VĂN PHÒNG"], "PHÓ CHÁNH VĂN PHÒNG"),
+    (["TL. CHỦ TỊCH", "KT. CHÁNH VĂN PHÒNG"], "PHÓ CHÁNH VĂN PHÒNG"),
+    (["KT. BỘ TRƯỞNG, CHỦ NHIỆM"], "PHÓ CHỦ NHIỆM"), (["KT. BỘ TRƯỞNG"], "THỨ TRƯỞNG"),
+    (["Q. CHÁNH THANH TRA"], "PHÓ CHÁNH THANH TRA"), (["TUQ. CHỦ TỊCH"], "CHÁNH VĂN PHÒNG"),
+    (["TM. CHÍNH PHỦ"], "THỦ TƯỚNG"),
+])
+def test_authorities_in_every_real_spelling(auth, title):
+    f = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"XÃ MỸ AN\t{MOTTO}", "Số: 4/BC-UBND"],
+                ["Nơi nhận:", "- Như trên;", "- Lưu: VT."] + auth + [title, "Nguyễn Văn Tâm"])
+    expected = " ".join(auth)
+    assert (f.authority.value, f.signer_title.value, f.signer.value) == (expected, title, "Nguyễn Văn Tâm")
+
+
+@pytest.mark.parametrize("sign", [
+    ["Nơi nhận:\t\tTM. CHÍNH PHỦ", "- Ban Bí thư;\t\tTHỦ TƯỚNG", "- Lưu: VT, TH.\t\tNguyễn Tấn Dũng đã ký"],
+    ["Nơi nhận:", "TM. CHÍNH PHỦ", "- Ban Bí thư;", "THỦ TƯỚNG", "- Lưu: VT, TH.", "(Đã ký) Nguyễn Tấn Dũng"],
+    ["TM. CHÍNH PHỦ", "THỦ TƯỚNG", "Người ký: Nguyễn Tấn Dũng", "Cơ quan: Chính phủ, Thời gian ký: 10.04.2007"],
+    ["TM. CHÍNH PHỦ", "THỦ TƯỚNG", "Ký bởi: Nguyễn Tấn Dũng"],
+    ["Nơi nhận:                          TM. CHÍNH PHỦ", "- Ban Bí thư;                      THỦ TƯỚNG",
+     "- Lưu: VT, TH.", "                                   Nguyễn Tấn Dũng"],
+])
+def test_the_signer_where_it_stands(sign):
+    f = _letter(["CHÍNH PHỦ", NAT, MOTTO, "Số: 64/2007/NĐ-CP", "Hà Nội, ngày 10 tháng 4 năm 2007"], sign,
+                ["NGHỊ ĐỊNH", "Về ứng dụng công nghệ thông tin"])
+    assert (f.authority.value, f.signer_title.value, f.signer.value) == ("TM. CHÍNH PHỦ", "THỦ TƯỚNG", "Nguyễn Tấn Dũng")
+
+
+def test_what_is_not_there_is_null_never_a_neighbour():
+    # A draft: no number, no day, no name under the title; the recipients stay recipients.
+    f = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"XÃ PHÚ ĐIỀN\t{MOTTO}", "Số:      /BC-UBND\tPhú Điền, ngày    tháng 10 năm 2024"],
+                ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Nơi nhận:", "- Như trên;", "- Ban Dân vận Huyện ủy;", "- Lưu: VT."])
+    assert (f.number.value, f.date.value, f.signer.value) == (None, None, None)
+    assert f.place.value == "Phú Điền" and f.recipients == ("Như trên", "Ban Dân vận Huyện ủy", "Lưu: VT")
+    # An organisation's e-signature at the top is not the signer, nor part of the issuer.
+    g = extract_facts(["Người ký: Ủy ban Nhân dân tỉnh Đồng Tháp", "Cơ quan: Tỉnh Đồng Tháp",
+                       f"ỦY BAN NHÂN DÂN\t{NAT}", f"TỈNH ĐỒNG THÁP\t{MOTTO}", "Số: 7/BC-UBND"] + BODY
+                      + ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"])
+    assert g.issuer.value == "ỦY BAN NHÂN DÂN TỈNH ĐỒNG THÁP" and g.signer.value is None
+
+
+def test_a_short_letter_without_heading_keeps_its_signing_block_apart_from_the_header():
+    f = extract_facts(["TRƯỜNG TIỂU HỌC MỸ AN", NAT, MOTTO, "Số: 15/TH-VP", "Mỹ An, ngày 2 tháng 9 năm 2024",
+                       "Nhà trường thông báo lịch họp phụ huynh.", "HIỆU TRƯỞNG", "Võ Thị Mai"])
+    assert f.issuer.value == "TRƯỜNG TIỂU HỌC MỸ AN"
+    assert (f.signer_title.value, f.signer.value) == ("HIỆU TRƯỞNG", "Võ Thị Mai")
