@@ -400,12 +400,15 @@ def _join_split_dates(lines: list[str], zone_end: int) -> list[str]:
         s = out[i]
         if "ngày" not in s.lower() or not _DATE_CUT_RE.search(s) or _DATE_RE.search(s):
             continue
+        # The rest may share its line with the left column (pdftotext -layout: "V/v ...      2024").
         nxt = out[i + 1]
-        joined = f"{s} {nxt}"
-        if _DATE_REST_RE.match(nxt) and _DATE_RE.search(joined):
+        parts = COLUMNS_RE.split(nxt) if ("\t" in nxt or "   " in nxt) else [nxt]
+        tail = parts[-1].strip()
+        joined = f"{s} {tail}"
+        if _DATE_REST_RE.match(tail) and _DATE_RE.search(joined):
             if out is lines:
                 out = list(lines)
-            out[i], out[i + 1] = joined, ""
+            out[i], out[i + 1] = joined, "\t".join(p for p in parts[:-1] if p.strip())
     return out
 
 

@@ -500,6 +500,16 @@ def test_interleaved_header_columns_with_a_wrapped_date():
     assert (f.number.value, f.date.value, f.place.value) == ("181/BC-PNV", "2024-01-21", "Tháp Mười")
 
 
+def test_a_date_wrapped_beside_the_left_column_of_a_layout_page():
+    f = extract_facts(["ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                       "HUYỆN THÁP MƯỜI                    Độc lập - Tự do - Hạnh phúc",
+                       "Số: 1452/UBND-VX                   Tháp Mười, ngày 10 tháng 11 năm",
+                       "V/v tiếp tục triển khai thực hiện     2023", "Chỉ thị số 33/CT-TTg",
+                       "Kính gửi: Các cơ quan chuyên môn."] + BODY + ["CHỦ TỊCH", "Lê Văn A"])
+    assert (f.date.value, f.place.value, f.number.value) == ("2023-11-10", "Tháp Mười", "1452/UBND-VX")
+    assert (f.type.value, f.title.value) == ("CV", "tiếp tục triển khai thực hiện Chỉ thị số 33/CT-TTg")
+
+
 def test_a_date_wrapped_before_the_month_and_typed_without_a_space():
     f = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"XÃ MỸ AN\t{MOTTO}", "Số: 40/TB-UBND\tMỹ An, ngày 14 tháng",
                  "5 năm 2023"], ["CHỦ TỊCH", "Lê Văn A"])
