@@ -108,6 +108,8 @@ _ORG_WORDS = (
     "VIỆN", "TÒA ÁN", "TOÀ ÁN", "BẢO HIỂM", "CÔNG TY", "HỢP TÁC XÃ", "QUỸ", "ĐÀI", "NHÀ",
     "CHÍNH PHỦ", "THỦ TƯỚNG", "QUỐC HỘI", "NGÂN HÀNG", "TỔNG CÔNG TY", "TẬP ĐOÀN", "HỌC VIỆN",
     "ĐẠI HỌC", "KIỂM TOÁN", "HẢI QUAN", "HẠT", "ĐỘI", "ĐỒN",
+    # abbreviations offices type in the header: Ban chỉ đạo, Ban quản lý, Ban chấp hành, Mặt trận
+    "BCĐ", "BQL", "BCH", "MTTQ",  # not "TT": "ỦY BAN NHÂN DÂN" / "TT MỸ AN" is one body (thị trấn)
 )
 _ORG_START_RE = re.compile(r"^(?:" + "|".join(sorted(_ORG_WORDS, key=len, reverse=True)) + r")\b", re.I)
 _LOCALITY_RE = re.compile(r"^(?:xã|huyện|thị\s+trấn|thị\s+xã|tỉnh|thành\s+phố|phường|quận)\s+\S", re.I)

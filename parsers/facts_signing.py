@@ -17,7 +17,9 @@ from parsers.text import squash
 
 # "TM.", "KT.", "Q.", "TL.", "TUQ." (and the pre-2011 "T/M", "K/T", "T/L" older offices still
 # type), as really typed: "KT/ CHỦ TỊCH", "TM . ỦY BAN NHÂN DÂN", "K.T CHỦ TỊCH".
-_AUTH_PREFIX = r"(?:TM|KT|TL|TUQ|Q)\s*[./]|T\s*/\s*M|K\s*/\s*T|T\s*/\s*L|T\.M|K\.T|T\.L"
+# Without a mark ("TM UBND XÃ", "KT CHỦ TỊCH") only before a capital: the rest must be capitals.
+_AUTH_PREFIX = (r"(?:TM|KT|TL|TUQ|Q)\s*[./]|T\s*/\s*M|K\s*/\s*T|T\s*/\s*L|T\.M|K\.T|T\.L"
+                r"|(?:TM|KT|TL|TUQ)\s(?=\s*[A-ZĐ])")
 _AUTH_RE = re.compile(r"^(?P<prefix>" + _AUTH_PREFIX + r")\s*(?P<rest>\S.*)$")
 SIGNER_TITLE_RE = re.compile(
     r"^(?:PHÓ\s+)?(?:CHỦ TỊCH|TRƯỞNG PHÒNG|TRƯỞNG BAN|GIÁM ĐỐC|CHÁNH VĂN PHÒNG|CHÁNH THANH TRA"
@@ -217,7 +219,7 @@ def read_signing(lines: list[str], body_start: int) -> _Signing:
         for _k, s in segs.from_(after + 1):
             if _k >= after + 14:
                 break
-            signed = _signed_name(s.text)
+            signed = _signed_name(s.text) or _ranked_name(s.text)
             if signed:
                 result.signer = Fact(signed, GOOD)
                 break
@@ -244,6 +246,19 @@ def read_signing(lines: list[str], body_start: int) -> _Signing:
 # a copy ("Nguyễn Tấn Dũng đã ký", "(Đã ký) Nguyễn Tấn Dũng"): the name, without the note.
 _STAMP_NAME_RE = re.compile(r"^(?i:người\s*ký|(?:được\s*)?ký\s*(?:số\s*)?bởi|signed\s*by)\s*:?\s*(?P<name>[^,;:]+?)\s*$")
 _SIGNED_NOTE_RE = re.compile(r"^[(\[]?\s*(?i:đã\s*ký)\s*[)\]]?\s*[:.,]?\s*|\s*[(\[,]?\s*(?i:đã\s*ký)\s*[)\]]?\s*\.?$")
+
+
+# A rank or degree before the name ("Thượng tá Lê Văn Minh", "TS. Trần Văn A"): the name is the fact.
+_RANK_RE = re.compile(r"^(?:(?:Thượng|Đại|Trung|Thiếu)\s+(?:tướng|tá|úy|uý)|(?:PGS|GS)\.?\s*TS\.?|TS\.|ThS\.|BS\.|KS\.|"
+                      r"(?:THƯỢNG|ĐẠI|TRUNG|THIẾU)\s+(?:TƯỚNG|TÁ|ÚY|UÝ))\s*(?P<name>\S.*)$")
+
+
+def _ranked_name(text: str) -> str | None:
+    m = _RANK_RE.match(text) if text[:1] in "TĐPGBKt" else None
+    if not m:
+        return None
+    name = squash(m.group("name")).strip(" .,;")
+    return name if name_like(name) or upper_name(name) else None
 
 
 def _signed_name(text: str) -> str | None:

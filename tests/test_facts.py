@@ -569,7 +569,7 @@ def test_letter_summary_after_vv_or_ve_viec_on_the_next_lines():
     (["TL. CHỦ TỊCH", "KT. CHÁNH VĂN PHÒNG"], "PHÓ CHÁNH VĂN PHÒNG"),
     (["KT. BỘ TRƯỞNG, CHỦ NHIỆM"], "PHÓ CHỦ NHIỆM"), (["KT. BỘ TRƯỞNG"], "THỨ TRƯỞNG"),
     (["Q. CHÁNH THANH TRA"], "PHÓ CHÁNH THANH TRA"), (["TUQ. CHỦ TỊCH"], "CHÁNH VĂN PHÒNG"),
-    (["TM. CHÍNH PHỦ"], "THỦ TƯỚNG"),
+    (["TM. CHÍNH PHỦ"], "THỦ TƯỚNG"), (["TM UBND XÃ"], "CHỦ TỊCH"), (["KT CHỦ TỊCH"], "PHÓ CHỦ TỊCH"),
 ])
 def test_authorities_in_every_real_spelling(auth, title):
     f = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"XÃ MỸ AN\t{MOTTO}", "Số: 4/BC-UBND"],
@@ -590,6 +590,19 @@ def test_the_signer_where_it_stands(sign):
     f = _letter(["CHÍNH PHỦ", NAT, MOTTO, "Số: 64/2007/NĐ-CP", "Hà Nội, ngày 10 tháng 4 năm 2007"], sign,
                 ["NGHỊ ĐỊNH", "Về ứng dụng công nghệ thông tin"])
     assert (f.authority.value, f.signer_title.value, f.signer.value) == ("TM. CHÍNH PHỦ", "THỦ TƯỚNG", "Nguyễn Tấn Dũng")
+
+
+@pytest.mark.parametrize("written", ["Thượng tá Lê Văn Minh", "TS. Lê Văn Minh", "ĐẠI TÁ LÊ VĂN MINH"])
+def test_a_rank_or_degree_before_the_signer_name(written):
+    f = _letter(["CÔNG AN HUYỆN THÁP MƯỜI", NAT, MOTTO, "Số: 5/BC-CAH"], ["KT. TRƯỞNG CÔNG AN HUYỆN",
+                                                                     "PHÓ TRƯỞNG CÔNG AN HUYỆN", written])
+    assert f.signer.value.upper() == "LÊ VĂN MINH"
+
+
+def test_a_parent_body_stays_apart_from_an_abbreviated_issuer():
+    f = _letter([f"UBND HUYỆN THÁP MƯỜI	{NAT}", f"BCĐ PHÒNG CHỐNG THIÊN TAI	{MOTTO}", "Số: 3/BC-BCĐ"],
+                ["TRƯỞNG BAN", "Lê Văn A"])
+    assert (f.parent_body.value, f.issuer.value) == ("UBND HUYỆN THÁP MƯỜI", "BCĐ PHÒNG CHỐNG THIÊN TAI")
 
 
 def test_what_is_not_there_is_null_never_a_neighbour():
