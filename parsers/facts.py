@@ -26,7 +26,7 @@ from typing import Sequence
 from parsers.facts_common import (BULLET_RE, COLUMNS_RE, FAIR, GOOD, HIGH, LOW, NOT_FOUND, RULE_RE,
                                   is_upper)
 from parsers.facts_leaders import read_leaders
-from parsers.facts_signing import opens_signing, read_signing
+from parsers.facts_signing import POST_START_RE, opens_signing, read_signing
 from parsers.figures import table_figures
 from parsers.model import FACT_NAMES, DocumentFacts, Fact, Section
 from parsers.text import letters_key, nfc_all, squash
@@ -92,7 +92,7 @@ _DATE_RE = re.compile(
     r"|(?P<nd>\d{1,2})\s*[/.-]\s*(?P<nm>\d{1,2})\s*[/.-]\s*(?P<ny>\d{4}))"  # "ngày 15/10/2024": not ND30
     r"\s*\.?(?=\s*$|\t| {3,})"
 )
-_VV_RE = re.compile(r"^(?P<vv>V/[vV]|Về việc|V/v\.)\s*[:.]?\s*(?P<rest>.*)$")
+_VV_RE = re.compile(r"^(?P<vv>[Vv]/[vV]|Về việc|V/v\.)\s*[:.]?\s*(?P<rest>.*)$")
 _ADDRESSEE_RE = re.compile(r"^(?i:kính\s*g[ửở]i)\s*[:.]?\s*(?P<rest>.*)$")  # "gởi": southern spelling
 _MARKS_RE = re.compile(
     r"^[(\[]?\s*(?:DỰ THẢO|Dự thảo|BẢN DỰ THẢO|MẬT|TỐI MẬT|TUYỆT MẬT|KHẨN|THƯỢNG KHẨN|HỎA TỐC|HOẢ TỐC"
@@ -116,6 +116,7 @@ _LOCALITY_RE = re.compile(r"^(?:xã|huyện|thị\s+trấn|thị\s+xã|tỉnh|th
 _CONTINUES_RE = re.compile(r"(?:[-–,&]|\bVÀ)$")
 # A code that lands beside the issuer in a text layer (a form or stamp code: "... CẦN THƠ XV80"):
 # capitals and digits mixed in one word, which no body's name has ("SỐ 2" keeps its number).
+_AUTHORITY_START_RE = re.compile(r"^(?:TM|KT|TL|TUQ|Q)\s*[./]")
 _STRAY_CODE_RE = re.compile(r"(?:^|\s+)(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{2,8}$")
 
 
@@ -183,7 +184,8 @@ def _clean_place(place: str) -> tuple[str | None, str]:
     if lead:
         prefix = (prefix + " " + " ".join(words[:lead])).strip()
         words = words[lead:]
-    if not words or len(words) > 6 or not words[0][0].isupper():
+    # "Tháp Mười", "TP. Hồ Chí Minh", and "xã Mỹ Hòa", "thị xã Hồng Ngự" (a locality word first)
+    if not words or len(words) > 6 or not (words[0][0].isupper() or _PLACE_WORD_RE.match(words[0])):
         return None, prefix
     for w in words:
         if not (w[0].isupper() or _PLACE_WORD_RE.match(w)):
@@ -482,6 +484,13 @@ def _type_facts(lines: list[str], scan: _HeaderScan, type_at: int | None, type_i
         title_lines, title_end = _title_after(lines, type_at + 1)
         if title_lines:
             facts["title"] = Fact(" ".join(title_lines), GOOD)
+        # A decision names who issues it under its summary ("BỘ TRƯỞNG BỘ TÀI CHÍNH", "CHỦ TỊCH ỦY
+        # BAN NHÂN DÂN HUYỆN ..."): header, not the signing block.
+        while title_end < len(lines) and not lines[title_end]:
+            title_end += 1
+        if (title_end < len(lines) and len(lines[title_end]) <= 120 and is_upper(lines[title_end])
+                and POST_START_RE.match(lines[title_end]) and not _AUTHORITY_START_RE.match(lines[title_end])):
+            title_end += 1
         return title_end
     if vv_at is not None:
         m = _VV_RE.match(next(p for i, p in scan.pieces if i == vv_at and _VV_RE.match(p)))

@@ -21,12 +21,15 @@ from parsers.text import squash
 _AUTH_PREFIX = (r"(?:TM|KT|TL|TUQ|Q)\s*[./]|T\s*/\s*M|K\s*/\s*T|T\s*/\s*L|T\.M|K\.T|T\.L"
                 r"|(?:TM|KT|TL|TUQ)\s(?=\s*[A-ZĐ])")
 _AUTH_RE = re.compile(r"^(?P<prefix>" + _AUTH_PREFIX + r")\s*(?P<rest>\S.*)$")
-SIGNER_TITLE_RE = re.compile(
-    r"^(?:PHÓ\s+)?(?:CHỦ TỊCH|TRƯỞNG PHÒNG|TRƯỞNG BAN|GIÁM ĐỐC|CHÁNH VĂN PHÒNG|CHÁNH THANH TRA"
-    r"|BÍ THƯ|HIỆU TRƯỞNG|THỦ TRƯỞNG|TRƯỞNG TRẠM|TRƯỞNG KHOA|CHÁNH ÁN|VIỆN TRƯỞNG|CỤC TRƯỞNG"
-    r"|CHI CỤC TRƯỞNG|VỤ TRƯỞNG|BỘ TRƯỞNG|THỨ TRƯỞNG|TỔNG GIÁM ĐỐC|CHỦ NHIỆM|TRƯỞNG CÔNG AN"
-    r"|CHỈ HUY TRƯỞNG|ĐỘI TRƯỞNG|THỦ TƯỚNG|TỔNG CỤC TRƯỞNG|TỔNG THANH TRA|TỔNG KIỂM TOÁN"
-    r"|CHÁNH|TRƯỞNG)\b(?:\s+\S+){0,3}$")
+_POSTS = (r"^(?:PHÓ\s+)?(?:CHỦ TỊCH|TRƯỞNG PHÒNG|TRƯỞNG BAN|GIÁM ĐỐC|CHÁNH VĂN PHÒNG|CHÁNH THANH TRA"
+          r"|BÍ THƯ|HIỆU TRƯỞNG|THỦ TRƯỞNG|TRƯỞNG TRẠM|TRƯỞNG KHOA|CHÁNH ÁN|VIỆN TRƯỞNG|CỤC TRƯỞNG"
+          r"|CHI CỤC TRƯỞNG|VỤ TRƯỞNG|BỘ TRƯỞNG|THỨ TRƯỞNG|TỔNG GIÁM ĐỐC|CHỦ NHIỆM|TRƯỞNG CÔNG AN"
+          r"|CHỈ HUY TRƯỞNG|ĐỘI TRƯỞNG|THỦ TƯỚNG|TỔNG CỤC TRƯỞNG|TỔNG THANH TRA|TỔNG KIỂM TOÁN"
+          r"|CHÁNH|TRƯỞNG)\b")
+# A signer's title: a post and at most three more words ("PHÓ TRƯỞNG CÔNG AN HUYỆN").
+SIGNER_TITLE_RE = re.compile(_POSTS + r"(?:\s+\S+){0,3}$")
+# A line that starts with a post, however long ("CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN THÁP MƯỜI").
+POST_START_RE = re.compile(_POSTS)
 _SIGNING_HINT_RE = re.compile(r"(?:^|\t| {3,})(?:(?i:nơi\s*nhận)|" + _AUTH_PREFIX + r")")
 
 # --- the signing block ----------------------------------------------------------------------

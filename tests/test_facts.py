@@ -623,3 +623,19 @@ def test_a_short_letter_without_heading_keeps_its_signing_block_apart_from_the_h
                        "Nhà trường thông báo lịch họp phụ huynh.", "HIỆU TRƯỞNG", "Võ Thị Mai"])
     assert f.issuer.value == "TRƯỜNG TIỂU HỌC MỸ AN"
     assert (f.signer_title.value, f.signer.value) == ("HIỆU TRƯỞNG", "Võ Thị Mai")
+
+
+def test_a_decision_names_who_issues_it_under_its_summary_in_the_header():
+    f = extract_facts(["BỘ TƯ PHÁP", NAT, MOTTO, "Số: 2890/QĐ-BTP", "Hà Nội, ngày 20 tháng 12 năm 2023",
+                       "QUYẾT ĐỊNH", "Về việc ban hành Kế hoạch công tác năm 2024", "BỘ TRƯỞNG BỘ TƯ PHÁP",
+                       "Căn cứ Nghị định số 98/2022/NĐ-CP;", "QUYẾT ĐỊNH:", "Điều 1. Ban hành Kế hoạch.",
+                       "Nơi nhận:", "- Như Điều 3;", "- Lưu: VT.", "BỘ TRƯỞNG", "LÊ THÀNH LONG"])
+    assert (f.title.value, f.authority.value) == ("Về việc ban hành Kế hoạch công tác năm 2024", None)
+    assert (f.signer_title.value, f.signer.value) == ("BỘ TRƯỞNG", "LÊ THÀNH LONG")
+
+
+def test_a_place_led_by_a_locality_word_and_a_lower_case_vv():
+    f = extract_facts(["ỦY BAN NHÂN DÂN", "THỊ XÃ HỒNG NGỰ", NAT, MOTTO, "Số: 12/UBND-VP",
+                       "v/v tăng cường phòng dịch", "thị xã Hồng Ngự, ngày 1 tháng 1 năm 2024."] + BODY)
+    assert (f.place.value, f.date.value) == ("thị xã Hồng Ngự", "2024-01-01")
+    assert (f.type.value, f.title.value) == ("CV", "tăng cường phòng dịch")
