@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import realdocs_make
-from parsers.model import CONTRACT_FACTS
+from parsers.document import read_document
+from parsers.model import CONTRACT_FACTS, Attachment
 
 
 def _bench():
@@ -58,6 +59,14 @@ def test_each_fact_is_read_right_on_the_corpus(tally, name):
 
 
 def test_committed_files_are_what_the_maker_writes():
+    # Text formats byte for byte; a .docx by what it reads as, so that another python-docx or lxml
+    # release (other package bytes) does not fail the test while the documents say the same.
     for e in ENTRIES:
         name, data = realdocs_make.build(e)
-        assert (realdocs_make.CORPUS / name).read_bytes() == data, f"run tests/realdocs_make.py ({name})"
+        committed = (realdocs_make.CORPUS / name).read_bytes()
+        if e["fmt"] == "docx":
+            def lines(raw):
+                return read_document(Attachment(name, "", raw)).lines
+            assert lines(committed) == lines(data), f"run tests/realdocs_make.py ({name})"
+        else:
+            assert committed == data, f"run tests/realdocs_make.py ({name})"
