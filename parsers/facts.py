@@ -434,6 +434,16 @@ def _header_zone(lines: list[str]) -> tuple[int | None, tuple | None, int]:
     return None, None, limit
 
 
+def _strip_stray_code(piece: str) -> str:
+    """The piece without a trailing stray code; a short name keeps its code ("PHÒNG PC06" is the
+    police unit's name), and a piece that is only a code goes."""
+    m = _STRAY_CODE_RE.search(piece)
+    if not m:
+        return piece
+    kept = piece[:m.start()]
+    return kept if not kept or len(kept.split()) >= 3 else piece
+
+
 def _issuer_facts(scan: _HeaderScan, zone_end: int, vv_at: int | None, facts: dict[str, Fact]) -> None:
     """Issuer and parent: the left column's capitals before the number (or the date, or V/v)."""
     stop = scan.number.line if scan.number else (scan.date.line if scan.date else zone_end)
@@ -445,7 +455,7 @@ def _issuer_facts(scan: _HeaderScan, zone_end: int, vv_at: int | None, facts: di
             continue
         # A header typed in lower case ("Ủy ban nhân dân" / "xã Mỹ Hòa") is accepted only just
         # above a number: elsewhere "Hội nghị" or "Phòng Nội vụ" is table text, not an issuer.
-        piece = _STRAY_CODE_RE.sub("", piece)
+        piece = _strip_stray_code(piece)
         if not piece:
             continue
         if is_upper(piece) or (scan.number and scan.number.line - i <= 6

@@ -528,6 +528,8 @@ def test_motto_and_stray_codes_are_never_part_of_the_issuer():
     assert g.issuer.value == "ỦY BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ"
     h = _letter([f"TRƯỜNG THCS SỐ 2\t{NAT}", f"\t{MOTTO}", "Số: 3/BC-THCS"], ["HIỆU TRƯỞNG", "Lê Thị B"])
     assert h.issuer.value == "TRƯỜNG THCS SỐ 2"  # a number in a name is not a stray code
+    k = _letter([f"CÔNG AN TỈNH ĐỒNG THÁP\t{NAT}", f"PHÒNG PC06\t{MOTTO}", "Số: 3/BC-PC06"], ["TRƯỞNG PHÒNG", "Lê Văn C"])
+    assert k.issuer.value == "PHÒNG PC06"  # nor is a short name's own code
 
 
 @pytest.mark.parametrize("written,number,type_code", [
