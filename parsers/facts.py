@@ -354,11 +354,11 @@ def extract_facts(lines: Sequence[str], tables: Sequence[Sequence[Sequence[str]]
 def _extract(lines: list[str], figures: tuple) -> DocumentFacts:
     facts: dict[str, Fact] = {name: NOT_FOUND for name in FIELDS}
     type_at, type_info, zone_end = _header_zone(lines)
-    lines = _join_split_dates(lines, zone_end)
-    scan = _HeaderScan()
-    for i in range(zone_end):
-        if lines[i]:
-            _scan_line(i, lines[i], scan)
+    scan = _scan_header(lines, zone_end)
+    if scan.date is None:  # rare: only then look for a place-date wrapped over two lines
+        joined = _join_split_dates(lines, zone_end)
+        if joined is not lines:
+            lines, scan = joined, _scan_header(joined, zone_end)
     vv_at = next((i for i, piece in scan.pieces if _VV_RE.match(piece)), None)
     _issuer_facts(scan, zone_end, vv_at, facts)
     title_end = _type_facts(lines, scan, type_at, type_info, vv_at, zone_end, facts)
@@ -396,13 +396,24 @@ _DATE_CUT_RE = re.compile(r"(?i:ngày)[\s.…_]*\d{0,2}[\s.…_/]*(?:(?i:tháng)
 _DATE_REST_RE = re.compile(r"^(?:\d{1,2}\s+|(?i:tháng|năm)\b|\d{4}\b)")
 
 
+def _scan_header(lines: list[str], zone_end: int) -> _HeaderScan:
+    scan = _HeaderScan()
+    for i in range(zone_end):
+        if lines[i]:
+            _scan_line(i, lines[i], scan)
+    return scan
+
+
 def _join_split_dates(lines: list[str], zone_end: int) -> list[str]:
     """The lines with a wrapped header date joined back on its first line (the second left
     empty, so indexes stay). A copy only when there is one."""
     out = lines
     for i in range(min(zone_end, len(lines) - 1)):
         s = out[i]
-        if "ngày" not in s.lower() or not _DATE_CUT_RE.search(s) or _DATE_RE.search(s):
+        # Cheap tests first: a whole date ends with its year.
+        if s[-4:].isdigit() or not ("ngày" in s or "Ngày" in s or "NGÀY" in s):
+            continue
+        if not _DATE_CUT_RE.search(s, max(0, len(s) - 60)) or _DATE_RE.search(s):
             continue
         # The rest may share its line with the left column (pdftotext -layout: "V/v ...      2024").
         nxt = out[i + 1]

@@ -237,13 +237,16 @@ def read_signing(lines: list[str], body_start: int) -> _Signing:
                 break
     if result.signer.value is None and (result.title.value or result.authority.value):
         # An e-signature's stamp away from the signature ("Người ký: ..." in a page corner).
-        for line in lines[start:]:
-            signed = _signed_name(line) if "ký" in line.lower() else None
+        # Within the signing block's page, not an appendix's many lines.
+        for line in lines[start:start + _STAMP_REACH]:
+            signed = _signed_name(line) if ("ký" in line or "Ký" in line or "KÝ" in line) else None
             if signed:
                 result.signer = Fact(signed, FAIR)
                 break
     return result
 
+
+_STAMP_REACH = 60  # lines after the block's start where a stamp may stand
 
 # E-signature stamps ("Người ký: Lê Minh Hùng", "Ký bởi: Trần Việt Trường") and a typed note on
 # a copy ("Nguyễn Tấn Dũng đã ký", "(Đã ký) Nguyễn Tấn Dũng"): the name, without the note.
