@@ -355,8 +355,9 @@ def _extract(lines: list[str], figures: tuple) -> DocumentFacts:
     facts: dict[str, Fact] = {name: NOT_FOUND for name in FIELDS}
     type_at, type_info, zone_end = _header_zone(lines)
     scan = _scan_header(lines, zone_end)
-    if scan.date is None:  # rare: only then look for a place-date wrapped over two lines
+    if scan.date is None or scan.number is None:  # rare: only then look for wrapped fields
         joined = _join_split_dates(lines, zone_end)
+        joined = _join_split_number(joined, lines, zone_end)
         if joined is not lines:
             lines, scan = joined, _scan_header(joined, zone_end)
     vv_at = next((i for i, piece in scan.pieces if _VV_RE.match(piece)), None)
@@ -424,6 +425,23 @@ def _join_split_dates(lines: list[str], zone_end: int) -> list[str]:
             if out is lines:
                 out = list(lines)
             out[i], out[i + 1] = joined, "\t".join(p for p in parts[:-1] if p.strip())
+    return out
+
+
+# "Số:" alone, its number on the next line (a table cell's second paragraph).
+_NUMBER_LABEL_RE = re.compile(r"(?:^|\t| {3,})(?:Số|SỐ)\s*[:.]?\s*$")
+_NUMBER_REST_RE = re.compile(r"^\d{1,6}\s*/|^/\s*[A-ZĐ]")
+
+
+def _join_split_number(out: list[str], lines: list[str], zone_end: int) -> list[str]:
+    """`out` (lines, or a copy of them) with a wrapped "Số:" joined to its number."""
+    for i in range(min(zone_end, len(out) - 1)):
+        s, nxt = out[i], out[i + 1]
+        if ("Số" in s or "SỐ" in s) and _NUMBER_LABEL_RE.search(s) and _NUMBER_REST_RE.match(nxt):
+            if out is lines:
+                out = list(lines)
+            out[i], out[i + 1] = f"{s} {nxt}", ""
+            break
     return out
 
 

@@ -641,3 +641,10 @@ def test_a_place_led_by_a_locality_word_and_a_lower_case_vv():
                        "v/v tăng cường phòng dịch", "thị xã Hồng Ngự, ngày 1 tháng 1 năm 2024."] + BODY)
     assert (f.place.value, f.date.value) == ("thị xã Hồng Ngự", "2024-01-01")
     assert (f.type.value, f.title.value) == ("CV", "tăng cường phòng dịch")
+
+
+def test_a_number_wrapped_under_its_label():
+    f = extract_facts(["ỦY BAN NHÂN DÂN", "XÃ MỸ HÒA", NAT, MOTTO, "Số:", "45/BC-UBND", "Mỹ Hòa, ngày 15 tháng 10 năm 2024",
+                       "BÁO CÁO", "Kết quả công tác dân vận"] + BODY)
+    assert (f.issuer.value, f.number.value, f.date.value, f.type.value) == (
+        "ỦY BAN NHÂN DÂN XÃ MỸ HÒA", "45/BC-UBND", "2024-10-15", "BC")
