@@ -21,7 +21,7 @@ from typing import Sequence
 
 from parsers.convert import ConversionError, Converter
 from parsers.docx_reader import MACRO_PROBLEM, Blocks, read_docx, read_pptx
-from parsers.model import Attachment, Document, DocumentFacts, Limits
+from parsers.model import CONTRACT_FACTS, EXTRA_FACTS, Attachment, Document, DocumentFacts, Limits
 from parsers.sniff import sniff
 from parsers.xmlsafety import CORRUPT_ZIP_PROBLEM, ZIP_ERRORS
 from parsers.text import nfc, nfc_all
@@ -351,8 +351,8 @@ def _read_container(data: bytes, name: str, kind: str, limits: Limits) -> list[D
 
 
 # -- JSON (the `inspect --json` entry) ---------------------------------------------------------
-FACT_KEYS = ("issuer", "number", "date", "type", "title", "place", "authority", "signer_title", "signer")
-EXTRA_FACT_KEYS = ("parent_body", "type_name", "addressee")
+FACT_KEYS = CONTRACT_FACTS
+EXTRA_FACT_KEYS = EXTRA_FACTS
 
 
 def document_to_json(doc: Document) -> dict:

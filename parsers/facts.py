@@ -3,12 +3,14 @@
 Input: the document's lines in reading order (tables flattened row by row, cell by cell, a cell's
 paragraphs as separate lines) and its tables. The same document reaches us in several shapes:
 the header as a borderless two-column table, as typed paragraphs with tabs between the columns,
-as stacked paragraphs, or as a PDF text layer that glues both columns on one line ("ỦY BAN NHÂN
-DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"). So each header line is taken apart: the national title
-and the motto are cut out wherever they sit, then the number ("Số: 45/BC-UBND") and the
-place-date ("Tháp Mười, ngày 15 tháng 10 năm 2024"); what is left of the left column is the
-issuing body. The signing block is read the same way, from its segments (tab or wide-space
-separated, or glued after a recipient's ";").
+as stacked paragraphs (one field per line, or the two columns' lines interleaved), as a
+pdftotext -layout page (columns apart by runs of spaces), or as a text layer that glues both
+columns on one line ("BỘ TÀI CHÍNH CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM"). So each header line is
+taken apart: the national title and the motto are cut out wherever they sit, then the number
+("Số: 45/BC-UBND") and the place-date ("Tháp Mười, ngày 15 tháng 10 năm 2024", joined back first
+when wrapped over two lines); what is left of the left column is the issuing body, with its
+parent body apart. The signing block is read the same way, from its segments
+(parsers.facts_signing); leaders of mass-mobilisation work by parsers.facts_leaders.
 
 Confidence: HIGH when a fact is found where ND30 puts it, in its form; lower when a looser rule
 found it; Fact(None, 0) when not found. Nothing is guessed: an out-of-office message gives no
@@ -21,18 +23,16 @@ from dataclasses import dataclass, field
 from datetime import date as _date
 from typing import Sequence
 
+from parsers.facts_common import (BULLET_RE, COLUMNS_RE, FAIR, GOOD, HIGH, LOW, NOT_FOUND, RULE_RE,
+                                  is_upper)
+from parsers.facts_leaders import read_leaders
+from parsers.facts_signing import POST_START_RE, opens_signing, read_signing
 from parsers.figures import table_figures
-from parsers.model import DocumentFacts, Fact, Section
+from parsers.model import FACT_NAMES, DocumentFacts, Fact, Section
 from parsers.text import letters_key, nfc_all, squash
 
-HIGH = 0.95
-GOOD = 0.85
-FAIR = 0.7
-LOW = 0.5
-NOT_FOUND = Fact(None, 0.0)
 
-FIELDS = ("parent_body", "issuer", "number", "type", "type_name", "title", "place", "date",
-          "addressee", "authority", "signer_title", "signer")
+FIELDS = FACT_NAMES  # the name tests and callers already import from here
 
 # Phụ lục III of ND30: type names and their codes. A công văn has no code; we call it "CV".
 TYPE_NAMES: dict[str, str] = {
@@ -43,13 +43,21 @@ TYPE_NAMES: dict[str, str] = {
     "BẢN GHI NHỚ": "BGN", "BẢN THỎA THUẬN": "BTT", "GIẤY ỦY QUYỀN": "GUQ", "GIẤY MỜI": "GM",
     "GIẤY GIỚI THIỆU": "GGT", "GIẤY NGHỈ PHÉP": "GNP", "PHIẾU GỬI": "PG", "PHIẾU CHUYỂN": "PC",
     "PHIẾU BÁO": "PB",
+    # Legal normative documents (Luật Ban hành văn bản quy phạm pháp luật): units forward them.
+    "NGHỊ ĐỊNH": "NĐ", "THÔNG TƯ": "TT", "THÔNG TƯ LIÊN TỊCH": "TTLT",
 }
 # Codes as written in numbers, upper-cased for lookup ("QYĐ" -> "QyĐ"); "QD" is a Đ lost on the way.
 TYPE_CODES: dict[str, str] = {code.upper(): code for code in TYPE_NAMES.values()}
 TYPE_CODES["QD"] = "QĐ"
+TYPE_CODES["ND"] = "NĐ"
 
 
 _TYPE_BY_KEY = {letters_key(name): code for name, code in TYPE_NAMES.items()}
+# A heading typed with a space between letters ("K Ế  H O Ạ C H"): its letters, joined.
+_TYPE_BY_LETTERS = {key.replace(" ", ""): code for key, code in _TYPE_BY_KEY.items()}
+# What may follow a type name on its line in capitals: who issues it ("QUYẾT ĐỊNH CỦA BỘ TRƯỞNG
+# BỘ TÀI CHÍNH", the pre-2011 form) or its subject ("QUYẾT ĐỊNH VỀ VIỆC ...").
+_TYPE_OF_RE = re.compile(r"^(?:CỦA|VỀ|V/V)\b")
 _TYPE_PREFIX_RE = re.compile(
     r"^(?P<name>" + "|".join(sorted((re.escape(n) for n in TYPE_NAMES), key=len, reverse=True))
     + r")\s+(?P<rest>\S.*)$"
@@ -63,10 +71,12 @@ _NATIONAL_HEAD_RE = re.compile(
 _NATIONAL_TAIL_RE = re.compile(r"(?:^|(?<=\s))VI[ỆE]T\s*NAM(?=\s*$|\t| {3,})", re.I)
 _MOTTO_RE = re.compile(
     r"Đ[ỘO]C\s*L[ẬA]P\s*[-–—‐‑−]*\s*T[ỰU]\s*DO\s*[-–—‐‑−]*\s*H[ẠA]NH\s*PH[ÚU]C", re.I)
-_RULE_RE = re.compile(r"^[\s_\-–—‐=*~.·•…]*$")
 # "Số: 45/BC-UBND", "Số 45/BC-UBND", "Số:   /BC-UBND", "Số: 12/UBND-VX", "Số: 45/2024/QĐ-UBND".
 # A spaced dash ("BC - UBND") is allowed before capitals only, so "- V/v" or "- Tháp Mười" stay out.
-_CODE = r"[A-ZĐ][A-Za-zĐđ0-9&]*(?:[-–.][A-Za-zĐđ0-9&]+|\s?[-–]\s?[A-ZĐ]{2,}[A-Za-zĐđ0-9&]*)*"
+# Before 2011 the type and the issuer were often joined by a slash ("144/2002/QĐ/BTC",
+# "40/2000/TT/BTC"): a slash then capitals belongs to the code.
+_CODE = (r"[A-ZĐ][A-Za-zĐđ0-9&]*(?:[-–.][A-Za-zĐđ0-9&]+|/[A-ZĐ][A-Za-zĐđ0-9&]*"
+         r"|\s?[-–]\s?[A-ZĐ]{2,}[A-Za-zĐđ0-9&]*)*")
 _NUMBER_RE = re.compile(
     r"(?:^|(?<=[\t ]))(?:Số|SỐ)\s*[:.;]?\s*(?P<num>\d{1,6}[a-z]?)?(?P<blank>[\s.…_]*?)"
     r"(?P<year>/\s*\d{4}\s*)?/\s*(?P<code>" + _CODE + r")"
@@ -82,10 +92,8 @@ _DATE_RE = re.compile(
     r"|(?P<nd>\d{1,2})\s*[/.-]\s*(?P<nm>\d{1,2})\s*[/.-]\s*(?P<ny>\d{4}))"  # "ngày 15/10/2024": not ND30
     r"\s*\.?(?=\s*$|\t| {3,})"
 )
-_COLUMNS_RE = re.compile(r"\t+| {3,}")
-_VV_RE = re.compile(r"^(?P<vv>V/[vV]|Về việc|V/v\.)\s*[:.]?\s*(?P<rest>.*)$")
+_VV_RE = re.compile(r"^(?P<vv>[Vv]/[vV]|Về việc|V/v\.)\s*[:.]?\s*(?P<rest>.*)$")
 _ADDRESSEE_RE = re.compile(r"^(?i:kính\s*g[ửở]i)\s*[:.]?\s*(?P<rest>.*)$")  # "gởi": southern spelling
-_BULLET_RE = re.compile(r"^[-+•–—*]\s*")
 _MARKS_RE = re.compile(
     r"^[(\[]?\s*(?:DỰ THẢO|Dự thảo|BẢN DỰ THẢO|MẬT|TỐI MẬT|TUYỆT MẬT|KHẨN|THƯỢNG KHẨN|HỎA TỐC|HOẢ TỐC"
     r"|MẪU)(?:\s+(?:LẦN|lần|SỐ|số)\s*\d+)?\s*[)\]]?$")
@@ -98,30 +106,19 @@ _ORG_WORDS = (
     "ĐẢNG ỦY", "ĐẢNG UỶ", "ĐẢNG BỘ", "HUYỆN ỦY", "HUYỆN UỶ", "TỈNH ỦY", "TỈNH UỶ", "THÀNH ỦY",
     "MẶT TRẬN", "CÔNG AN", "BAN CHỈ HUY", "ĐOÀN", "HỘI", "LIÊN ĐOÀN", "KHO BẠC", "CHI NHÁNH",
     "VIỆN", "TÒA ÁN", "TOÀ ÁN", "BẢO HIỂM", "CÔNG TY", "HỢP TÁC XÃ", "QUỸ", "ĐÀI", "NHÀ",
+    "CHÍNH PHỦ", "THỦ TƯỚNG", "QUỐC HỘI", "NGÂN HÀNG", "TỔNG CÔNG TY", "TẬP ĐOÀN", "HỌC VIỆN",
+    "ĐẠI HỌC", "KIỂM TOÁN", "HẢI QUAN", "HẠT", "ĐỘI", "ĐỒN",
+    # abbreviations offices type in the header: Ban chỉ đạo, Ban quản lý, Ban chấp hành, Mặt trận
+    "BCĐ", "BQL", "BCH", "MTTQ",  # not "TT": "ỦY BAN NHÂN DÂN" / "TT MỸ AN" is one body (thị trấn)
 )
 _ORG_START_RE = re.compile(r"^(?:" + "|".join(sorted(_ORG_WORDS, key=len, reverse=True)) + r")\b", re.I)
 _LOCALITY_RE = re.compile(r"^(?:xã|huyện|thị\s+trấn|thị\s+xã|tỉnh|thành\s+phố|phường|quận)\s+\S", re.I)
 _CONTINUES_RE = re.compile(r"(?:[-–,&]|\bVÀ)$")
+# A code that lands beside the issuer in a text layer (a form or stamp code: "... CẦN THƠ XV80"):
+# capitals and digits mixed in one word, which no body's name has ("SỐ 2" keeps its number).
+_AUTHORITY_START_RE = re.compile(r"^(?:TM|KT|TL|TUQ|Q)\s*[./]")
+_STRAY_CODE_RE = re.compile(r"(?:^|\s+)(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{2,8}$")
 
-# "TM.", "KT.", "Q.", "TL.", "TUQ." (and the pre-2011 "T/M", "K/T", "T/L" older offices still type).
-_AUTH_RE = re.compile(r"^(?P<prefix>(?:TM|KT|TL|TUQ|Q)\s*\.|T/M|K/T|T/L)\s*(?P<rest>\S.*)$")
-_SIGNER_TITLE_RE = re.compile(
-    r"^(?:PHÓ\s+)?(?:CHỦ TỊCH|TRƯỞNG PHÒNG|TRƯỞNG BAN|GIÁM ĐỐC|CHÁNH VĂN PHÒNG|CHÁNH THANH TRA"
-    r"|BÍ THƯ|HIỆU TRƯỞNG|THỦ TRƯỞNG|TRƯỞNG TRẠM|TRƯỞNG KHOA|CHÁNH ÁN|VIỆN TRƯỞNG|CỤC TRƯỞNG"
-    r"|CHI CỤC TRƯỞNG|VỤ TRƯỞNG|BỘ TRƯỞNG|THỨ TRƯỞNG|TỔNG GIÁM ĐỐC|CHỦ NHIỆM|TRƯỞNG CÔNG AN"
-    r"|CHỈ HUY TRƯỞNG|ĐỘI TRƯỞNG|CHÁNH|TRƯỞNG)\b(?:\s+\S+){0,2}$")
-_SIGNING_HINT_RE = re.compile(r"(?:^|\t| {3,})(?:(?i:nơi\s*nhận)|(?:TM|KT|TL|TUQ|Q)\s*\.|T/M|K/T|T/L)")
-_IGNORABLE_RE = re.compile(
-    r"(?i)(?:đã\s*ký|ký\s*tên|chữ\s*ký|ký\s*số|đóng\s*dấu|ghi\s*rõ\s*họ\s*tên|signature|signed|"
-    r"\bimage\d*|\bpicture\s*\d*|\.(?:png|jpe?g|gif|emf|wmf)\b|hình\s*ảnh)")
-# First words of Title Case lines that are not names ("Nơi Nhận", "Phòng Nội Vụ", "Tháp Mười").
-_NAME_STOP = frozenset({"Nơi", "Kính", "Trân", "Phòng", "Ủy", "Uỷ", "Ban", "Trung", "Sở", "Bộ", "Hội",
-                        "Đã", "Ký", "Chữ", "Huyện", "Xã", "Tỉnh", "Thành", "Như", "Lưu", "Các",
-                        "Thường", "Tháp", "Độc", "Cộng", "Số", "Ngày"})
-SURNAMES = frozenset("""Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đoàn Đào
-Trương Lâm Mai Trịnh Đinh Lương Tạ Cao Châu Hà Tô Thái Quách Lưu Tăng Kiều La Diệp Từ Triệu Phùng Hứa
-Chu Lai Nghiêm Khúc Thân Âu Văn Giang Mạc Tôn Thạch Lữ Lục Nông Kha Đồng Quan Vương Khổng Bạch Danh
-Sơn Lạc Trang Ông Phó Hầu Mẫn Tống Hàn Liêu""".split())
 
 _ROMANS = frozenset("I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI XVII XVIII XIX XX".split())
 # "I.", "I-", "I/" (the last only before a capital: "V/v ..." is not section V); "1.", "1)", "1-", "1/".
@@ -129,47 +126,7 @@ _ROMAN_HEAD_RE = re.compile(r"^(?P<num>[IVX]{1,5})\s*(?:[.):–-]|/(?=\s*[A-ZĐ�
 _ARABIC_HEAD_RE = re.compile(r"^(?P<num>\d{1,2})\s*[.)/–-]\s*(?P<rest>[^\d\s.,/–-].*)$")
 _LETTER_HEAD_RE = re.compile(r"^(?P<num>[a-zđ])\s*\)\s*(?P<rest>\S.*)$")
 
-# Leaders of mass-mobilisation work. Names are checked in Python (title case), not in the regex.
-_ASSIGN_RE = re.compile(
-    r"(?i:phân\s+công|giao|cử)\s+(?i:cho\s+)?(?i:đồng\s+chí|đ/c|ông|bà)\s+(?P<rest>[^;]{3,160}?)"
-    r"\s*,?\s+(?i:là\s+người\s+|làm\s+|sẽ\s+)?(?i:trực\s+tiếp\s+)?(?i:phụ\s+trách|chỉ\s+đạo|chịu\s+trách\s+nhiệm)")
-_COMRADE_RE = re.compile(
-    r"(?i:đồng\s+chí|đ/c)\s+(?P<rest>[^;]{3,160}?)\s*,?\s+(?i:trực\s+tiếp\s+)?(?i:phụ\s+trách|chỉ\s+đạo)")
-_CHAIRMAN_RE = re.compile(
-    r"(?P<title>(?:Phó\s+)?Chủ\s+tịch\s+(?:UBND|Ủy\s+ban\s+nhân\s+dân|Uỷ\s+ban\s+nhân\s+dân)\s+"
-    r"(?:xã|thị\s+trấn|phường|huyện)(?P<place>(?:\s+[^\W\d_][^\s,;.()]{0,40}){0,3}?))"
-    r"\s*,?\s+(?:là\s+người\s+|sẽ\s+)?(?i:trực\s+tiếp)\s+(?i:phụ\s+trách|chỉ\s+đạo)")
-_POST_RE = re.compile(r"^(?:Phó\s+)?(?:Chủ\s+tịch|Trưởng|Giám\s+đốc|Chánh|Bí\s+thư|Hiệu\s+trưởng)\b")
-_MASS_WORK_RE = re.compile(r"(?i)dân\s+vận|dân\s+chủ")
-# Every match of the three leader regexes ends with one of these words and is shorter than
-# _LEADER_REACH characters (their parts are bounded), so they are searched only just before an
-# occurrence: a regex without a literal start costs a try at every position of the body.
-_LEADER_ENDS = ("phụ trách", "chỉ đạo", "chịu trách nhiệm")
-_LEADER_REACH = 320
 
-
-def _is_upper(text: str) -> bool:
-    """Written in capitals: some letter, none of them lower case (str.isupper, in C)."""
-    return text.isupper()
-
-
-def _name_like(text: str) -> bool:
-    """A Vietnamese personal name in Title Case: 2-6 words, letters only, not a known phrase."""
-    words = squash(text).strip(" .,;").split()
-    if not 2 <= len(words) <= 6 or words[0] in _NAME_STOP or _IGNORABLE_RE.search(text):
-        return False
-    for w in words:
-        if not w.isalpha() or not w[0].isupper():
-            return False
-        if len(w) > 1 and not w[1:].islower():
-            return False
-    return True
-
-
-def _upper_name(text: str) -> bool:
-    """A name typed in capitals ("ĐOÀN THANH BÌNH"): accepted only with a known surname."""
-    words = squash(text).split()
-    return 2 <= len(words) <= 6 and all(w.isalpha() for w in words) and words[0].title() in SURNAMES
 
 
 # --- the header -----------------------------------------------------------------------------
@@ -216,18 +173,19 @@ _PLACE_WORD_RE = re.compile(r"^(?:thị|trấn|xã|huyện|phường|quận|thà
 
 def _clean_place(place: str) -> tuple[str | None, str]:
     """The place of a place-date, and any left-column text glued before it (PDF text layers)."""
-    parts = _COLUMNS_RE.split(place)
+    parts = COLUMNS_RE.split(place)
     prefix = " ".join(parts[:-1])
     words = parts[-1].split()
     # "PHÒNG NỘI VỤ Tháp Mười": capitals glued in front of a Title Case place belong to the left.
     lead = 0
-    while lead < len(words) - 1 and _is_upper(words[lead]) and len(words[lead]) > 1 and words[lead].isalpha() \
-            and not all(_is_upper(w) for w in words[lead:]):
+    while lead < len(words) - 1 and is_upper(words[lead]) and len(words[lead]) > 1 and words[lead].isalpha() \
+            and not all(is_upper(w) for w in words[lead:]):
         lead += 1
     if lead:
         prefix = (prefix + " " + " ".join(words[:lead])).strip()
         words = words[lead:]
-    if not words or len(words) > 6 or not words[0][0].isupper():
+    # "Tháp Mười", "TP. Hồ Chí Minh", and "xã Mỹ Hòa", "thị xã Hồng Ngự" (a locality word first)
+    if not words or len(words) > 6 or not (words[0][0].isupper() or _PLACE_WORD_RE.match(words[0])):
         return None, prefix
     for w in words:
         if not (w[0].isupper() or _PLACE_WORD_RE.match(w)):
@@ -264,7 +222,7 @@ def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
                 type_code = TYPE_CODES.get(m.group("type").upper())
                 value = f"{num}-{m.group('type')}/{code}" if num else None
             else:
-                first = code.split("-")[0].split(".")[0]
+                first = re.split(r"[-./]", code, maxsplit=1)[0]  # "QĐ-UBND", "QĐ/BTC", "TT.BTC"
                 type_code = TYPE_CODES.get(first.upper())
                 year = re.sub(r"\s+", "", m.group("year") or "")
                 value = f"{num}{year}/{code}" if num else None
@@ -286,9 +244,9 @@ def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
                 else:
                     scan.date = _Dated(place, _valid_date(m.group("d"), m.group("m"), m.group("y")), i)
                 rest = before + "\t" + prefix + "\t" + rest[m.end():]
-    for piece in _COLUMNS_RE.split(rest):
+    for piece in COLUMNS_RE.split(rest):
         piece = squash(piece).strip("_").lstrip("-–— ")  # "Số: 12/UBND-VX - V/v ..." leaves "- V/v"
-        if piece and not _RULE_RE.match(piece):
+        if piece and not RULE_RE.match(piece):
             scan.pieces.append((i, piece))
 
 
@@ -297,14 +255,22 @@ def _type_line(text: str) -> tuple[str, str | None, float] | None:
     s = squash(text)
     if not s or len(s) > 200:
         return None
-    code = _TYPE_BY_KEY.get(letters_key(s)) if len(s) <= 30 else None  # type names are short
+    code = None
+    if len(s) <= 40:  # type names are short
+        key = letters_key(s)
+        code = _TYPE_BY_KEY.get(key)
+        if code is None and all(len(w) == 1 for w in key.split()):  # "K Ế  H O Ạ C H"
+            code = _TYPE_BY_LETTERS.get(key.replace(" ", ""))
     if code:
-        return code, None, HIGH if _is_upper(s) else FAIR
+        return code, None, HIGH if is_upper(s) else FAIR
     m = _TYPE_PREFIX_RE.match(s)
     if m:
-        # "BÁO CÁO Kết quả ..." glued by a text layer: the summary starts in sentence case.
         rest = m.group("rest")
-        if rest[0].isupper() and not _is_upper(rest):
+        # "QUYẾT ĐỊNH CỦA BỘ TRƯỞNG BỘ TÀI CHÍNH": the type, then who issues it, not a summary.
+        if is_upper(s) and _TYPE_OF_RE.match(rest):
+            return TYPE_NAMES[m.group("name")], None, HIGH
+        # "BÁO CÁO Kết quả ..." glued by a text layer: the summary starts in sentence case.
+        if rest[0].isupper() and not is_upper(rest):
             return TYPE_NAMES[m.group("name")], rest, FAIR
     return None
 
@@ -337,302 +303,6 @@ def _is_heading(text: str) -> tuple[str, int] | None:
     return None
 
 
-# --- the signing block ----------------------------------------------------------------------
-
-_NN_RE = re.compile(r"^(?i:nơi\s*nhận)\b")
-_NN_LEAD_RE = re.compile(r"^(?i:nơi\s*nhận)\s*:?\s*")
-_GLUE_RE = re.compile(r"[;:.,)]\s+")
-
-
-def _segment_kind(seg: str) -> str:
-    if not seg or _RULE_RE.match(seg):
-        return "blank"
-    if _NN_RE.match(seg):
-        return "nn"
-    if _BULLET_RE.match(seg) and len(seg) > 1:
-        return "item"
-    auth = _AUTH_RE.match(seg)
-    if auth and _is_upper(auth.group("rest")):
-        return "authority"
-    # Lengths first: the searches are the cost, and most segments are long body or table text.
-    if len(seg) < 60 and _IGNORABLE_RE.search(seg):
-        return "ignorable"
-    if len(seg) <= 80 and _is_upper(seg):
-        return "upper"
-    if _name_like(seg):
-        return "name"
-    return "other"
-
-
-_GLUED_STARTS = frozenset("Nn-+•–—*")  # first characters of _NN_LEAD_RE and _BULLET_RE matches
-
-
-def _split_glued(seg: str) -> list[str]:
-    """Split "- Như trên; CHỦ TỊCH" or "- Lưu: VT. Đoàn Thanh Bình" (a PDF line across columns)."""
-    if seg[:1] not in _GLUED_STARTS:  # neither "Nơi nhận" nor a bullet: nothing to split
-        return [seg]
-    m = _NN_LEAD_RE.match(seg)
-    if m:
-        rest = seg[m.end():]
-        return [seg[:m.end()].strip()] + (_split_glued(rest) if rest else [])
-    if not _BULLET_RE.match(seg):
-        return [seg]
-    for m in _GLUE_RE.finditer(seg):
-        tail = seg[m.end():].strip()
-        kind = _segment_kind(tail)
-        if kind in ("authority", "ignorable") or (kind == "upper" and _SIGNER_TITLE_RE.match(tail)) \
-                or (kind == "name" and tail.split()[0] in SURNAMES):
-            return [seg[:m.end()].strip(), tail]
-    return [seg]
-
-
-class _Seg:
-    """A segment of the signing block; its kind is worked out on first use, because the reader
-    stops after a few segments and the rest (often an appendix's table cells) would otherwise
-    cost most of the facts' time."""
-
-    __slots__ = ("line", "text", "_kind")
-
-    def __init__(self, line: int, text: str) -> None:
-        self.line, self.text, self._kind = line, text, None
-
-    @property
-    def kind(self) -> str:
-        if self._kind is None:
-            self._kind = _segment_kind(self.text)
-        return self._kind
-
-
-class _Segments:
-    """The signing block's segments from line `start` on, split only as far as they are read:
-    the block is a few lines, but a report's appendix (often most of its lines) follows it."""
-
-    def __init__(self, lines: list[str], start: int) -> None:
-        self._lines = lines
-        self._next_line = start
-        self._done: list[_Seg] = []
-
-    def get(self, k: int) -> _Seg | None:
-        done = self._done
-        while len(done) <= k:
-            if not self._split_next_line():
-                return None
-        return done[k]
-
-    def from_(self, k: int):
-        """(index, segment) from index k to the end."""
-        done = self._done
-        while k < len(done) or self._split_next_line():
-            if k < len(done):
-                yield k, done[k]
-                k += 1
-
-    def _split_next_line(self) -> bool:
-        """Add the next line's segments (maybe none); False when no line is left."""
-        i = self._next_line
-        if i >= len(self._lines):
-            return False
-        self._next_line = i + 1
-        line = self._lines[i]
-        for piece in _COLUMNS_RE.split(line) if ("\t" in line or "   " in line) else (line,):
-            piece = squash(piece)
-            if piece:
-                self._done.extend(_Seg(i, part) for part in _split_glued(piece))
-        return True
-
-
-@dataclass
-class _Signing:
-    start: int
-    authority: Fact = NOT_FOUND
-    title: Fact = NOT_FOUND
-    signer: Fact = NOT_FOUND
-    recipients: tuple[str, ...] = ()
-
-
-# How a line that _SIGNING_HINT_RE matches at its start can begin ("nơi" in any case aside).
-_HINT_STARTS = ("TM", "TL", "TU", "T/", "KT", "K/", "Q")
-
-
-def _opens_signing(line: str) -> bool:
-    """Does this line start the signing block: "Nơi nhận", an authority, or a post alone?"""
-    # The hint matches at the line's start or after a tab or 3 spaces: testing the first
-    # letters and the spacing first spares a regex on almost every body line.
-    if (((line.startswith(_HINT_STARTS) or line[:3].lower() == "nơi") and _SIGNING_HINT_RE.match(line))
-            or (("\t" in line or "   " in line) and _SIGNING_HINT_RE.search(line))):
-        return any(_segment_kind(piece) in ("nn", "authority") for piece in map(squash, _COLUMNS_RE.split(line)))
-    return len(line) <= 80 and _is_upper(line) and bool(_SIGNER_TITLE_RE.match(squash(line)))
-
-
-def _signing(lines: list[str], body_start: int) -> _Signing:
-    start = None
-    for i in range(body_start, len(lines)):
-        if lines[i] and _opens_signing(lines[i]):
-            start = i
-            break
-    if start is None:
-        return _Signing(len(lines))
-    segs = _Segments(lines, start)
-    result = _Signing(start)
-
-    # Recipients: the items after "Nơi nhận", skipping the signing block's own segments.
-    # Cheap tests before s.kind: only a segment they accept can be of that kind.
-    nn = next((k for k, s in segs.from_(0) if _NN_RE.match(s.text) and s.kind == "nn"), None)
-    if nn is not None:
-        items: list[str] = []
-        for _k, s in segs.from_(nn + 1):
-            if s.kind == "item":
-                items.append(_BULLET_RE.sub("", s.text))
-            elif s.kind == "other" and items and (s.text[0].islower() or s.text[0] == "("):
-                items[-1] = f"{items[-1]} {s.text}"
-            elif s.kind == "other":
-                break  # an appendix or text after the block: the list is over
-        result.recipients = tuple(t.strip().rstrip(";,.").strip() for t in items if t.strip(" ;,."))
-
-    # Authority lines, then the signer's title (capitals after them), then the name.
-    first_auth = next((k for k, s in segs.from_(0) if _AUTH_RE.match(s.text) and s.kind == "authority"), None)
-    after = None
-    if first_auth is not None:
-        parts = [segs.get(first_auth).text]
-        uppers: list[int] = []
-        last_auth = first_auth
-        k = first_auth + 1
-        while (seg := segs.get(k)) is not None and seg.kind in ("authority", "upper", "item", "blank", "nn"):
-            if seg.kind == "authority":
-                parts.extend(segs.get(u).text for u in uppers)  # capitals between two authorities
-                uppers = []
-                parts.append(seg.text)
-                last_auth = k
-            elif seg.kind == "upper":
-                uppers.append(k)
-            k += 1
-        # The signer's title is the first capitals that read as a post; capitals before it
-        # continue the authority ("TM. BAN CHỈ ĐẠO" / "THỰC HIỆN QUY CHẾ DÂN CHỦ").
-        titled = [u for u in uppers if _SIGNER_TITLE_RE.match(segs.get(u).text)]
-        if titled:
-            parts.extend(segs.get(u).text for u in uppers if u < titled[0])
-            result.title = Fact(segs.get(titled[0]).text, HIGH)
-            after = titled[0]
-        elif uppers and not _upper_name(segs.get(uppers[0]).text):
-            result.title = Fact(segs.get(uppers[0]).text, FAIR)
-            after = uppers[0]
-        else:
-            after = last_auth  # the name follows the block's last authority line
-        result.authority = Fact(" ".join(parts), HIGH)
-    else:
-        after = next((k for k, s in segs.from_(0) if _SIGNER_TITLE_RE.match(s.text) and s.kind == "upper"), None)
-        if after is not None:
-            result.title = Fact(segs.get(after).text, GOOD)
-    if after is not None:
-        for _k, s in segs.from_(after + 1):
-            if _k >= after + 14:
-                break
-            if s.kind == "name":
-                conf = HIGH if s.text.split()[0] in SURNAMES else FAIR
-                result.signer = Fact(squash(s.text).strip(" .,;"), conf)
-                break
-            if s.kind == "upper" and _upper_name(s.text):
-                result.signer = Fact(squash(s.text), FAIR)
-                break
-            if s.kind in ("other", "nn"):
-                break
-    return result
-
-
-# --- leaders ----------------------------------------------------------------------------------
-
-def _person(rest: str) -> str | None:
-    """ "Nguyễn Văn A, Phó Chủ tịch UBND xã" -> itself, normalised; None when no name leads it."""
-    rest = squash(rest).strip(" ,")
-    m = re.match(r"^(?P<name>[^,(–-]+?)\s*(?:[,(–-]\s*(?P<title>[^()]*?)\s*\)?\s*)?,?$", rest)
-    if not m:
-        return None
-    name = m.group("name").strip()
-    if not _name_like(name):
-        # "giao đồng chí Phó Chủ tịch UBND xã phụ trách": a post without a name is still the fact.
-        return rest if _POST_RE.match(rest) else None
-    title = (m.group("title") or "").strip(" ,")
-    return f"{name}, {title}" if title else name
-
-
-def _leader_windows(text: str, low: str) -> list[tuple[int, int]]:
-    """Disjoint spans of `text` (squashed: single spaces) holding every leader match: each ends
-    where one of _LEADER_ENDS does and starts _LEADER_REACH before it. finditer over each gives
-    the matches finditer over the whole text would, since no match crosses a span's edge.
-    `low` is text.lower(), of the same length."""
-    ends = sorted(at + len(word) for word in _LEADER_ENDS for at in _find_all(low, word))
-    windows: list[tuple[int, int]] = []
-    for end in ends:
-        start = max(0, end - _LEADER_REACH)
-        if windows and start <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], end)
-        else:
-            windows.append((start, end))
-    return windows
-
-
-# Words each leader regex cannot match without (one of each group, lower case).
-_NEEDS = {
-    _ASSIGN_RE: (("phân công", "giao", "cử"), ("đồng chí", "đ/c", "ông", "bà")),
-    _COMRADE_RE: (("đồng chí", "đ/c"),),
-    _CHAIRMAN_RE: (("chủ tịch",), ("trực tiếp",)),
-}
-
-
-def _may_match(regex: re.Pattern, low: str | None, start: int, end: int) -> bool:
-    """Can `regex` match in low[start:end]? Substring tests, cheaper than the regex's search.
-    `low` is the text in lower case (None when that would move positions: then maybe)."""
-    if low is None:
-        return True
-    part = low[start:end]
-    return all(any(word in part for word in group) for group in _NEEDS[regex])
-
-
-def _find_all(text: str, word: str):
-    at = text.find(word)
-    while at >= 0:
-        yield at
-        at = text.find(word, at + 1)
-
-
-def _leaders(lines: list[str]) -> tuple[str, ...]:
-    """Leaders assigned to mass-mobilisation work, read over the joined body text (a PDF text
-    layer breaks a paragraph into lines anywhere), each within a sentence about "dân vận" or
-    "dân chủ" so that other assignments ("giao đồng chí X phụ trách tài chính") are left out."""
-    text = squash(" ".join(line for line in lines if line))
-    low = text.lower()
-    if len(low) == len(text):
-        # In squashed text, _MASS_WORK_RE is two plain words: str's fast search, not sre's.
-        if "dân vận" not in low and "dân chủ" not in low:
-            return ()
-        windows = _leader_windows(text, low)
-    else:  # a rare letter whose lower case is longer: positions would move
-        if not _MASS_WORK_RE.search(text):
-            return ()
-        windows, low = [(0, len(text))], None
-    found: list[str] = []
-    spans: list[tuple[int, int]] = []
-
-    def about_mass_work(start: int, end: int) -> bool:
-        stop = text.find(".", end)
-        return bool(_MASS_WORK_RE.search(text, start, stop if 0 <= stop < end + 200 else end + 200))
-
-    for regex in (_ASSIGN_RE, _COMRADE_RE):
-        for m in (m for a, b in windows if _may_match(regex, low, a, b) for m in regex.finditer(text, a, b)):
-            if any(a <= m.start("rest") < b for a, b in spans) or not about_mass_work(m.start(), m.end()):
-                continue
-            person = _person(m.group("rest"))
-            if person:
-                spans.append((m.start(), m.end()))
-                found.append(person)
-    for m in (m for a, b in windows if _may_match(_CHAIRMAN_RE, low, a, b)
-              for m in _CHAIRMAN_RE.finditer(text, a, b)):
-        if any(a <= m.start() < b for a, b in spans) or not about_mass_work(m.start(), m.end()):
-            continue
-        # Words after "xã" must be a place name ("Mỹ Hòa"), not the rest of a sentence.
-        if all(w[0].isupper() for w in m.group("place").split()):
-            found.append(squash(m.group("title")))
-    return tuple(dict.fromkeys(found))
 
 
 # --- the whole document ---------------------------------------------------------------------
@@ -684,10 +354,12 @@ def extract_facts(lines: Sequence[str], tables: Sequence[Sequence[Sequence[str]]
 def _extract(lines: list[str], figures: tuple) -> DocumentFacts:
     facts: dict[str, Fact] = {name: NOT_FOUND for name in FIELDS}
     type_at, type_info, zone_end = _header_zone(lines)
-    scan = _HeaderScan()
-    for i in range(zone_end):
-        if lines[i]:
-            _scan_line(i, lines[i], scan)
+    scan = _scan_header(lines, zone_end)
+    if scan.date is None or scan.number is None:  # rare: only then look for wrapped fields
+        joined = _join_split_dates(lines, zone_end)
+        joined = _join_split_number(joined, lines, zone_end)
+        if joined is not lines:
+            lines, scan = joined, _scan_header(joined, zone_end)
     vv_at = next((i for i, piece in scan.pieces if _VV_RE.match(piece)), None)
     _issuer_facts(scan, zone_end, vv_at, facts)
     title_end = _type_facts(lines, scan, type_at, type_info, vv_at, zone_end, facts)
@@ -711,12 +383,66 @@ def _extract(lines: list[str], figures: tuple) -> DocumentFacts:
             body_start = max(body_start, end)
             break
 
-    signing = _signing(lines, body_start)
+    signing = read_signing(lines, body_start)
     facts["authority"], facts["signer_title"], facts["signer"] = signing.authority, signing.title, signing.signer
     body = lines[body_start:signing.start]
     missing = tuple(name for name in FIELDS if facts[name].value is None)
-    return DocumentFacts(**facts, recipients=signing.recipients, sections=_sections(body), leaders=_leaders(body),
+    return DocumentFacts(**facts, recipients=signing.recipients, sections=_sections(body), leaders=read_leaders(body),
                          figures=figures, missing=missing)
+
+
+# A place-date cut before its end ("ngày 21 tháng  01  năm" / "2024"; "ngày 21 tháng" / "01 năm
+# 2025"): a narrow cell or a one-field-per-line header wraps it.
+_DATE_CUT_RE = re.compile(r"(?i:ngày)[\s.…_]*\d{0,2}[\s.…_/]*(?:(?i:tháng)[\s.…_]*\d{0,2}\s*(?:(?i:năm)\s*)?)?$")
+_DATE_REST_RE = re.compile(r"^(?:\d{1,2}\s+|(?i:tháng|năm)\b|\d{4}\b)")
+
+
+def _scan_header(lines: list[str], zone_end: int) -> _HeaderScan:
+    scan = _HeaderScan()
+    for i in range(zone_end):
+        if lines[i]:
+            _scan_line(i, lines[i], scan)
+    return scan
+
+
+def _join_split_dates(lines: list[str], zone_end: int) -> list[str]:
+    """The lines with a wrapped header date joined back on its first line (the second left
+    empty, so indexes stay). A copy only when there is one."""
+    out = lines
+    for i in range(min(zone_end, len(lines) - 1)):
+        s = out[i]
+        # Cheap tests first: a whole date ends with its year.
+        if s[-4:].isdigit() or not ("ngày" in s or "Ngày" in s or "NGÀY" in s):
+            continue
+        if not _DATE_CUT_RE.search(s, max(0, len(s) - 60)) or _DATE_RE.search(s):
+            continue
+        # The rest may share its line with the left column (pdftotext -layout: "V/v ...      2024").
+        nxt = out[i + 1]
+        parts = COLUMNS_RE.split(nxt) if ("\t" in nxt or "   " in nxt) else [nxt]
+        tail = parts[-1].strip()
+        joined = f"{s} {tail}"
+        if _DATE_REST_RE.match(tail) and _DATE_RE.search(joined):
+            if out is lines:
+                out = list(lines)
+            out[i], out[i + 1] = joined, "\t".join(p for p in parts[:-1] if p.strip())
+    return out
+
+
+# "Số:" alone, its number on the next line (a table cell's second paragraph).
+_NUMBER_LABEL_RE = re.compile(r"(?:^|\t| {3,})(?:Số|SỐ)\s*[:.]?\s*$")
+_NUMBER_REST_RE = re.compile(r"^\d{1,6}\s*/|^/\s*[A-ZĐ]")
+
+
+def _join_split_number(out: list[str], lines: list[str], zone_end: int) -> list[str]:
+    """`out` (lines, or a copy of them) with a wrapped "Số:" joined to its number."""
+    for i in range(min(zone_end, len(out) - 1)):
+        s, nxt = out[i], out[i + 1]
+        if ("Số" in s or "SỐ" in s) and _NUMBER_LABEL_RE.search(s) and _NUMBER_REST_RE.match(nxt):
+            if out is lines:
+                out = list(lines)
+            out[i], out[i + 1] = f"{s} {nxt}", ""
+            break
+    return out
 
 
 def _header_zone(lines: list[str]) -> tuple[int | None, tuple | None, int]:
@@ -732,9 +458,19 @@ def _header_zone(lines: list[str]) -> tuple[int | None, tuple | None, int]:
         s = lines[i]
         if _VV_RE.match(s) or _NUMBER_RE.search(s):
             continue
-        if _ADDRESSEE_RE.match(s) or _is_heading(s) or len(s) > 150:
+        if _ADDRESSEE_RE.match(s) or _is_heading(s) or len(s) > 150 or (s and opens_signing(s)):
             return None, None, i
     return None, None, limit
+
+
+def _strip_stray_code(piece: str) -> str:
+    """The piece without a trailing stray code; a short name keeps its code ("PHÒNG PC06" is the
+    police unit's name), and a piece that is only a code goes."""
+    m = _STRAY_CODE_RE.search(piece)
+    if not m:
+        return piece
+    kept = piece[:m.start()]
+    return kept if not kept or len(kept.split()) >= 3 else piece
 
 
 def _issuer_facts(scan: _HeaderScan, zone_end: int, vv_at: int | None, facts: dict[str, Fact]) -> None:
@@ -748,7 +484,10 @@ def _issuer_facts(scan: _HeaderScan, zone_end: int, vv_at: int | None, facts: di
             continue
         # A header typed in lower case ("Ủy ban nhân dân" / "xã Mỹ Hòa") is accepted only just
         # above a number: elsewhere "Hội nghị" or "Phòng Nội vụ" is table text, not an issuer.
-        if _is_upper(piece) or (scan.number and scan.number.line - i <= 6
+        piece = _strip_stray_code(piece)
+        if not piece:
+            continue
+        if is_upper(piece) or (scan.number and scan.number.line - i <= 6
                                 and (_ORG_START_RE.match(piece) or _LOCALITY_RE.match(piece))):
             left.append(piece)
     titled = scan.national is not None or scan.motto is not None
@@ -756,7 +495,7 @@ def _issuer_facts(scan: _HeaderScan, zone_end: int, vv_at: int | None, facts: di
         return
     names = _group_issuer(left)
     conf = HIGH if titled and scan.number else GOOD
-    if not all(_is_upper(x) for x in left):
+    if not all(is_upper(x) for x in left):
         conf = min(conf, FAIR)
     facts["issuer"] = Fact(names[-1], conf)
     if len(names) > 1:
@@ -784,6 +523,13 @@ def _type_facts(lines: list[str], scan: _HeaderScan, type_at: int | None, type_i
         title_lines, title_end = _title_after(lines, type_at + 1)
         if title_lines:
             facts["title"] = Fact(" ".join(title_lines), GOOD)
+        # A decision names who issues it under its summary ("BỘ TRƯỞNG BỘ TÀI CHÍNH", "CHỦ TỊCH ỦY
+        # BAN NHÂN DÂN HUYỆN ..."): header, not the signing block.
+        while title_end < len(lines) and not lines[title_end]:
+            title_end += 1
+        if (title_end < len(lines) and len(lines[title_end]) <= 120 and is_upper(lines[title_end])
+                and POST_START_RE.match(lines[title_end]) and not _AUTHORITY_START_RE.match(lines[title_end])):
+            title_end += 1
         return title_end
     if vv_at is not None:
         m = _VV_RE.match(next(p for i, p in scan.pieces if i == vv_at and _VV_RE.match(p)))
@@ -793,7 +539,7 @@ def _type_facts(lines: list[str], scan: _HeaderScan, type_at: int | None, type_i
         j = vv_at + 1
         while j < min(vv_at + 4, len(lines)):
             s = lines[j]
-            if (not s or _RULE_RE.match(s) or _ADDRESSEE_RE.match(s) or _NATIONAL_RE.search(s)
+            if (not s or RULE_RE.match(s) or _ADDRESSEE_RE.match(s) or _NATIONAL_RE.search(s)
                     or _MOTTO_RE.search(s) or _DATE_RE.search(s) or _is_heading(s)
                     or _type_line(s) or len(s) > 150 or s.endswith(":")):
                 break
@@ -813,9 +559,13 @@ def _title_after(lines: list[str], start: int) -> tuple[list[str], int]:
     i = start
     while i < len(lines) and not lines[i] and i < start + 2:
         i += 1
+    # "QUYẾT ĐỊNH" / "CỦA CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN" / "Về việc ...": the issuing line is not
+    # the summary (pre-2011 decisions).
+    if i < len(lines) and is_upper(lines[i]) and lines[i].startswith("CỦA "):
+        i += 1
     while i < len(lines) and len(out) < 3:
         s = squash(lines[i])
-        if (not s or _RULE_RE.match(s) or _ADDRESSEE_RE.match(s) or _is_heading(s)
+        if (not s or RULE_RE.match(s) or _ADDRESSEE_RE.match(s) or _is_heading(s)
                 or _NUMBER_RE.search(s) or _DATE_RE.match(s) or _MARKS_RE.match(s)):
             break
         if s.endswith((":", ";")) or len(s) > (200 if not out else 150):
@@ -824,7 +574,7 @@ def _title_after(lines: list[str], start: int) -> tuple[list[str], int]:
         if _SENTENCE_START_RE.match(s) and _CITED_DATE_RE.search(s):
             break
         # A summary goes on in mid-sentence; a capitalised "Căn cứ", "Thực hiện"... starts the body.
-        if out and (s.endswith(".") or _is_upper(s) != _is_upper(out[-1]) or _SENTENCE_START_RE.match(s)):
+        if out and (s.endswith(".") or is_upper(s) != is_upper(out[-1]) or _SENTENCE_START_RE.match(s)):
             break
         out.append(s)
         i += 1
@@ -836,7 +586,7 @@ def _addressee(lines: list[str], at: int, rest: str) -> tuple[list[str], int]:
     items: list[str] = []
     rest = rest.strip()
     if rest:
-        items.append(_BULLET_RE.sub("", rest))
+        items.append(BULLET_RE.sub("", rest))
         if not rest.endswith(";"):  # "Kính gửi: Ủy ban nhân dân huyện Tháp Mười." is complete
             return [t.strip().rstrip(";,.").strip() for t in items if t.strip(" ;,.")], at + 1
     i = at + 1
@@ -845,8 +595,8 @@ def _addressee(lines: list[str], at: int, rest: str) -> tuple[list[str], int]:
         if not s:
             i += 1
             continue
-        if _BULLET_RE.match(s) and len(s) <= 200:
-            items.append(_BULLET_RE.sub("", s))
+        if BULLET_RE.match(s) and len(s) <= 200:
+            items.append(BULLET_RE.sub("", s))
             i += 1
             continue
         if not items and len(s) <= 150 and not s.endswith(":"):

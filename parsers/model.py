@@ -93,6 +93,15 @@ class Figure:
     code: str | None = None  # an indicator code found in the row, e.g. "1.2" or "DV01"
 
 
+# The one list of ND30 fact names (each a field of DocumentFacts below). CONTRACT_FACTS are the
+# facts `inspect --json` promises (DESIGN.md: fields are only added, never renamed); EXTRA_FACTS
+# are read too and shown beside them. Every other module takes the names from here.
+CONTRACT_FACTS = ("issuer", "number", "date", "type", "title", "place", "authority", "signer_title", "signer")
+EXTRA_FACTS = ("parent_body", "type_name", "addressee")
+FACT_NAMES = ("parent_body", "issuer", "number", "type", "type_name", "title", "place", "date",
+              "addressee", "authority", "signer_title", "signer")  # DocumentFacts' order
+
+
 @dataclass(frozen=True)
 class DocumentFacts:
     """ND30 facts of one document. Every field has a confidence; what is missing is None."""
@@ -177,7 +186,5 @@ def facts_from_json(data: "str | bytes | dict | None") -> DocumentFacts | None:
                            code=(str(f["code"]) if f.get("code") else None))
                     for f in dicts("figures")
                     if isinstance(f.get("value"), (int, float)) and not isinstance(f.get("value"), bool))
-    names = [n for n in DocumentFacts.__dataclass_fields__
-             if DocumentFacts.__dataclass_fields__[n].type in ("Fact", Fact)]
-    return DocumentFacts(**{n: fact(n) for n in names}, recipients=strings("recipients"), sections=sections,
+    return DocumentFacts(**{n: fact(n) for n in FACT_NAMES}, recipients=strings("recipients"), sections=sections,
                          leaders=strings("leaders"), figures=figures, missing=strings("missing"))

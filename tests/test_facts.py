@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -428,17 +429,17 @@ _LEADER_PIECES = [
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_LEADER_PIECES), max_size=40))
 def test_leader_windows_find_what_a_full_search_finds(pieces):
-    from parsers import facts
+    from parsers import facts_leaders as leaders
 
     lines = [" ".join(pieces)]
-    windowed = facts._leaders(lines)
-    windows, may_match = facts._leader_windows, facts._may_match
+    windowed = leaders.read_leaders(lines)
+    windows, may_match = leaders._leader_windows, leaders._may_match
     try:  # the reference: every regex over the whole text
-        facts._leader_windows = lambda text, low: [(0, len(text))]
-        facts._may_match = lambda *args: True
-        assert facts._leaders(lines) == windowed
+        leaders._leader_windows = lambda text, low: [(0, len(text))]
+        leaders._may_match = lambda *args: True
+        assert leaders.read_leaders(lines) == windowed
     finally:
-        facts._leader_windows, facts._may_match = windows, may_match
+        leaders._leader_windows, leaders._may_match = windows, may_match
 
 
 @settings(max_examples=500, deadline=None)
@@ -461,10 +462,189 @@ def test_shortcuts_agree_with_the_rules_they_spare(text):
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("NnƠơIiTMKLUQ/ .\tnhận") + ["ơ", "Ơ"]), max_size=12))
 def test_signing_hint_shortcut_agrees_with_the_regex(line):
-    from parsers import facts
+    from parsers import facts_signing as signing
 
-    # _opens_signing tries the hint regex only on lines that can match it; where the regex says
+    # opens_signing tries the hint regex only on lines that can match it; where the regex says
     # yes, the shortcut must have let it try.
-    if facts._SIGNING_HINT_RE.search(line):
-        assert (line.startswith(facts._HINT_STARTS) or line[:3].lower() == "nơi"
+    if signing._SIGNING_HINT_RE.search(line):
+        assert (line.startswith(signing._HINT_STARTS) or line[:3].lower() == "nơi"
                 or "\t" in line or "   " in line)
+
+
+def test_one_fact_list_names_every_fact_field():
+    import dataclasses
+
+    from parsers.model import CONTRACT_FACTS, EXTRA_FACTS, FACT_NAMES, DocumentFacts, Fact
+
+    fact_fields = [f.name for f in dataclasses.fields(DocumentFacts) if f.type in (Fact, "Fact")]
+    assert list(FACT_NAMES) == fact_fields
+    assert set(CONTRACT_FACTS) | set(EXTRA_FACTS) == set(FACT_NAMES)
+    assert CONTRACT_FACTS == ("issuer", "number", "date", "type", "title", "place", "authority",
+                              "signer_title", "signer")  # the inspect --json contract, exactly
+
+
+# -- real layouts (issue 11): each rule on its own, the corpus in tests/realdocs for them together --
+NAT, MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"
+BODY = ["Căn cứ tình hình thực tế, đơn vị báo cáo như sau:", "1. Nội dung thứ nhất đã thực hiện xong./."]
+
+
+def _letter(header, sign, heading=("BÁO CÁO", "Kết quả công tác năm 2024")):
+    return extract_facts(list(header) + list(heading) + BODY + list(sign))
+
+
+def test_interleaved_header_columns_with_a_wrapped_date():
+    f = _letter(["UBND HUYỆN THÁP MƯỜI", NAT, "PHÒNG NỘI VỤ", MOTTO, "Số: 181        /BC-PNV",
+                 "Tháp Mười, ngày 21 tháng  01  năm", "2024"],
+                ["TRƯỞNG PHÒNG", "Trần Thị Hoa"])
+    assert (f.parent_body.value, f.issuer.value) == ("UBND HUYỆN THÁP MƯỜI", "PHÒNG NỘI VỤ")
+    assert (f.number.value, f.date.value, f.place.value) == ("181/BC-PNV", "2024-01-21", "Tháp Mười")
+
+
+def test_a_date_wrapped_beside_the_left_column_of_a_layout_page():
+    f = extract_facts(["ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                       "HUYỆN THÁP MƯỜI                    Độc lập - Tự do - Hạnh phúc",
+                       "Số: 1452/UBND-VX                   Tháp Mười, ngày 10 tháng 11 năm",
+                       "V/v tiếp tục triển khai thực hiện     2023", "Chỉ thị số 33/CT-TTg",
+                       "Kính gửi: Các cơ quan chuyên môn."] + BODY + ["CHỦ TỊCH", "Lê Văn A"])
+    assert (f.date.value, f.place.value, f.number.value) == ("2023-11-10", "Tháp Mười", "1452/UBND-VX")
+    assert (f.type.value, f.title.value) == ("CV", "tiếp tục triển khai thực hiện Chỉ thị số 33/CT-TTg")
+
+
+def test_a_date_wrapped_before_the_month_and_typed_without_a_space():
+    f = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"XÃ MỸ AN\t{MOTTO}", "Số: 40/TB-UBND\tMỹ An, ngày 14 tháng",
+                 "5 năm 2023"], ["CHỦ TỊCH", "Lê Văn A"])
+    assert f.date.value == "2023-05-14"
+    g = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"XÃ MỸ AN\t{MOTTO}", "Số: 40/TB-UBND\tMỹ An, ngày 14 tháng5 năm 2023"],
+                ["CHỦ TỊCH", "Lê Văn A"])
+    assert g.date.value == "2023-05-14"
+
+
+def test_motto_and_stray_codes_are_never_part_of_the_issuer():
+    f = _letter(["BỘ TÀI CHÍNH CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập – Tự do – Hạnh phúc",
+                 "Số: 12/BC-BTC Hà Nội, ngày 5 tháng 2 năm 2024"], ["BỘ TRƯỞNG", "Hồ Đức Phớc"])
+    assert f.issuer.value == "BỘ TÀI CHÍNH" and f.place.value == "Hà Nội"
+    g = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"THÀNH PHỐ CẦN THƠ XV80\t{MOTTO}", "Số: 3/BC-UBND"],
+                ["CHỦ TỊCH", "Trần Việt Trường"])
+    assert g.issuer.value == "ỦY BAN NHÂN DÂN THÀNH PHỐ CẦN THƠ"
+    h = _letter([f"TRƯỜNG THCS SỐ 2\t{NAT}", f"\t{MOTTO}", "Số: 3/BC-THCS"], ["HIỆU TRƯỞNG", "Lê Thị B"])
+    assert h.issuer.value == "TRƯỜNG THCS SỐ 2"  # a number in a name is not a stray code
+    k = _letter([f"CÔNG AN TỈNH ĐỒNG THÁP\t{NAT}", f"PHÒNG PC06\t{MOTTO}", "Số: 3/BC-PC06"], ["TRƯỞNG PHÒNG", "Lê Văn C"])
+    assert k.issuer.value == "PHÒNG PC06"  # nor is a short name's own code
+
+
+@pytest.mark.parametrize("written,number,type_code", [
+    ("Số: 144/2002/QĐ/BTC", "144/2002/QĐ/BTC", "QĐ"), ("Số: 40/2000/TT/BTC", "40/2000/TT/BTC", "TT"),
+    ("Số: 215/QĐ-UB", "215/QĐ-UB", "QĐ"), ("Số: 30/2020/NĐ-CP", "30/2020/NĐ-CP", "NĐ"),
+    ("Số: 28/2020/TT-BGDĐT", "28/2020/TT-BGDĐT", "TT"), ("Số: 12/KH-UBND", "12/KH-UBND", "KH"),
+    ("Số: 181 /BC-SNV", "181/BC-SNV", "BC"), ("Số: 56/UBND-VP", "56/UBND-VP", "CV"),
+])
+def test_numbers_and_the_type_their_symbol_gives(written, number, type_code):
+    f = extract_facts(["BỘ TÀI CHÍNH", NAT, MOTTO, written, "Hà Nội, ngày 5 tháng 2 năm 2024"] + BODY)
+    assert (f.number.value, f.type.value) == (number, type_code)
+
+
+@pytest.mark.parametrize("heading,code,title", [
+    (["NGHỊ ĐỊNH", "Về công tác văn thư"], "NĐ", "Về công tác văn thư"),
+    (["THÔNG TƯ", "Hướng dẫn chế độ báo cáo"], "TT", "Hướng dẫn chế độ báo cáo"),
+    (["K Ế  H O Ạ C H", "Tổ chức hội thi"], "KH", "Tổ chức hội thi"),
+    (["QUYẾT ĐỊNH CỦA BỘ TRƯỞNG BỘ TÀI CHÍNH", "Về việc ban hành chế độ kế toán"], "QĐ", "Về việc ban hành chế độ kế toán"),
+    (["QUYẾT ĐỊNH", "CỦA CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN", "V/v thành lập Ban chỉ đạo"], "QĐ", "V/v thành lập Ban chỉ đạo"),
+])
+def test_type_and_title_from_the_heading(heading, code, title):
+    f = _letter(["BỘ TÀI CHÍNH", NAT, MOTTO, "Số: 9/2024/XX-BTC", "Hà Nội, ngày 5 tháng 2 năm 2024"],
+                ["BỘ TRƯỞNG", "Hồ Đức Phớc"], heading)
+    assert (f.type.value, f.title.value) == (code, title)
+
+
+def test_letter_summary_after_vv_or_ve_viec_on_the_next_lines():
+    f = extract_facts(["SỞ TÀI CHÍNH", NAT, MOTTO, "Số: 905 /STC-QLNS", "Về việc hướng dẫn lập dự toán",
+                       "ngân sách nhà nước năm 2025", "Đồng Tháp, ngày 1 tháng 7 năm 2024",
+                       "Kính gửi: Các sở, ban, ngành."] + BODY + ["GIÁM ĐỐC", "Đinh Công Lý"])
+    assert (f.type.value, f.title.value) == ("CV", "hướng dẫn lập dự toán ngân sách nhà nước năm 2025")
+    assert f.number.value == "905/STC-QLNS" and f.date.value == "2024-07-01"
+
+
+@pytest.mark.parametrize("auth,title", [
+    (["KT/ CHỦ TỊCH"], "PHÓ CHỦ TỊCH"), (["K/T CHỦ TỊCH"], "PHÓ CHỦ TỊCH"), (["K.T CHỦ TỊCH"], "PHÓ CHỦ TỊCH"),
+    (["TM . ỦY BAN NHÂN DÂN"], "CHỦ TỊCH"), (["T/M ỦY BAN NHÂN DÂN"], "CHỦ TỊCH"),
+    (["TL. CHỦ TỊCH KT. CHÁNH VĂN PHÒNG"], "PHÓ CHÁNH VĂN PHÒNG"),
+    (["TL. CHỦ TỊCH", "KT. CHÁNH VĂN PHÒNG"], "PHÓ CHÁNH VĂN PHÒNG"),
+    (["KT. BỘ TRƯỞNG, CHỦ NHIỆM"], "PHÓ CHỦ NHIỆM"), (["KT. BỘ TRƯỞNG"], "THỨ TRƯỞNG"),
+    (["Q. CHÁNH THANH TRA"], "PHÓ CHÁNH THANH TRA"), (["TUQ. CHỦ TỊCH"], "CHÁNH VĂN PHÒNG"),
+    (["TM. CHÍNH PHỦ"], "THỦ TƯỚNG"), (["TM UBND XÃ"], "CHỦ TỊCH"), (["KT CHỦ TỊCH"], "PHÓ CHỦ TỊCH"),
+])
+def test_authorities_in_every_real_spelling(auth, title):
+    f = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"XÃ MỸ AN\t{MOTTO}", "Số: 4/BC-UBND"],
+                ["Nơi nhận:", "- Như trên;", "- Lưu: VT."] + auth + [title, "Nguyễn Văn Tâm"])
+    expected = " ".join(auth)
+    assert (f.authority.value, f.signer_title.value, f.signer.value) == (expected, title, "Nguyễn Văn Tâm")
+
+
+@pytest.mark.parametrize("sign", [
+    ["Nơi nhận:\t\tTM. CHÍNH PHỦ", "- Ban Bí thư;\t\tTHỦ TƯỚNG", "- Lưu: VT, TH.\t\tNguyễn Tấn Dũng đã ký"],
+    ["Nơi nhận:", "TM. CHÍNH PHỦ", "- Ban Bí thư;", "THỦ TƯỚNG", "- Lưu: VT, TH.", "(Đã ký) Nguyễn Tấn Dũng"],
+    ["TM. CHÍNH PHỦ", "THỦ TƯỚNG", "Người ký: Nguyễn Tấn Dũng", "Cơ quan: Chính phủ, Thời gian ký: 10.04.2007"],
+    ["TM. CHÍNH PHỦ", "THỦ TƯỚNG", "Ký bởi: Nguyễn Tấn Dũng"],
+    ["Nơi nhận:                          TM. CHÍNH PHỦ", "- Ban Bí thư;                      THỦ TƯỚNG",
+     "- Lưu: VT, TH.", "                                   Nguyễn Tấn Dũng"],
+])
+def test_the_signer_where_it_stands(sign):
+    f = _letter(["CHÍNH PHỦ", NAT, MOTTO, "Số: 64/2007/NĐ-CP", "Hà Nội, ngày 10 tháng 4 năm 2007"], sign,
+                ["NGHỊ ĐỊNH", "Về ứng dụng công nghệ thông tin"])
+    assert (f.authority.value, f.signer_title.value, f.signer.value) == ("TM. CHÍNH PHỦ", "THỦ TƯỚNG", "Nguyễn Tấn Dũng")
+
+
+@pytest.mark.parametrize("written", ["Thượng tá Lê Văn Minh", "TS. Lê Văn Minh", "ĐẠI TÁ LÊ VĂN MINH"])
+def test_a_rank_or_degree_before_the_signer_name(written):
+    f = _letter(["CÔNG AN HUYỆN THÁP MƯỜI", NAT, MOTTO, "Số: 5/BC-CAH"], ["KT. TRƯỞNG CÔNG AN HUYỆN",
+                                                                     "PHÓ TRƯỞNG CÔNG AN HUYỆN", written])
+    assert f.signer.value.upper() == "LÊ VĂN MINH"
+
+
+def test_a_parent_body_stays_apart_from_an_abbreviated_issuer():
+    f = _letter([f"UBND HUYỆN THÁP MƯỜI	{NAT}", f"BCĐ PHÒNG CHỐNG THIÊN TAI	{MOTTO}", "Số: 3/BC-BCĐ"],
+                ["TRƯỞNG BAN", "Lê Văn A"])
+    assert (f.parent_body.value, f.issuer.value) == ("UBND HUYỆN THÁP MƯỜI", "BCĐ PHÒNG CHỐNG THIÊN TAI")
+
+
+def test_what_is_not_there_is_null_never_a_neighbour():
+    # A draft: no number, no day, no name under the title; the recipients stay recipients.
+    f = _letter([f"ỦY BAN NHÂN DÂN\t{NAT}", f"XÃ PHÚ ĐIỀN\t{MOTTO}", "Số:      /BC-UBND\tPhú Điền, ngày    tháng 10 năm 2024"],
+                ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Nơi nhận:", "- Như trên;", "- Ban Dân vận Huyện ủy;", "- Lưu: VT."])
+    assert (f.number.value, f.date.value, f.signer.value) == (None, None, None)
+    assert f.place.value == "Phú Điền" and f.recipients == ("Như trên", "Ban Dân vận Huyện ủy", "Lưu: VT")
+    # An organisation's e-signature at the top is not the signer, nor part of the issuer.
+    g = extract_facts(["Người ký: Ủy ban Nhân dân tỉnh Đồng Tháp", "Cơ quan: Tỉnh Đồng Tháp",
+                       f"ỦY BAN NHÂN DÂN\t{NAT}", f"TỈNH ĐỒNG THÁP\t{MOTTO}", "Số: 7/BC-UBND"] + BODY
+                      + ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"])
+    assert g.issuer.value == "ỦY BAN NHÂN DÂN TỈNH ĐỒNG THÁP" and g.signer.value is None
+
+
+def test_a_short_letter_without_heading_keeps_its_signing_block_apart_from_the_header():
+    f = extract_facts(["TRƯỜNG TIỂU HỌC MỸ AN", NAT, MOTTO, "Số: 15/TH-VP", "Mỹ An, ngày 2 tháng 9 năm 2024",
+                       "Nhà trường thông báo lịch họp phụ huynh.", "HIỆU TRƯỞNG", "Võ Thị Mai"])
+    assert f.issuer.value == "TRƯỜNG TIỂU HỌC MỸ AN"
+    assert (f.signer_title.value, f.signer.value) == ("HIỆU TRƯỞNG", "Võ Thị Mai")
+
+
+def test_a_decision_names_who_issues_it_under_its_summary_in_the_header():
+    f = extract_facts(["BỘ TƯ PHÁP", NAT, MOTTO, "Số: 2890/QĐ-BTP", "Hà Nội, ngày 20 tháng 12 năm 2023",
+                       "QUYẾT ĐỊNH", "Về việc ban hành Kế hoạch công tác năm 2024", "BỘ TRƯỞNG BỘ TƯ PHÁP",
+                       "Căn cứ Nghị định số 98/2022/NĐ-CP;", "QUYẾT ĐỊNH:", "Điều 1. Ban hành Kế hoạch.",
+                       "Nơi nhận:", "- Như Điều 3;", "- Lưu: VT.", "BỘ TRƯỞNG", "LÊ THÀNH LONG"])
+    assert (f.title.value, f.authority.value) == ("Về việc ban hành Kế hoạch công tác năm 2024", None)
+    assert (f.signer_title.value, f.signer.value) == ("BỘ TRƯỞNG", "LÊ THÀNH LONG")
+
+
+def test_a_place_led_by_a_locality_word_and_a_lower_case_vv():
+    f = extract_facts(["ỦY BAN NHÂN DÂN", "THỊ XÃ HỒNG NGỰ", NAT, MOTTO, "Số: 12/UBND-VP",
+                       "v/v tăng cường phòng dịch", "thị xã Hồng Ngự, ngày 1 tháng 1 năm 2024."] + BODY)
+    assert (f.place.value, f.date.value) == ("thị xã Hồng Ngự", "2024-01-01")
+    assert (f.type.value, f.title.value) == ("CV", "tăng cường phòng dịch")
+
+
+def test_a_number_wrapped_under_its_label():
+    f = extract_facts(["ỦY BAN NHÂN DÂN", "XÃ MỸ HÒA", NAT, MOTTO, "Số:", "45/BC-UBND", "Mỹ Hòa, ngày 15 tháng 10 năm 2024",
+                       "BÁO CÁO", "Kết quả công tác dân vận"] + BODY)
+    assert (f.issuer.value, f.number.value, f.date.value, f.type.value) == (
+        "ỦY BAN NHÂN DÂN XÃ MỸ HÒA", "45/BC-UBND", "2024-10-15", "BC")

@@ -6,7 +6,7 @@ import pytest
 
 from daemon.config_toml import load_config
 from daemon.intake.decide import Reading, decide, not_a_submission, unit_for_issuer
-from parsers.model import Attachment, Document, DocumentFacts, Fact, ParsedMessage
+from parsers.model import FACT_NAMES, Attachment, Document, DocumentFacts, Fact, ParsedMessage
 
 CONFIG = load_config(Path(__file__).resolve().parent.parent / "config")
 TZ = CONFIG.office.timezone
@@ -24,9 +24,7 @@ def message(sender="ubnd.myhoa@thapmuoi.example", subject="Báo cáo dân vận"
 
 
 def facts(**values):
-    names = ("parent_body", "issuer", "number", "type", "type_name", "title", "place", "date", "addressee",
-             "authority", "signer_title", "signer")
-    return DocumentFacts(**{n: Fact(values.get(n), 0.9 if values.get(n) else 0.0) for n in names})
+    return DocumentFacts(**{n: Fact(values.get(n), 0.9 if values.get(n) else 0.0) for n in FACT_NAMES})
 
 
 def doc(filename="bc.docx", text="BÁO CÁO ...", **fact_values):

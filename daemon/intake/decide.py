@@ -15,7 +15,7 @@ from parsers.authres import verify_sender
 from parsers.document import read_document
 from parsers.figures import read_indicators
 from parsers.message import parse_message
-from parsers.model import Document, ParsedMessage
+from parsers.model import FACT_NAMES, Document, ParsedMessage
 from parsers.text import ascii_key, fold_key
 
 from daemon.config import Campaign, Config, Unit
@@ -30,8 +30,6 @@ AUTO_REPLY_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 BOUNCE_LOCALPARTS = ("mailer-daemon", "postmaster", "mail-daemon", "bounce", "bounces")
-FACT_NAMES = ("parent_body", "issuer", "number", "type", "type_name", "title", "place", "date", "addressee",
-              "authority", "signer_title", "signer")
 
 
 @dataclass(frozen=True)
