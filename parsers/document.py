@@ -5,7 +5,7 @@ RTF or HTML is read as what it is. Each kind has one reader; legacy formats go t
 (parsers.convert) to OOXML and are read like .docx/.xlsx, so run fonts survive and TCVN3/VNI text
 is decoded run by run; .xls is read by xlrd with each cell's font (parsers.xls_reader), with
 LibreOffice as its fallback. When LibreOffice is missing or fails, a plain-text path
-(parsers.plain_readers) reads what it can and a problem says the result is less accurate.
+(parsers.rtf_reader, ole_reader, odf_reader) reads what it can and a problem says the result is less accurate.
 
 read_document never raises: whatever goes wrong becomes a Vietnamese problem on the Document.
 """
@@ -123,7 +123,12 @@ def _read(att: Attachment, kind: str, limits: Limits, converter: Converter) -> D
 
 
 def _dispatch(kind: str, data: bytes, filename: str, limits: Limits, converter: Converter) -> _Result:
-    from parsers import plain_readers as plain
+    # The readers load on first use: `tonghop --help` and `status` should not pay for them.
+    from parsers.html_reader import read_html
+    from parsers.odf_reader import read_odf
+    from parsers.ole_reader import read_ole_fallback
+    from parsers.txt_reader import read_txt
+
 
     if kind == "empty":
         return _Result(Blocks(problems=[EMPTY_PROBLEM]))
@@ -160,15 +165,15 @@ def _dispatch(kind: str, data: bytes, filename: str, limits: Limits, converter: 
     if kind in _TO_DOCX or kind in _TO_XLSX:
         return _converted(kind, data, limits, converter)
     if kind in ("ppt", "ole"):
-        res = _Result(plain.read_ole_fallback(data, kind, limits))
+        res = _Result(read_ole_fallback(data, kind, limits))
         res.problems.append("Tệp Office đời cũ (không phải Word/Excel) chỉ đọc được chữ thô, có thể thiếu hoặc sai.")
         return res
     if kind == "odp":
-        return _Result(plain.read_odf(data, limits))
+        return _Result(read_odf(data, limits))
     if kind == "html":
-        return _Result(plain.read_html(data, limits))
+        return _Result(read_html(data, limits))
     if kind == "txt":
-        return _Result(plain.read_txt(data, limits))
+        return _Result(read_txt(data, limits))
     if kind == "xml":
         return _read_xml(data, limits, converter)
     if kind in _IMAGE_SUFFIX:
@@ -182,7 +187,9 @@ def _dispatch(kind: str, data: bytes, filename: str, limits: Limits, converter: 
 
 def _converted(kind: str, data: bytes, limits: Limits, converter: Converter) -> _Result:
     """Legacy office files through LibreOffice, else the plain-text path with a problem."""
-    from parsers import plain_readers as plain
+    from parsers.odf_reader import read_odf
+    from parsers.ole_reader import read_ole_fallback
+    from parsers.rtf_reader import read_rtf
     from parsers.xlsx_reader import read_xlsx
 
     to_sheet = kind in _TO_XLSX
@@ -197,11 +204,11 @@ def _converted(kind: str, data: bytes, limits: Limits, converter: Converter) -> 
     else:
         reason = " (máy chủ chưa cài LibreOffice)"
     if kind == "rtf":
-        res = _Result(plain.read_rtf(data, limits))
+        res = _Result(read_rtf(data, limits))
     elif kind in ("odt", "ods"):
-        res = _Result(plain.read_odf(data, limits))
+        res = _Result(read_odf(data, limits))
     else:
-        res = _Result(plain.read_ole_fallback(data, kind, limits))
+        res = _Result(read_ole_fallback(data, kind, limits))
     if not (res.problems and res.problems[0].startswith("Tệp được đặt mật khẩu")):
         res.problems.append(FALLBACK_PROBLEM.format(reason=reason))
     return res
@@ -210,8 +217,7 @@ def _converted(kind: str, data: bytes, limits: Limits, converter: Converter) -> 
 def _read_xml(data: bytes, limits: Limits, converter: Converter) -> _Result:
     """A bare XML file: Word 2003 XML goes through LibreOffice; anything else gives its text."""
     from lxml import etree
-
-    from parsers import plain_readers as plain
+    from parsers.txt_reader import fix_legacy, lines_of
     from parsers.xmlsafety import check_xml_prolog, safe_xml_parser
 
     problem = check_xml_prolog(data[:65536], complete=len(data) <= 65536)
@@ -227,11 +233,12 @@ def _read_xml(data: bytes, limits: Limits, converter: Converter) -> _Result:
     except etree.XMLSyntaxError:
         return _Result(Blocks(problems=["Tệp XML bị hỏng, không đọc được."]))
     text = "\n".join(t for t in root.itertext())
-    return _Result(Blocks(lines=plain.lines_of(plain.fix_legacy(text))))
+    return _Result(Blocks(lines=lines_of(fix_legacy(text))))
 
 
 def _ocr_image(data: bytes, kind: str, converter: Converter) -> _Result:
-    from parsers import plain_readers as plain
+    from parsers.txt_reader import lines_of
+
 
     if not converter.has_ocr:
         return _Result(Blocks(problems=[IMAGE_NO_OCR_PROBLEM]), scanned=True)
@@ -239,7 +246,7 @@ def _ocr_image(data: bytes, kind: str, converter: Converter) -> _Result:
         text = converter.ocr_image(data, _IMAGE_SUFFIX[kind])
     except ConversionError as exc:
         return _Result(Blocks(problems=[f"{IMAGE_NO_OCR_PROBLEM} {exc}"]), scanned=True)
-    return _Result(Blocks(lines=plain.lines_of(text), problems=[IMAGE_OCR_PROBLEM]), scanned=True)
+    return _Result(Blocks(lines=lines_of(text), problems=[IMAGE_OCR_PROBLEM]), scanned=True)
 
 
 def _nfc_tables(tables) -> tuple:
@@ -270,10 +277,8 @@ def _cap(lines: Sequence[str], max_chars: int, clean: bool = False) -> tuple[lis
 
 
 def _facts(lines: Sequence[str], tables) -> DocumentFacts | None:
-    try:
-        from parsers.facts import extract_facts
-    except ImportError:
-        return None
+    from parsers.facts import extract_facts
+
     try:
         return extract_facts(lines, tables, normalized=True)  # _cap made the lines NFC
     except Exception:  # facts are a bonus; the text is still worth returning
@@ -319,11 +324,8 @@ def read_file(path: str | os.PathLike, limits: Limits = Limits()) -> list[Docume
 
 
 def _read_container(data: bytes, name: str, kind: str, limits: Limits) -> list[Document]:
-    try:
-        from parsers.message import parse_message
-    except ImportError:
-        return [Document(filename=name, kind=kind, text="", problems=(
-            "Chưa có bộ đọc thư/tệp nén nên không mở được tệp này.",))]
+    from parsers.message import parse_message
+
     if kind == "eml":
         raw = data
     else:

@@ -21,7 +21,7 @@
   stand in pdftotext's lines (which carry no font names). Then, because a PDF made where the
   legacy font was missing names the substitute instead (LibreOffice embeds DejaVu Sans for
   .VnTime), the rest is recognised by parsers.text.detect_legacy and decoded word by word
-  (plain_readers.fix_legacy), so a legacy title above a Unicode body is repaired without
+  (txt_reader.fix_legacy), so a legacy title above a Unicode body is repaired without
   touching the body.
 - Encrypted: the empty user password is tried (PDFs with only an owner password, common for
   official documents, open this way); otherwise a problem.
@@ -42,7 +42,7 @@ from parsers.convert import ConversionError, Converter
 from parsers.docx_reader import truncated_problem
 from parsers.garbled import is_garbage
 from parsers.model import Limits
-from parsers.plain_readers import fix_legacy
+from parsers.txt_reader import fix_legacy
 from parsers.text import decode_run, legacy_encoding_for_font, nfc
 
 MIN_LETTERS_PER_PAGE = 40

@@ -22,7 +22,9 @@ from parsers import xls_reader
 from parsers.convert import Converter
 from parsers.document import read_document
 from parsers.model import Attachment
-from parsers.plain_readers import fix_legacy, read_html, read_rtf
+from parsers.html_reader import read_html
+from parsers.rtf_reader import read_rtf
+from parsers.txt_reader import fix_legacy
 from parsers.text import (decode_legacy, decode_run, decode_runs, encode_legacy, font_kind,
                           legacy_encoding_for_font, legacy_readings, symbol_text)
 

@@ -172,7 +172,7 @@ def test_legacy_font_names_decode_upper_case_runs():
 @pytest.mark.parametrize("converter", [POPPLER, NO_POPPLER], ids=["pdftotext", "pypdf"])
 def test_libreoffice_legacy_run_beside_unicode_run(lo, converter):
     """LibreOffice without .VnTime embeds a substitute font under its own name: the legacy
-    words are then recognised by their letters (plain_readers.fix_legacy)."""
+    words are then recognised by their letters (txt_reader.fix_legacy)."""
     d = docx.Document()
     p = d.add_paragraph()
     p.add_run("Tæng hîp b¸o c¸o").font.name = ".VnTime"  # "Tổng hợp báo cáo"
