@@ -63,12 +63,20 @@ _TYPE_PREFIX_RE = re.compile(
     + r")\s+(?P<rest>\S.*)$"
 )
 
+# The title in the header's right column: the state's, or on a Party body's documents the Party's
+# ("ĐẢNG CỘNG SẢN VIỆT NAM"), on the Youth Union's the Union's ("ĐOÀN TNCS HỒ CHÍ MINH"). Either
+# is never part of the issuer. The Union's name also opens a body's name ("BCH ĐOÀN TNCS HỒ CHÍ
+# MINH HUYỆN ..."), so it counts as the title only where a column or the line ends after it.
 _NATIONAL_RE = re.compile(
-    r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A\s*VI[ỆE]T\s*NAM", re.I)
-# A narrow header column wraps the national title: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA" / "VIỆT NAM".
+    r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A\s*VI[ỆE]T\s*NAM"
+    r"|Đ[ẢA]NG\s*C[ỘO]NG\s*S[ẢA]N\s*VI[ỆE]T\s*NAM"
+    r"|(?:(?<=^)|(?<=\s))ĐOÀN\s+(?:TNCS|THANH\s+NIÊN\s+CỘNG\s+SẢN)\s+HỒ\s+CHÍ\s+MINH(?=\s*$|\t| {3,})", re.I)
+# A narrow header column wraps the national title after any of its last words: "CỘNG HÒA XÃ HỘI
+# CHỦ NGHĨA" / "VIỆT NAM", "CỘNG HÒA XÃ HỘI CHỦ" / "NGHĨA VIỆT NAM" (a PDF of a narrow table cell).
 _NATIONAL_HEAD_RE = re.compile(
-    r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A(?=\s*$|\t| {3,})", re.I)
-_NATIONAL_TAIL_RE = re.compile(r"(?:^|(?<=\s))VI[ỆE]T\s*NAM(?=\s*$|\t| {3,})", re.I)
+    r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I(?:\s*CH[ỦU])?(?:\s*NGH[ĨI]A)?(?=\s*$|\t| {3,})", re.I)
+_NATIONAL_TAIL_RE = re.compile(
+    r"(?:^|(?<=\s))(?:CH[ỦU]\s*)?(?:NGH[ĨI]A\s*)?VI[ỆE]T\s*NAM(?=\s*$|\t| {3,})", re.I)
 _MOTTO_RE = re.compile(
     r"Đ[ỘO]C\s*L[ẬA]P\s*[-–—‐‑−]*\s*T[ỰU]\s*DO\s*[-–—‐‑−]*\s*H[ẠA]NH\s*PH[ÚU]C", re.I)
 # "Số: 45/BC-UBND", "Số 45/BC-UBND", "Số:   /BC-UBND", "Số: 12/UBND-VX", "Số: 45/2024/QĐ-UBND".
@@ -197,7 +205,7 @@ def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
     rest = line
     # Each regex below needs a word the line may lack; a substring test spares the search.
     low = line.lower()
-    national = "cộng" in low or "cong" in low
+    national = "cộng" in low or "cong" in low or "chí minh" in low
     m = _NATIONAL_RE.search(rest) if national else None
     if m:
         scan.national = i if scan.national is None else scan.national

@@ -30,6 +30,7 @@ _POSTS = (r"^(?:PHÓ\s+)?(?:CHỦ TỊCH|TRƯỞNG PHÒNG|TRƯỞNG BAN|GIÁM Đ
 SIGNER_TITLE_RE = re.compile(_POSTS + r"(?:\s+\S+){0,3}$")
 # A line that starts with a post, however long ("CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN THÁP MƯỜI").
 POST_START_RE = re.compile(_POSTS)
+_ACTING_RE = re.compile(r"^Q\s*[./]")  # "Q." (quyền): an acting head
 _SIGNING_HINT_RE = re.compile(r"(?:^|\t| {3,})(?:(?i:nơi\s*nhận)|" + _AUTH_PREFIX + r")")
 
 # --- the signing block ----------------------------------------------------------------------
@@ -211,6 +212,11 @@ def read_signing(lines: list[str], body_start: int) -> _Signing:
         elif uppers and not upper_name(segs.get(uppers[0]).text):
             result.title = Fact(segs.get(uppers[0]).text, FAIR)
             after = uppers[0]
+        elif len(parts) > 1 and _ACTING_RE.match(parts[-1]):
+            # "TL. CHỦ TỊCH" / "Q. CHÁNH VĂN PHÒNG" then the name: an acting head signs under his
+            # acting post, so the last "Q." line is the signer's title, not a further authority.
+            result.title = Fact(parts.pop(), GOOD)
+            after = last_auth
         else:
             after = last_auth  # the name follows the block's last authority line
         result.authority = Fact(" ".join(parts), HIGH)
@@ -255,12 +261,14 @@ _SIGNED_NOTE_RE = re.compile(r"^[(\[]?\s*(?i:đã\s*ký)\s*[)\]]?\s*[:.,]?\s*|\s
 
 
 # A rank or degree before the name ("Thượng tá Lê Văn Minh", "TS. Trần Văn A"): the name is the fact.
-_RANK_RE = re.compile(r"^(?:(?:Thượng|Đại|Trung|Thiếu)\s+(?:tướng|tá|úy|uý)|(?:PGS|GS)\.?\s*TS\.?|TS\.|ThS\.|BS\.|KS\.|"
+# Degrees come in any case and may be chained ("Bs.", "BSCKII.", "ThS.BS.", "Ths. Bs").
+_RANK_RE = re.compile(r"^(?:(?:Thượng|Đại|Trung|Thiếu)\s+(?:tướng|tá|úy|uý)|(?:PGS|GS)\.?\s*TS\.?|"
+                      r"(?:(?i:ts|ths|bs|bsck(?:i{1,2}|[12])|ks|ds|ls|cn)\.\s*)+|"
                       r"(?:THƯỢNG|ĐẠI|TRUNG|THIẾU)\s+(?:TƯỚNG|TÁ|ÚY|UÝ))\s*(?P<name>\S.*)$")
 
 
 def _ranked_name(text: str) -> str | None:
-    m = _RANK_RE.match(text) if text[:1] in "TĐPGBKt" else None
+    m = _RANK_RE.match(text) if text[:1] in "TĐPGBKtbkdlcC" else None
     if not m:
         return None
     name = squash(m.group("name")).strip(" .,;")

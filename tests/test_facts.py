@@ -648,3 +648,66 @@ def test_a_number_wrapped_under_its_label():
                        "BÁO CÁO", "Kết quả công tác dân vận"] + BODY)
     assert (f.issuer.value, f.number.value, f.date.value, f.type.value) == (
         "ỦY BAN NHÂN DÂN XÃ MỸ HÒA", "45/BC-UBND", "2024-10-15", "BC")
+
+
+def test_a_party_bodys_title_is_never_part_of_the_issuer():
+    # Huyện ủy, Đảng ủy: "ĐẢNG CỘNG SẢN VIỆT NAM" stands where the national title stands.
+    lines = ["ĐẢNG BỘ TỈNH ĐỒNG THÁP", "HUYỆN ỦY THÁP MƯỜI", "*", "ĐẢNG CỘNG SẢN VIỆT NAM",
+             "Số 125-BC/HU", "Tháp Mười, ngày 20 tháng 10 năm 2024", "BÁO CÁO", "sơ kết công tác dân vận",
+             "Nội dung báo cáo.", "T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ", "Nguyễn Thành Công"]
+    f = extract_facts(lines)
+    assert (f.issuer.value, f.parent_body.value) == ("HUYỆN ỦY THÁP MƯỜI", "ĐẢNG BỘ TỈNH ĐỒNG THÁP")
+    assert (f.number.value, f.type.value, f.authority.value) == ("125-BC/HU", "BC", "T/M BAN THƯỜNG VỤ")
+    tabbed = ["ĐẢNG BỘ HUYỆN THÁP MƯỜI\t\tĐẢNG CỘNG SẢN VIỆT NAM", "ĐẢNG ỦY XÃ MỸ HÒA", "Số 08-NQ/ĐU\t\tMỹ Hòa, ngày 5 tháng 1 năm 2024",
+              "NGHỊ QUYẾT", "về nhiệm vụ năm 2024"]
+    f = extract_facts(tabbed)
+    assert (f.issuer.value, f.parent_body.value) == ("ĐẢNG ỦY XÃ MỸ HÒA", "ĐẢNG BỘ HUYỆN THÁP MƯỜI")
+
+
+def test_the_youth_unions_title_goes_but_a_body_named_after_it_stays():
+    lines = ["TỈNH ĐOÀN ĐỒNG THÁP\t\tĐOÀN TNCS HỒ CHÍ MINH", "BCH ĐOÀN HUYỆN THÁP MƯỜI",
+             "Số: 35-KH/HĐTM\t\tTháp Mười, ngày 05 tháng 3 năm 2024", "KẾ HOẠCH", "Tháng Thanh niên năm 2024"]
+    assert extract_facts(lines).issuer.value == "BCH ĐOÀN HUYỆN THÁP MƯỜI"
+    named = ["BCH ĐOÀN TNCS HỒ CHÍ MINH HUYỆN THÁP MƯỜI\t\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "Số: 36-KH/HĐTM\t\tTháp Mười, ngày 05 tháng 3 năm 2024", "KẾ HOẠCH", "Tháng Thanh niên năm 2024"]
+    assert extract_facts(named).issuer.value == "BCH ĐOÀN TNCS HỒ CHÍ MINH HUYỆN THÁP MƯỜI"
+
+
+def test_a_national_title_wrapped_after_any_word_in_a_narrow_cell():
+    # A PDF of a narrow header cell: "CỘNG HÒA XÃ HỘI CHỦ" / "NGHĨA VIỆT NAM" beside the issuer.
+    lines = ["ỦY BAN NHÂN DÂN          CỘNG HÒA XÃ HỘI CHỦ", "NGHĨA VIỆT NAM",
+             "XÃ LÁNG BIỂN         Độc lập - Tự do - Hạnh phúc",
+             "Số: 73/KH-UBND             Láng Biển, ngày 3 tháng 4 năm 2024", "KẾ HOẠCH", "Phòng, chống thiên tai"]
+    assert extract_facts(lines).issuer.value == "ỦY BAN NHÂN DÂN XÃ LÁNG BIỂN"
+
+
+def test_an_e_signature_stamp_inside_the_block_does_not_hide_the_name():
+    lines = ["ỦY BAN NHÂN DÂN", "TỈNH ĐỒNG THÁP", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+             "Số: 1056/QĐ-UBND", "Đồng Tháp, ngày 15 tháng 10 năm 2024", "QUYẾT ĐỊNH", "Về việc ban hành Kế hoạch",
+             "Điều 1. Ban hành kèm theo Quyết định này Kế hoạch.",
+             "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Ký bởi: Ủy ban Nhân dân tỉnh Đồng Tháp",
+             "Email: ubnd@dongthap.gov.vn", "Thời gian ký: 15.10.2024 10:22:31 +07:00", "Đoàn Tấn Bửu"]
+    f = extract_facts(lines)
+    assert (f.signer_title.value, f.signer.value) == ("PHÓ CHỦ TỊCH", "Đoàn Tấn Bửu")
+    lines[-4:-1] = ["Ký bởi: Phòng Nông nghiệp và Phát triển nông thôn", "Ngày ký: 23-09-2024 16:05"]
+    assert extract_facts(lines).signer.value == "Đoàn Tấn Bửu"
+
+
+@pytest.mark.parametrize("written", ["Bs. Nguyễn Hữu Tài", "BS. Nguyễn Hữu Tài", "BSCKII. Nguyễn Hữu Tài",
+                                     "ThS.BS. Nguyễn Hữu Tài", "Ths. Nguyễn Hữu Tài", "TS. Nguyễn Hữu Tài"])
+def test_a_degree_in_any_case_before_the_signer(written):
+    lines = ["SỞ Y TẾ ĐỒNG THÁP", "TRUNG TÂM Y TẾ HUYỆN THÁP MƯỜI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "Số: 215/KH-TTYT", "Tháp Mười, ngày 02 tháng 7 năm 2024", "KẾ HOẠCH", "Phòng, chống dịch bệnh",
+             "Nội dung kế hoạch.", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "(Đã ký)", written]
+    assert extract_facts(lines).signer.value == "Nguyễn Hữu Tài"
+
+
+def test_an_acting_post_under_tl_is_the_signers_title():
+    # "TL. CHỦ TỊCH" / "Q. CHÁNH VĂN PHÒNG" / name: the acting head signs under his acting post;
+    # "Q. CHÁNH THANH TRA" / "PHÓ CHÁNH THANH TRA" (a title follows) stays an authority.
+    head = ["UBND HUYỆN THÁP MƯỜI", "VĂN PHÒNG HĐND VÀ UBND", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "Số: 145/TB-VP", "Tháp Mười, ngày 28 tháng 10 năm 2024", "THÔNG BÁO", "Kết luận cuộc họp", "Nội dung."]
+    f = extract_facts(head + ["TL. CHỦ TỊCH", "Q. CHÁNH VĂN PHÒNG", "Phạm Thị Diễm"])
+    assert (f.authority.value, f.signer_title.value, f.signer.value) == ("TL. CHỦ TỊCH", "Q. CHÁNH VĂN PHÒNG", "Phạm Thị Diễm")
+    f = extract_facts(head + ["Q. CHÁNH THANH TRA", "PHÓ CHÁNH THANH TRA", "Kiều Văn Lâm"])
+    assert (f.authority.value, f.signer_title.value) == ("Q. CHÁNH THANH TRA", "PHÓ CHÁNH THANH TRA")
