@@ -433,6 +433,14 @@ def _join_split_dates(lines: list[str], zone_end: int) -> list[str]:
             if out is lines:
                 out = list(lines)
             out[i], out[i + 1] = joined, "\t".join(p for p in parts[:-1] if p.strip())
+        elif i + 2 < len(out) and _DATE_REST_RE.match(out[i + 2].strip()) and not _DATE_REST_RE.match(tail) \
+                and _DATE_RE.search(joined := f"{s} {out[i + 2].strip()}"):
+            # A text layer without positions puts the left column's line ("V/v ...") between the
+            # date and its wrapped rest: join the rest, and move that line down into the rest's
+            # place so that it stays next to its own continuation lines.
+            if out is lines:
+                out = list(lines)
+            out[i], out[i + 1], out[i + 2] = joined, "", nxt
     return out
 
 
@@ -549,7 +557,8 @@ def _type_facts(lines: list[str], scan: _HeaderScan, type_at: int | None, type_i
             s = lines[j]
             if (not s or RULE_RE.match(s) or _ADDRESSEE_RE.match(s) or _NATIONAL_RE.search(s)
                     or _MOTTO_RE.search(s) or _DATE_RE.search(s) or _is_heading(s)
-                    or _type_line(s) or len(s) > 150 or s.endswith(":")):
+                    or _type_line(s) or len(s) > 150 or s.endswith(":")
+                    or _SENTENCE_START_RE.match(s)):  # the body ("Thực hiện ...") with no blank line
                 break
             parts.append(squash(s))
             j += 1

@@ -207,8 +207,15 @@ def read_signing(lines: list[str], body_start: int) -> _Signing:
         titled = [u for u in uppers if SIGNER_TITLE_RE.match(segs.get(u).text)]
         if titled:
             parts.extend(segs.get(u).text for u in uppers if u < titled[0])
-            result.title = Fact(segs.get(titled[0]).text, HIGH)
             after = titled[0]
+            title = segs.get(after).text
+            # A narrow cell wraps the title's last word(s) onto a line of their own ("PHÓ BÍ THƯ
+            # THƯỜNG" / "TRỰC"): a word or two of capitals next, not a name, that the title takes.
+            nxt = [u for u in uppers if u > after][:1]
+            if nxt and len(words := segs.get(nxt[0]).text.split()) <= 2 and not upper_name(segs.get(nxt[0]).text) \
+                    and not POST_START_RE.match(words[0]) and SIGNER_TITLE_RE.match(f"{title} {' '.join(words)}"):
+                title, after = f"{title} {' '.join(words)}", nxt[0]
+            result.title = Fact(title, HIGH)
         elif uppers and not upper_name(segs.get(uppers[0]).text):
             result.title = Fact(segs.get(uppers[0]).text, FAIR)
             after = uppers[0]

@@ -711,3 +711,27 @@ def test_an_acting_post_under_tl_is_the_signers_title():
     assert (f.authority.value, f.signer_title.value, f.signer.value) == ("TL. CHỦ TỊCH", "Q. CHÁNH VĂN PHÒNG", "Phạm Thị Diễm")
     f = extract_facts(head + ["Q. CHÁNH THANH TRA", "PHÓ CHÁNH THANH TRA", "Kiều Văn Lâm"])
     assert (f.authority.value, f.signer_title.value) == ("Q. CHÁNH THANH TRA", "PHÓ CHÁNH THANH TRA")
+
+
+def test_a_date_whose_rest_comes_after_the_left_columns_line():
+    # A text layer without positions: "ngày 22 tháng 7" / "V/v ..." (left) / "năm 2024" / the V/v's rest.
+    lines = ["UBND TỈNH ĐỒNG THÁP", "SỞ GIAO THÔNG VẬN TẢI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "Số: 1870/SGTVT-QLGT", "Đồng Tháp, ngày 22 tháng 7", "V/v đảm bảo an toàn giao", "năm 2024",
+             "thông đường", "thủy nội địa mùa mưa lũ",
+             "Thực hiện chỉ đạo của cấp trên và căn cứ tình hình thực tế của",
+             "đơn vị, đơn vị triển khai thực hiện các nội dung sau:"]
+    f = extract_facts(lines)
+    assert (f.date.value, f.place.value, f.type.value) == ("2024-07-22", "Đồng Tháp", "CV")
+    assert f.title.value == "đảm bảo an toàn giao thông đường thủy nội địa mùa mưa lũ"
+
+
+def test_a_signers_title_wrapped_in_a_narrow_cell():
+    head = ["HUYỆN ỦY THÁP MƯỜI\t\tĐẢNG CỘNG SẢN VIỆT NAM", "Số 210-TB/HU\t\tTháp Mười, ngày 07 tháng 11 năm 2024",
+            "THÔNG BÁO", "ý kiến về công tác cán bộ", "Nội dung."]
+    sign = ["Nơi nhận:                          T/M BAN THƯỜNG VỤ", "- Như trên;                        PHÓ BÍ THƯ THƯỜNG",
+            "TRỰC", "- Lưu: VT.", "Lê Minh Hoan"]
+    f = extract_facts(head + sign)
+    assert (f.signer_title.value, f.signer.value) == ("PHÓ BÍ THƯ THƯỜNG TRỰC", "Lê Minh Hoan")
+    # a name in capitals after the title is the signer, never the title's tail
+    f = extract_facts(head + ["T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ", "LÊ MINH HOAN"])
+    assert (f.signer_title.value, f.signer.value) == ("PHÓ BÍ THƯ", "LÊ MINH HOAN")
