@@ -57,7 +57,8 @@ _TYPE_BY_KEY = {letters_key(name): code for name, code in TYPE_NAMES.items()}
 _TYPE_BY_LETTERS = {key.replace(" ", ""): code for key, code in _TYPE_BY_KEY.items()}
 # What may follow a type name on its line in capitals: who issues it ("QUYẾT ĐỊNH CỦA BỘ TRƯỞNG
 # BỘ TÀI CHÍNH", the pre-2011 form) or its subject ("QUYẾT ĐỊNH VỀ VIỆC ...").
-_TYPE_OF_RE = re.compile(r"^(?:CỦA|VỀ|V/V)\b")
+# "HƯỚNG DẪN LIÊN NGÀNH", "KẾ HOẠCH LIÊN TỊCH" (issued jointly) are of the base type.
+_TYPE_OF_RE = re.compile(r"^(?:CỦA|VỀ|V/V|LIÊN\s+(?:NGÀNH|TỊCH|CƠ\s+QUAN)$)")
 _TYPE_PREFIX_RE = re.compile(
     r"^(?P<name>" + "|".join(sorted((re.escape(n) for n in TYPE_NAMES), key=len, reverse=True))
     + r")\s+(?P<rest>\S.*)$"
@@ -70,7 +71,10 @@ _TYPE_PREFIX_RE = re.compile(
 _NATIONAL_RE = re.compile(
     r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A\s*VI[ỆE]T\s*NAM"
     r"|Đ[ẢA]NG\s*C[ỘO]NG\s*S[ẢA]N\s*VI[ỆE]T\s*NAM"
-    r"|(?:(?<=^)|(?<=\s))ĐOÀN\s+(?:TNCS|THANH\s+NIÊN\s+CỘNG\s+SẢN)\s+HỒ\s+CHÍ\s+MINH(?=\s*$|\t| {3,})", re.I)
+    r"|(?:(?<=^)|(?<=\s))ĐOÀN\s+(?:TNCS|THANH\s+NIÊN\s+CỘNG\s+SẢN)\s+HỒ\s+CHÍ\s+MINH(?=\s*$|\t| {3,})"
+    # the mass organisations' national names, where the state's title stands on their documents
+    r"|(?:(?<=^)|(?<=\t)|(?<=   ))HỘI\s+(?:CỰU\s+CHIẾN\s+BINH|NÔNG\s+DÂN|LIÊN\s+HIỆP\s+PHỤ\s+NỮ)\s+VIỆT\s+NAM"
+    r"(?=\s*$|\t| {3,})", re.I)
 # A narrow header column wraps the national title after any of its last words: "CỘNG HÒA XÃ HỘI
 # CHỦ NGHĨA" / "VIỆT NAM", "CỘNG HÒA XÃ HỘI CHỦ" / "NGHĨA VIỆT NAM" (a PDF of a narrow table cell).
 _NATIONAL_HEAD_RE = re.compile(
@@ -205,7 +209,7 @@ def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
     rest = line
     # Each regex below needs a word the line may lack; a substring test spares the search.
     low = line.lower()
-    national = "cộng" in low or "cong" in low or "chí minh" in low
+    national = "cộng" in low or "cong" in low or "chí minh" in low or "việt nam" in low
     m = _NATIONAL_RE.search(rest) if national else None
     if m:
         scan.national = i if scan.national is None else scan.national

@@ -243,6 +243,10 @@ def read_signing(lines: list[str], body_start: int) -> _Signing:
                 conf = HIGH if s.text.split()[0] in SURNAMES else FAIR
                 result.signer = Fact(squash(s.text).strip(" .,;"), conf)
                 break
+            if s.kind == "upper" and POST_START_RE.match(s.text):
+                # the signer's other post under the title ("TRƯỞNG BAN" / "PHÓ CHỦ TỊCH UBND
+                # HUYỆN"): not a name, though "Phó" is a surname too
+                continue
             if s.kind == "upper" and upper_name(s.text):
                 result.signer = Fact(squash(s.text), FAIR)
                 break

@@ -735,3 +735,32 @@ def test_a_signers_title_wrapped_in_a_narrow_cell():
     # a name in capitals after the title is the signer, never the title's tail
     f = extract_facts(head + ["T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ", "LÊ MINH HOAN"])
     assert (f.signer_title.value, f.signer.value) == ("PHÓ BÍ THƯ", "LÊ MINH HOAN")
+
+
+def test_a_mass_organisations_national_name_stands_for_the_national_title():
+    # Hội CCB, Hội Nông dân: their national name is in the right column, never the issuer.
+    lines = ["HỘI CCB TỈNH ĐỒNG THÁP", "HỘI CCB HUYỆN THÁP MƯỜI", "HỘI CỰU CHIẾN BINH VIỆT NAM",
+             "Số: 22/BC-CCB", "Tháp Mười, ngày 15 tháng 12 năm 2024", "BÁO CÁO", "Tổng kết công tác Hội năm 2024"]
+    f = extract_facts(lines)
+    assert (f.issuer.value, f.parent_body.value) == ("HỘI CCB HUYỆN THÁP MƯỜI", "HỘI CCB TỈNH ĐỒNG THÁP")
+    tabbed = ["HỘI NÔNG DÂN TỈNH ĐỒNG THÁP\t\tHỘI NÔNG DÂN VIỆT NAM", "BAN THƯỜNG VỤ HỘI NÔNG DÂN HUYỆN THÁP MƯỜI",
+              "Số: 31-KH/HNDH\t\tTháp Mười, ngày 11 tháng 01 năm 2024", "KẾ HOẠCH", "Phong trào thi đua"]
+    assert extract_facts(tabbed).issuer.value == "BAN THƯỜNG VỤ HỘI NÔNG DÂN HUYỆN THÁP MƯỜI"
+
+
+def test_a_joint_documents_heading_is_of_its_base_type():
+    lines = ["UBND HUYỆN THÁP MƯỜI", "PHÒNG NỘI VỤ - PHÒNG TÀI CHÍNH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "Số: 02/HDLN-NV-TC", "Tháp Mười, ngày 14 tháng 02 năm 2024", "HƯỚNG DẪN LIÊN NGÀNH",
+             "Thực hiện chế độ phụ cấp", "Nội dung hướng dẫn dài hơn một dòng để đọc là thân văn bản, không phải trích yếu, "
+             "vì nó dài quá một trăm năm mươi ký tự của một dòng trích yếu thông thường trong văn bản hành chính."]
+    f = extract_facts(lines)
+    assert (f.type.value, f.title.value) == ("HD", "Thực hiện chế độ phụ cấp")
+
+
+def test_a_second_post_under_the_title_is_not_the_signer():
+    # The head of a steering committee signs as TRƯỞNG BAN, his own post under it; "Phó" is a surname.
+    lines = ["UBND HUYỆN THÁP MƯỜI", "BAN CHỈ ĐẠO QUY CHẾ DÂN CHỦ", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "Số: 03/KH-BCĐ", "Tháp Mười, ngày 22 tháng 4 năm 2024", "KẾ HOẠCH", "Kiểm tra năm 2024", "Nội dung.",
+             "TM. BAN CHỈ ĐẠO", "TRƯỞNG BAN", "PHÓ CHỦ TỊCH UBND HUYỆN", "Nguyễn Văn Tâm"]
+    f = extract_facts(lines)
+    assert (f.signer_title.value, f.signer.value) == ("TRƯỞNG BAN", "Nguyễn Văn Tâm")
