@@ -10,6 +10,8 @@ writes for each fact (null: the document does not say).
 Header layouts ("head"):
   table     2x2 borderless table: issuer | national title + motto; number (+ V/v) | place-date
   table1    one row: issuer, number, V/v in the left cell; title, motto, place-date in the right
+            ("soft": the cell's lines split by soft line breaks, <br> in HTML)
+  table3    a 2x3 table with an empty spacer column between the two
   tabs      one paragraph per row, the two columns split by tabs
   stacked   one field per line, the left column first
   rightfirst one field per line, the right column first (as some portals copy a header)
@@ -160,8 +162,18 @@ def _para(container, text: str, bold: bool = False, italic: bool = False, center
     return p
 
 
-def _fill(cell, lines: list[str], bold_upper: bool = True, center: bool = True):
+def _fill(cell, lines: list[str], bold_upper: bool = True, center: bool = True, soft: bool = False):
     cell.paragraphs[0].text = ""
+    if soft:  # one paragraph, its lines split by soft line breaks (Shift+Enter)
+        p = cell.paragraphs[0]
+        if center:
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for k, line in enumerate(lines):
+            r = p.add_run(line)
+            r.bold = bold_upper and line.isupper()
+            if k < len(lines) - 1:
+                r.add_break()
+        return
     first = True
     for line in lines:
         p = cell.paragraphs[0] if first else cell.add_paragraph()
@@ -192,8 +204,17 @@ def render_docx(e: dict) -> bytes:
         _fill(t.cell(1, 1), [y for _, y in rows[split:] if y])
     elif head == "table1":
         t = d.add_table(rows=1, cols=2)
-        _fill(t.cell(0, 0), left_col(e))
-        _fill(t.cell(0, 1), right_col(e))
+        _fill(t.cell(0, 0), left_col(e), soft=e.get("soft", False))
+        _fill(t.cell(0, 1), right_col(e), soft=e.get("soft", False))
+    elif head == "table3":  # a narrow empty spacer column between the two
+        t = d.add_table(rows=2, cols=3)
+        top = len(e["left"]) + (1 if e.get("rule", True) else 0)
+        left, right = left_col(e), right_col(e)
+        rtop = len(e.get("right", [NATIONAL, MOTTO])) + 1
+        _fill(t.cell(0, 0), left[:top])
+        _fill(t.cell(0, 2), right[:rtop])
+        _fill(t.cell(1, 0), left[top:])
+        _fill(t.cell(1, 2), right[rtop:])
     else:
         for line in header_lines(e):
             _para(d, line, bold=line.strip().isupper())
@@ -240,13 +261,18 @@ def _fixed_zip(data: bytes) -> bytes:
 
 
 def render_txt(e: dict) -> bytes:
-    return ("\r\n" if e.get("crlf") else "\n").join(text_lines(e)).encode("utf-8") + b"\n"
+    lines = text_lines(e)
+    if e.get("nbsp"):  # a copy from a web page: the padding between columns is no-break spaces
+        lines = [x.replace("  ", "\u00a0\u00a0") for x in lines]
+    return ("\r\n" if e.get("crlf") else "\n").join(lines).encode("utf-8") + b"\n"
 
 
 def render_html(e: dict) -> bytes:
     esc = html.escape
 
     def cell(lines):
+        if e.get("soft"):  # Word's "Save as Web Page": one paragraph, lines split by <br>
+            return "<p>" + "<br>\n".join(esc(x) for x in lines if x) + "</p>"
         return "".join(f"<p>{esc(x)}</p>" for x in lines if x)
 
     parts = ["<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Văn bản</title></head><body>"]
