@@ -367,9 +367,11 @@ def _extract(lines: list[str], figures: tuple) -> DocumentFacts:
     facts: dict[str, Fact] = {name: NOT_FOUND for name in FIELDS}
     type_at, type_info, zone_end = _header_zone(lines)
     scan = _scan_header(lines, zone_end)
-    if scan.date is None or scan.number is None:  # rare: only then look for wrapped fields
+    # rare: only then look for wrapped fields
+    if scan.date is None or scan.number is None or _CODE_CUT_RE.search(lines[scan.number.line]):
         joined = _join_split_dates(lines, zone_end)
         joined = _join_split_number(joined, lines, zone_end)
+        joined = _join_wrapped_code(joined, lines, zone_end)
         if joined is not lines:
             lines, scan = joined, _scan_header(joined, zone_end)
     vv_at = next((i for i, piece in scan.pieces if _VV_RE.match(piece)), None)
@@ -462,6 +464,29 @@ def _join_split_number(out: list[str], lines: list[str], zone_end: int) -> list[
                 out = list(lines)
             out[i], out[i + 1] = f"{s} {nxt}", ""
             break
+    return out
+
+
+# A narrow cell wraps the number's code after a hyphen or slash: "Số: 14/TTr-" / "TTDVNN".
+_CODE_CUT_RE = re.compile(r"(?:Số|SỐ)\s*[:.]?\s*[\d\s.…_]*/[A-Za-zĐđ0-9&/.-]*[-/](?=\s*$|\t| {3,})")
+_CODE_REST_RE = re.compile(r"[A-ZĐ][A-ZĐ0-9&.-]*(?=\s*$|\t| {3,})")
+
+
+def _join_wrapped_code(out: list[str], lines: list[str], zone_end: int) -> list[str]:
+    """`out` with a number's code cut at a hyphen joined to its rest, which opens the next line
+    (its right column, if any, stays on that line)."""
+    for i in range(min(zone_end, len(out) - 1)):
+        s = out[i]
+        m = _CODE_CUT_RE.search(s) if ("Số" in s or "SỐ" in s) else None
+        if not m:
+            continue
+        nxt = out[i + 1]
+        r = _CODE_REST_RE.match(nxt, len(nxt) - len(nxt.lstrip()))
+        if r:
+            if out is lines:
+                out = list(lines)
+            out[i], out[i + 1] = s[:m.end()] + r.group() + s[m.end():], nxt[r.end():]
+        break
     return out
 
 

@@ -764,3 +764,16 @@ def test_a_second_post_under_the_title_is_not_the_signer():
              "TM. BAN CHỈ ĐẠO", "TRƯỞNG BAN", "PHÓ CHỦ TỊCH UBND HUYỆN", "Nguyễn Văn Tâm"]
     f = extract_facts(lines)
     assert (f.signer_title.value, f.signer.value) == ("TRƯỞNG BAN", "Nguyễn Văn Tâm")
+
+
+def test_a_numbers_code_wrapped_after_its_hyphen():
+    # A PDF of a narrow header cell: "Số: 14/TTr-" / "TTDVNN", the date wrapped beside it.
+    lines = ["UBND HUYỆN THÁP MƯỜI          CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "TRUNG TÂM DỊCH VỤ NÔNG NGHIỆP",
+             "Số: 14/TTr-                             Tháp Mười, ngày 20",
+             "TTDVNN                                  tháng 3 năm 2024", "TỜ TRÌNH", "Về việc phê duyệt kế hoạch"]
+    f = extract_facts(lines)
+    assert (f.number.value, f.type.value, f.date.value) == ("14/TTr-TTDVNN", "TTr", "2024-03-20")
+    # a body line in capitals after a whole number is not a code's rest
+    whole = ["UBND HUYỆN THÁP MƯỜI\t\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "PHÒNG NỘI VỤ",
+             "Số: 14/BC-PNV\t\tTháp Mười, ngày 20 tháng 3 năm 2024", "BÁO CÁO", "Kết quả"]
+    assert extract_facts(whole).number.value == "14/BC-PNV"
