@@ -19,7 +19,8 @@ Header layouts ("head"):
   layout    both columns on one line padded with spaces (pdftotext -layout)
 Signing layouts ("sign"): table (Nơi nhận | block), stacked (block, then Nơi nhận), tabs,
   interleaved.
-Formats: docx, txt, html, pdf (the docx converted by LibreOffice; committed).
+Formats: docx, txt, html; pdf and doc (the docx converted by LibreOffice; committed, made only
+when missing or with --pdf). "legacy": "vni" or "tcvn3" types every run in that legacy font.
 
 Usage: python tests/heldout_make.py [--pdf] [OUTDIR]   (default OUTDIR: tests/heldout)
 """
@@ -152,12 +153,31 @@ def text_lines(e: dict) -> list[str]:
 
 
 # -- renderers ---------------------------------------------------------------------------------
+_LEGACY = None  # the legacy encoding of the document being rendered ("vni", "tcvn3") or None
+
+
+def _run(p, text: str):
+    """A run of `text`; in a legacy document typed in the legacy font, as old offices did (VNI-Times
+    for all; TCVN3 in .VnTimeH for capitals, .VnTime else)."""
+    if _LEGACY and text.strip():
+        from parsers.text import encode_legacy  # the project's encoder: the tables are its, the layout ours
+        if _LEGACY == "vni":
+            r = p.add_run(encode_legacy(text, "vni", errors="replace"))
+            r.font.name = "VNI-Times"
+        else:
+            upper = text.isupper()
+            r = p.add_run(encode_legacy(text, "tcvn3h" if upper else "tcvn3", errors="replace"))
+            r.font.name = ".VnTimeH" if upper else ".VnTime"
+        return r
+    return p.add_run(text)
+
+
 def _para(container, text: str, bold: bool = False, italic: bool = False, center: bool = False, size: int = 13):
     p = container.add_paragraph()
     if center:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     if text:
-        r = p.add_run(text)
+        r = _run(p, text)
         r.bold, r.italic, r.font.size = bold, italic, Pt(size)
     return p
 
@@ -169,7 +189,7 @@ def _fill(cell, lines: list[str], bold_upper: bool = True, center: bool = True, 
         if center:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for k, line in enumerate(lines):
-            r = p.add_run(line)
+            r = _run(p, line)
             r.bold = bold_upper and line.isupper()
             if k < len(lines) - 1:
                 r.add_break()
@@ -181,13 +201,22 @@ def _fill(cell, lines: list[str], bold_upper: bool = True, center: bool = True, 
         if center:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         if line:
-            r = p.add_run(line)
+            r = _run(p, line)
             r.bold = bold_upper and line.isupper()
             r.italic = line.startswith(("ngày", "Tháp", "Mỹ", "Đồng")) and "ngày" in line
             r.font.size = Pt(13)
 
 
 def render_docx(e: dict) -> bytes:
+    global _LEGACY
+    _LEGACY = e.get("legacy")
+    try:
+        return _render_docx(e)
+    finally:
+        _LEGACY = None
+
+
+def _render_docx(e: dict) -> bytes:
     d = docx.Document()
     d.core_properties.author = "held-out"
     for line in e.get("top", []):
@@ -300,16 +329,21 @@ def build(e: dict) -> tuple[str, bytes]:
     return file_name(e), RENDER[e["fmt"]](e)
 
 
-def render_pdf(e: dict) -> bytes:
+CONVERTED = ("pdf", "doc")  # made from the .docx by LibreOffice, so committed
+
+
+def render_converted(e: dict) -> bytes:
+    """The entry's .docx saved as PDF or as a Word 97 .doc by LibreOffice."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
-        raise SystemExit("soffice is needed to make the PDFs")
+        raise SystemExit("soffice is needed to make the PDFs and .doc files")
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / f"{e['id']}.docx"
         src.write_bytes(render_docx(e))
-        subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", tmp, str(src)],
-                       check=True, capture_output=True, timeout=180)
-        return (Path(tmp) / f"{e['id']}.pdf").read_bytes()
+        target = "pdf" if e["fmt"] == "pdf" else "doc:MS Word 97"
+        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp}/profile", "--convert-to",
+                        target, "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=180)
+        return (Path(tmp) / f"{e['id']}.{e['fmt']}").read_bytes()
 
 
 def main(argv: list[str]) -> int:
@@ -319,9 +353,9 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for e in load():
         target = out / file_name(e)
-        if e["fmt"] == "pdf":
+        if e["fmt"] in CONVERTED:
             if pdf or not target.exists():
-                target.write_bytes(render_pdf(e))
+                target.write_bytes(render_converted(e))
             continue
         target.write_bytes(build(e)[1])
     return 0
