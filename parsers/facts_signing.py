@@ -37,7 +37,9 @@ _SIGNING_HINT_RE = re.compile(r"(?:^|\t| {3,})(?:(?i:nơi\s*nhận)|" + _AUTH_PR
 
 _NN_RE = re.compile(r"^(?i:nơi\s*nhận)\b")
 _NN_LEAD_RE = re.compile(r"^(?i:nơi\s*nhận)\s*:?\s*")
-_GLUE_RE = re.compile(r"[;:.,)]\s+")
+# Where a recipient item may end and the signature column begin. Without a space only before an
+# authority: a .doc whose signing table LibreOffice flattened reads "- Lưu: VT.KT. GIÁM ĐỐC".
+_GLUE_RE = re.compile(r"[;:.,)]\s*")
 
 
 def _segment_kind(seg: str) -> str:
@@ -75,7 +77,11 @@ def _split_glued(seg: str) -> list[str]:
         return [seg]
     for m in _GLUE_RE.finditer(seg):
         tail = seg[m.end():].strip()
+        if not tail:
+            continue
         kind = _segment_kind(tail)
+        if m.end() == m.start() + 1 and kind != "authority":
+            continue  # "VT,NV." or "(b/c);": a split without a space needs an authority after it
         if kind in ("authority", "ignorable") or (kind == "upper" and SIGNER_TITLE_RE.match(tail)) \
                 or (kind == "name" and tail.split()[0] in SURNAMES):
             return [seg[:m.end()].strip(), tail]

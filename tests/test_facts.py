@@ -777,3 +777,20 @@ def test_a_numbers_code_wrapped_after_its_hyphen():
     whole = ["UBND HUYỆN THÁP MƯỜI\t\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "PHÒNG NỘI VỤ",
              "Số: 14/BC-PNV\t\tTháp Mười, ngày 20 tháng 3 năm 2024", "BÁO CÁO", "Kết quả"]
     assert extract_facts(whole).number.value == "14/BC-PNV"
+
+
+@pytest.mark.parametrize("glued, authority, title", [
+    ("- Lưu: VT.KT. GIÁM ĐỐC", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"),
+    ("- Lưu: VT.T/M BAN THƯỜNG VỤ", "T/M BAN THƯỜNG VỤ", "PHÓ GIÁM ĐỐC"),
+])
+def test_an_authority_glued_without_a_space_to_the_last_recipient(glued, authority, title):
+    # A .doc whose signing table LibreOffice flattened: the cells' paragraphs run together.
+    lines = ["UBND TỈNH ĐỒNG THÁP", "SỞ XÂY DỰNG", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 745/SXD-QLXD",
+             "Đồng Tháp, ngày 04 tháng 7 năm 2018", "V/v quản lý trật tự xây dựng", "Nội dung công văn.",
+             "Nơi nhận:", "- Như trên;", glued, "PHÓ GIÁM ĐỐC", "Lê Văn Sĩ"]
+    f = extract_facts(lines)
+    assert (f.authority.value, f.signer_title.value, f.signer.value) == (authority, title, "Lê Văn Sĩ")
+    assert f.recipients[-1] == "Lưu: VT"
+    # without a space, only an authority splits: "- Lưu: VT,NV." stays one recipient
+    lines[-3] = "- Lưu: VT,NV."
+    assert extract_facts(lines).recipients[-1] == "Lưu: VT,NV"
