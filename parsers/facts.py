@@ -587,7 +587,8 @@ def _type_facts(lines: list[str], scan: _HeaderScan, type_at: int | None, type_i
             if (not s or RULE_RE.match(s) or _ADDRESSEE_RE.match(s) or _NATIONAL_RE.search(s)
                     or _MOTTO_RE.search(s) or _DATE_RE.search(s) or _is_heading(s)
                     or _type_line(s) or len(s) > 150 or s.endswith(":")
-                    or _SENTENCE_START_RE.match(s)):  # the body ("Thực hiện ...") with no blank line
+                    or _SENTENCE_START_RE.match(s)  # the body ("Thực hiện ...") with no blank line
+                    or opens_signing(s)):  # a short letter's signing block: never the summary
                 break
             parts.append(squash(s))
             j += 1

@@ -278,9 +278,9 @@ _SIGNED_NOTE_RE = re.compile(r"^[(\[]?\s*(?i:đã\s*ký)\s*[)\]]?\s*[:.,]?\s*|\s
 
 
 # A rank or degree before the name ("Thượng tá Lê Văn Minh", "TS. Trần Văn A"): the name is the fact.
-# Degrees come in any case and may be chained ("Bs.", "BSCKII.", "ThS.BS.", "Ths. Bs").
+# Degrees come in any case, may be chained and may lack the dot ("Bs.", "BSCKII.", "ThS.BS Lê A").
 _RANK_RE = re.compile(r"^(?:(?:Thượng|Đại|Trung|Thiếu)\s+(?:tướng|tá|úy|uý)|(?:PGS|GS)\.?\s*TS\.?|"
-                      r"(?:(?i:ts|ths|bs|bsck(?:i{1,2}|[12])|ks|ds|ls|cn)\.\s*)+|"
+                      r"(?:(?i:ts|ths|bs|bsck(?:i{1,2}|[12])|ks|ds|ls|cn)(?:\.\s*|\s+(?=[A-ZĐ])))+|"
                       r"(?:THƯỢNG|ĐẠI|TRUNG|THIẾU)\s+(?:TƯỚNG|TÁ|ÚY|UÝ))\s*(?P<name>\S.*)$")
 
 

@@ -794,3 +794,12 @@ def test_an_authority_glued_without_a_space_to_the_last_recipient(glued, authori
     # without a space, only an authority splits: "- Lưu: VT,NV." stays one recipient
     lines[-3] = "- Lưu: VT,NV."
     assert extract_facts(lines).recipients[-1] == "Lưu: VT,NV"
+
+
+def test_a_vv_summary_never_runs_into_the_signing_block():
+    # A short letter flattened without blank lines: the V/v's continuation stops at the block.
+    lines = ["SỞ Y TẾ\t\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 12/SYT-NV\t\tĐồng Tháp, ngày 06 tháng 01 năm 2022",
+             "V/v tăng cường phòng chống", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "ThS.BS Nguyễn Văn An"]
+    f = extract_facts(lines)
+    assert f.title.value == "tăng cường phòng chống"
+    assert (f.authority.value, f.signer_title.value, f.signer.value) == ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Nguyễn Văn An")
