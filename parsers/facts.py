@@ -57,18 +57,30 @@ _TYPE_BY_KEY = {letters_key(name): code for name, code in TYPE_NAMES.items()}
 _TYPE_BY_LETTERS = {key.replace(" ", ""): code for key, code in _TYPE_BY_KEY.items()}
 # What may follow a type name on its line in capitals: who issues it ("QUYẾT ĐỊNH CỦA BỘ TRƯỞNG
 # BỘ TÀI CHÍNH", the pre-2011 form) or its subject ("QUYẾT ĐỊNH VỀ VIỆC ...").
-_TYPE_OF_RE = re.compile(r"^(?:CỦA|VỀ|V/V)\b")
+# "HƯỚNG DẪN LIÊN NGÀNH", "KẾ HOẠCH LIÊN TỊCH" (issued jointly) are of the base type.
+_TYPE_OF_RE = re.compile(r"^(?:CỦA|VỀ|V/V|LIÊN\s+(?:NGÀNH|TỊCH|CƠ\s+QUAN)$)")
 _TYPE_PREFIX_RE = re.compile(
     r"^(?P<name>" + "|".join(sorted((re.escape(n) for n in TYPE_NAMES), key=len, reverse=True))
     + r")\s+(?P<rest>\S.*)$"
 )
 
+# The title in the header's right column: the state's, or on a Party body's documents the Party's
+# ("ĐẢNG CỘNG SẢN VIỆT NAM"), on the Youth Union's the Union's ("ĐOÀN TNCS HỒ CHÍ MINH"). Either
+# is never part of the issuer. The Union's name also opens a body's name ("BCH ĐOÀN TNCS HỒ CHÍ
+# MINH HUYỆN ..."), so it counts as the title only where a column or the line ends after it.
 _NATIONAL_RE = re.compile(
-    r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A\s*VI[ỆE]T\s*NAM", re.I)
-# A narrow header column wraps the national title: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA" / "VIỆT NAM".
+    r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A\s*VI[ỆE]T\s*NAM"
+    r"|Đ[ẢA]NG\s*C[ỘO]NG\s*S[ẢA]N\s*VI[ỆE]T\s*NAM"
+    r"|(?:(?<=^)|(?<=\s))ĐOÀN\s+(?:TNCS|THANH\s+NIÊN\s+CỘNG\s+SẢN)\s+HỒ\s+CHÍ\s+MINH(?=\s*$|\t| {3,})"
+    # the mass organisations' national names, where the state's title stands on their documents
+    r"|(?:(?<=^)|(?<=\t)|(?<=   ))HỘI\s+(?:CỰU\s+CHIẾN\s+BINH|NÔNG\s+DÂN|LIÊN\s+HIỆP\s+PHỤ\s+NỮ)\s+VIỆT\s+NAM"
+    r"(?=\s*$|\t| {3,})", re.I)
+# A narrow header column wraps the national title after any of its last words: "CỘNG HÒA XÃ HỘI
+# CHỦ NGHĨA" / "VIỆT NAM", "CỘNG HÒA XÃ HỘI CHỦ" / "NGHĨA VIỆT NAM" (a PDF of a narrow table cell).
 _NATIONAL_HEAD_RE = re.compile(
-    r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A(?=\s*$|\t| {3,})", re.I)
-_NATIONAL_TAIL_RE = re.compile(r"(?:^|(?<=\s))VI[ỆE]T\s*NAM(?=\s*$|\t| {3,})", re.I)
+    r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I(?:\s*CH[ỦU])?(?:\s*NGH[ĨI]A)?(?=\s*$|\t| {3,})", re.I)
+_NATIONAL_TAIL_RE = re.compile(
+    r"(?:^|(?<=\s))(?:CH[ỦU]\s*)?(?:NGH[ĨI]A\s*)?VI[ỆE]T\s*NAM(?=\s*$|\t| {3,})", re.I)
 _MOTTO_RE = re.compile(
     r"Đ[ỘO]C\s*L[ẬA]P\s*[-–—‐‑−]*\s*T[ỰU]\s*DO\s*[-–—‐‑−]*\s*H[ẠA]NH\s*PH[ÚU]C", re.I)
 # "Số: 45/BC-UBND", "Số 45/BC-UBND", "Số:   /BC-UBND", "Số: 12/UBND-VX", "Số: 45/2024/QĐ-UBND".
@@ -197,7 +209,7 @@ def _scan_line(i: int, line: str, scan: _HeaderScan) -> None:
     rest = line
     # Each regex below needs a word the line may lack; a substring test spares the search.
     low = line.lower()
-    national = "cộng" in low or "cong" in low
+    national = "cộng" in low or "cong" in low or "chí minh" in low or "việt nam" in low
     m = _NATIONAL_RE.search(rest) if national else None
     if m:
         scan.national = i if scan.national is None else scan.national
@@ -355,9 +367,11 @@ def _extract(lines: list[str], figures: tuple) -> DocumentFacts:
     facts: dict[str, Fact] = {name: NOT_FOUND for name in FIELDS}
     type_at, type_info, zone_end = _header_zone(lines)
     scan = _scan_header(lines, zone_end)
-    if scan.date is None or scan.number is None:  # rare: only then look for wrapped fields
+    # rare: only then look for wrapped fields
+    if scan.date is None or scan.number is None or _CODE_CUT_RE.search(lines[scan.number.line]):
         joined = _join_split_dates(lines, zone_end)
         joined = _join_split_number(joined, lines, zone_end)
+        joined = _join_wrapped_code(joined, lines, zone_end)
         if joined is not lines:
             lines, scan = joined, _scan_header(joined, zone_end)
     vv_at = next((i for i, piece in scan.pieces if _VV_RE.match(piece)), None)
@@ -425,6 +439,14 @@ def _join_split_dates(lines: list[str], zone_end: int) -> list[str]:
             if out is lines:
                 out = list(lines)
             out[i], out[i + 1] = joined, "\t".join(p for p in parts[:-1] if p.strip())
+        elif i + 2 < len(out) and _DATE_REST_RE.match(out[i + 2].strip()) and not _DATE_REST_RE.match(tail) \
+                and _DATE_RE.search(joined := f"{s} {out[i + 2].strip()}"):
+            # A text layer without positions puts the left column's line ("V/v ...") between the
+            # date and its wrapped rest: join the rest, and move that line down into the rest's
+            # place so that it stays next to its own continuation lines.
+            if out is lines:
+                out = list(lines)
+            out[i], out[i + 1], out[i + 2] = joined, "", nxt
     return out
 
 
@@ -442,6 +464,29 @@ def _join_split_number(out: list[str], lines: list[str], zone_end: int) -> list[
                 out = list(lines)
             out[i], out[i + 1] = f"{s} {nxt}", ""
             break
+    return out
+
+
+# A narrow cell wraps the number's code after a hyphen or slash: "Số: 14/TTr-" / "TTDVNN".
+_CODE_CUT_RE = re.compile(r"(?:Số|SỐ)\s*[:.]?\s*[\d\s.…_]*/[A-Za-zĐđ0-9&/.-]*[-/](?=\s*$|\t| {3,})")
+_CODE_REST_RE = re.compile(r"[A-ZĐ][A-ZĐ0-9&.-]*(?=\s*$|\t| {3,})")
+
+
+def _join_wrapped_code(out: list[str], lines: list[str], zone_end: int) -> list[str]:
+    """`out` with a number's code cut at a hyphen joined to its rest, which opens the next line
+    (its right column, if any, stays on that line)."""
+    for i in range(min(zone_end, len(out) - 1)):
+        s = out[i]
+        m = _CODE_CUT_RE.search(s) if ("Số" in s or "SỐ" in s) else None
+        if not m:
+            continue
+        nxt = out[i + 1]
+        r = _CODE_REST_RE.match(nxt, len(nxt) - len(nxt.lstrip()))
+        if r:
+            if out is lines:
+                out = list(lines)
+            out[i], out[i + 1] = s[:m.end()] + r.group() + s[m.end():], nxt[r.end():]
+        break
     return out
 
 
@@ -541,7 +586,9 @@ def _type_facts(lines: list[str], scan: _HeaderScan, type_at: int | None, type_i
             s = lines[j]
             if (not s or RULE_RE.match(s) or _ADDRESSEE_RE.match(s) or _NATIONAL_RE.search(s)
                     or _MOTTO_RE.search(s) or _DATE_RE.search(s) or _is_heading(s)
-                    or _type_line(s) or len(s) > 150 or s.endswith(":")):
+                    or _type_line(s) or len(s) > 150 or s.endswith(":")
+                    or _SENTENCE_START_RE.match(s)  # the body ("Thực hiện ...") with no blank line
+                    or opens_signing(s)):  # a short letter's signing block: never the summary
                 break
             parts.append(squash(s))
             j += 1

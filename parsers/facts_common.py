@@ -21,6 +21,8 @@ COLUMNS_RE = re.compile(r"\t+| {3,}")
 BULLET_RE = re.compile(r"^[-+•–—*]\s*")
 IGNORABLE_RE = re.compile(
     r"(?i)(?:đã\s*ký|ký\s*tên|chữ\s*ký|ký\s*số|đóng\s*dấu|ghi\s*rõ\s*họ\s*tên|signature|signed|"
+    # an e-signature stamp's own lines inside the block ("Ký bởi: Sở Y tế", "Thời gian ký: ...")
+    r"ký\s*bởi|người\s*ký|(?:thời\s*gian|ngày)\s*ký|^\s*e-?mail\s*:|"
     r"\bimage\d*|\bpicture\s*\d*|\.(?:png|jpe?g|gif|emf|wmf)\b|hình\s*ảnh)")
 # First words of Title Case lines that are not names ("Nơi Nhận", "Phòng Nội Vụ", "Tháp Mười").
 _NAME_STOP = frozenset({"Nơi", "Kính", "Trân", "Phòng", "Ủy", "Uỷ", "Ban", "Trung", "Sở", "Bộ", "Hội",

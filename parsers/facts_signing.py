@@ -30,13 +30,16 @@ _POSTS = (r"^(?:PHÓ\s+)?(?:CHỦ TỊCH|TRƯỞNG PHÒNG|TRƯỞNG BAN|GIÁM Đ
 SIGNER_TITLE_RE = re.compile(_POSTS + r"(?:\s+\S+){0,3}$")
 # A line that starts with a post, however long ("CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN THÁP MƯỜI").
 POST_START_RE = re.compile(_POSTS)
+_ACTING_RE = re.compile(r"^Q\s*[./]")  # "Q." (quyền): an acting head
 _SIGNING_HINT_RE = re.compile(r"(?:^|\t| {3,})(?:(?i:nơi\s*nhận)|" + _AUTH_PREFIX + r")")
 
 # --- the signing block ----------------------------------------------------------------------
 
 _NN_RE = re.compile(r"^(?i:nơi\s*nhận)\b")
 _NN_LEAD_RE = re.compile(r"^(?i:nơi\s*nhận)\s*:?\s*")
-_GLUE_RE = re.compile(r"[;:.,)]\s+")
+# Where a recipient item may end and the signature column begin. Without a space only before an
+# authority: a .doc whose signing table LibreOffice flattened reads "- Lưu: VT.KT. GIÁM ĐỐC".
+_GLUE_RE = re.compile(r"[;:.,)]\s*")
 
 
 def _segment_kind(seg: str) -> str:
@@ -74,7 +77,11 @@ def _split_glued(seg: str) -> list[str]:
         return [seg]
     for m in _GLUE_RE.finditer(seg):
         tail = seg[m.end():].strip()
+        if not tail:
+            continue
         kind = _segment_kind(tail)
+        if m.end() == m.start() + 1 and kind != "authority":
+            continue  # "VT,NV." or "(b/c);": a split without a space needs an authority after it
         if kind in ("authority", "ignorable") or (kind == "upper" and SIGNER_TITLE_RE.match(tail)) \
                 or (kind == "name" and tail.split()[0] in SURNAMES):
             return [seg[:m.end()].strip(), tail]
@@ -206,11 +213,23 @@ def read_signing(lines: list[str], body_start: int) -> _Signing:
         titled = [u for u in uppers if SIGNER_TITLE_RE.match(segs.get(u).text)]
         if titled:
             parts.extend(segs.get(u).text for u in uppers if u < titled[0])
-            result.title = Fact(segs.get(titled[0]).text, HIGH)
             after = titled[0]
+            title = segs.get(after).text
+            # A narrow cell wraps the title's last word(s) onto a line of their own ("PHÓ BÍ THƯ
+            # THƯỜNG" / "TRỰC"): a word or two of capitals next, not a name, that the title takes.
+            nxt = [u for u in uppers if u > after][:1]
+            if nxt and len(words := segs.get(nxt[0]).text.split()) <= 2 and not upper_name(segs.get(nxt[0]).text) \
+                    and not POST_START_RE.match(words[0]) and SIGNER_TITLE_RE.match(f"{title} {' '.join(words)}"):
+                title, after = f"{title} {' '.join(words)}", nxt[0]
+            result.title = Fact(title, HIGH)
         elif uppers and not upper_name(segs.get(uppers[0]).text):
             result.title = Fact(segs.get(uppers[0]).text, FAIR)
             after = uppers[0]
+        elif len(parts) > 1 and _ACTING_RE.match(parts[-1]):
+            # "TL. CHỦ TỊCH" / "Q. CHÁNH VĂN PHÒNG" then the name: an acting head signs under his
+            # acting post, so the last "Q." line is the signer's title, not a further authority.
+            result.title = Fact(parts.pop(), GOOD)
+            after = last_auth
         else:
             after = last_auth  # the name follows the block's last authority line
         result.authority = Fact(" ".join(parts), HIGH)
@@ -230,6 +249,10 @@ def read_signing(lines: list[str], body_start: int) -> _Signing:
                 conf = HIGH if s.text.split()[0] in SURNAMES else FAIR
                 result.signer = Fact(squash(s.text).strip(" .,;"), conf)
                 break
+            if s.kind == "upper" and POST_START_RE.match(s.text):
+                # the signer's other post under the title ("TRƯỞNG BAN" / "PHÓ CHỦ TỊCH UBND
+                # HUYỆN"): not a name, though "Phó" is a surname too
+                continue
             if s.kind == "upper" and upper_name(s.text):
                 result.signer = Fact(squash(s.text), FAIR)
                 break
@@ -255,12 +278,14 @@ _SIGNED_NOTE_RE = re.compile(r"^[(\[]?\s*(?i:đã\s*ký)\s*[)\]]?\s*[:.,]?\s*|\s
 
 
 # A rank or degree before the name ("Thượng tá Lê Văn Minh", "TS. Trần Văn A"): the name is the fact.
-_RANK_RE = re.compile(r"^(?:(?:Thượng|Đại|Trung|Thiếu)\s+(?:tướng|tá|úy|uý)|(?:PGS|GS)\.?\s*TS\.?|TS\.|ThS\.|BS\.|KS\.|"
+# Degrees come in any case, may be chained and may lack the dot ("Bs.", "BSCKII.", "ThS.BS Lê A").
+_RANK_RE = re.compile(r"^(?:(?:Thượng|Đại|Trung|Thiếu)\s+(?:tướng|tá|úy|uý)|(?:PGS|GS)\.?\s*TS\.?|"
+                      r"(?:(?i:ts|ths|bs|bsck(?:i{1,2}|[12])|ks|ds|ls|cn)(?:\.\s*|\s+(?=[A-ZĐ])))+|"
                       r"(?:THƯỢNG|ĐẠI|TRUNG|THIẾU)\s+(?:TƯỚNG|TÁ|ÚY|UÝ))\s*(?P<name>\S.*)$")
 
 
 def _ranked_name(text: str) -> str | None:
-    m = _RANK_RE.match(text) if text[:1] in "TĐPGBKt" else None
+    m = _RANK_RE.match(text) if text[:1] in "TĐPGBKtbkdlcC" else None
     if not m:
         return None
     name = squash(m.group("name")).strip(" .,;")

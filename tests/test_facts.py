@@ -648,3 +648,158 @@ def test_a_number_wrapped_under_its_label():
                        "BÁO CÁO", "Kết quả công tác dân vận"] + BODY)
     assert (f.issuer.value, f.number.value, f.date.value, f.type.value) == (
         "ỦY BAN NHÂN DÂN XÃ MỸ HÒA", "45/BC-UBND", "2024-10-15", "BC")
+
+
+def test_a_party_bodys_title_is_never_part_of_the_issuer():
+    # Huyện ủy, Đảng ủy: "ĐẢNG CỘNG SẢN VIỆT NAM" stands where the national title stands.
+    lines = ["ĐẢNG BỘ TỈNH ĐỒNG THÁP", "HUYỆN ỦY THÁP MƯỜI", "*", "ĐẢNG CỘNG SẢN VIỆT NAM",
+             "Số 125-BC/HU", "Tháp Mười, ngày 20 tháng 10 năm 2024", "BÁO CÁO", "sơ kết công tác dân vận",
+             "Nội dung báo cáo.", "T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ", "Nguyễn Thành Công"]
+    f = extract_facts(lines)
+    assert (f.issuer.value, f.parent_body.value) == ("HUYỆN ỦY THÁP MƯỜI", "ĐẢNG BỘ TỈNH ĐỒNG THÁP")
+    assert (f.number.value, f.type.value, f.authority.value) == ("125-BC/HU", "BC", "T/M BAN THƯỜNG VỤ")
+    tabbed = ["ĐẢNG BỘ HUYỆN THÁP MƯỜI\t\tĐẢNG CỘNG SẢN VIỆT NAM", "ĐẢNG ỦY XÃ MỸ HÒA", "Số 08-NQ/ĐU\t\tMỹ Hòa, ngày 5 tháng 1 năm 2024",
+              "NGHỊ QUYẾT", "về nhiệm vụ năm 2024"]
+    f = extract_facts(tabbed)
+    assert (f.issuer.value, f.parent_body.value) == ("ĐẢNG ỦY XÃ MỸ HÒA", "ĐẢNG BỘ HUYỆN THÁP MƯỜI")
+
+
+def test_the_youth_unions_title_goes_but_a_body_named_after_it_stays():
+    lines = ["TỈNH ĐOÀN ĐỒNG THÁP\t\tĐOÀN TNCS HỒ CHÍ MINH", "BCH ĐOÀN HUYỆN THÁP MƯỜI",
+             "Số: 35-KH/HĐTM\t\tTháp Mười, ngày 05 tháng 3 năm 2024", "KẾ HOẠCH", "Tháng Thanh niên năm 2024"]
+    assert extract_facts(lines).issuer.value == "BCH ĐOÀN HUYỆN THÁP MƯỜI"
+    named = ["BCH ĐOÀN TNCS HỒ CHÍ MINH HUYỆN THÁP MƯỜI\t\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "Số: 36-KH/HĐTM\t\tTháp Mười, ngày 05 tháng 3 năm 2024", "KẾ HOẠCH", "Tháng Thanh niên năm 2024"]
+    assert extract_facts(named).issuer.value == "BCH ĐOÀN TNCS HỒ CHÍ MINH HUYỆN THÁP MƯỜI"
+
+
+def test_a_national_title_wrapped_after_any_word_in_a_narrow_cell():
+    # A PDF of a narrow header cell: "CỘNG HÒA XÃ HỘI CHỦ" / "NGHĨA VIỆT NAM" beside the issuer.
+    lines = ["ỦY BAN NHÂN DÂN          CỘNG HÒA XÃ HỘI CHỦ", "NGHĨA VIỆT NAM",
+             "XÃ LÁNG BIỂN         Độc lập - Tự do - Hạnh phúc",
+             "Số: 73/KH-UBND             Láng Biển, ngày 3 tháng 4 năm 2024", "KẾ HOẠCH", "Phòng, chống thiên tai"]
+    assert extract_facts(lines).issuer.value == "ỦY BAN NHÂN DÂN XÃ LÁNG BIỂN"
+
+
+def test_an_e_signature_stamp_inside_the_block_does_not_hide_the_name():
+    lines = ["ỦY BAN NHÂN DÂN", "TỈNH ĐỒNG THÁP", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+             "Số: 1056/QĐ-UBND", "Đồng Tháp, ngày 15 tháng 10 năm 2024", "QUYẾT ĐỊNH", "Về việc ban hành Kế hoạch",
+             "Điều 1. Ban hành kèm theo Quyết định này Kế hoạch.",
+             "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Ký bởi: Ủy ban Nhân dân tỉnh Đồng Tháp",
+             "Email: ubnd@dongthap.gov.vn", "Thời gian ký: 15.10.2024 10:22:31 +07:00", "Đoàn Tấn Bửu"]
+    f = extract_facts(lines)
+    assert (f.signer_title.value, f.signer.value) == ("PHÓ CHỦ TỊCH", "Đoàn Tấn Bửu")
+    lines[-4:-1] = ["Ký bởi: Phòng Nông nghiệp và Phát triển nông thôn", "Ngày ký: 23-09-2024 16:05"]
+    assert extract_facts(lines).signer.value == "Đoàn Tấn Bửu"
+
+
+@pytest.mark.parametrize("written", ["Bs. Nguyễn Hữu Tài", "BS. Nguyễn Hữu Tài", "BSCKII. Nguyễn Hữu Tài",
+                                     "ThS.BS. Nguyễn Hữu Tài", "Ths. Nguyễn Hữu Tài", "TS. Nguyễn Hữu Tài"])
+def test_a_degree_in_any_case_before_the_signer(written):
+    lines = ["SỞ Y TẾ ĐỒNG THÁP", "TRUNG TÂM Y TẾ HUYỆN THÁP MƯỜI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "Số: 215/KH-TTYT", "Tháp Mười, ngày 02 tháng 7 năm 2024", "KẾ HOẠCH", "Phòng, chống dịch bệnh",
+             "Nội dung kế hoạch.", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "(Đã ký)", written]
+    assert extract_facts(lines).signer.value == "Nguyễn Hữu Tài"
+
+
+def test_an_acting_post_under_tl_is_the_signers_title():
+    # "TL. CHỦ TỊCH" / "Q. CHÁNH VĂN PHÒNG" / name: the acting head signs under his acting post;
+    # "Q. CHÁNH THANH TRA" / "PHÓ CHÁNH THANH TRA" (a title follows) stays an authority.
+    head = ["UBND HUYỆN THÁP MƯỜI", "VĂN PHÒNG HĐND VÀ UBND", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "Số: 145/TB-VP", "Tháp Mười, ngày 28 tháng 10 năm 2024", "THÔNG BÁO", "Kết luận cuộc họp", "Nội dung."]
+    f = extract_facts(head + ["TL. CHỦ TỊCH", "Q. CHÁNH VĂN PHÒNG", "Phạm Thị Diễm"])
+    assert (f.authority.value, f.signer_title.value, f.signer.value) == ("TL. CHỦ TỊCH", "Q. CHÁNH VĂN PHÒNG", "Phạm Thị Diễm")
+    f = extract_facts(head + ["Q. CHÁNH THANH TRA", "PHÓ CHÁNH THANH TRA", "Kiều Văn Lâm"])
+    assert (f.authority.value, f.signer_title.value) == ("Q. CHÁNH THANH TRA", "PHÓ CHÁNH THANH TRA")
+
+
+def test_a_date_whose_rest_comes_after_the_left_columns_line():
+    # A text layer without positions: "ngày 22 tháng 7" / "V/v ..." (left) / "năm 2024" / the V/v's rest.
+    lines = ["UBND TỈNH ĐỒNG THÁP", "SỞ GIAO THÔNG VẬN TẢI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "Số: 1870/SGTVT-QLGT", "Đồng Tháp, ngày 22 tháng 7", "V/v đảm bảo an toàn giao", "năm 2024",
+             "thông đường", "thủy nội địa mùa mưa lũ",
+             "Thực hiện chỉ đạo của cấp trên và căn cứ tình hình thực tế của",
+             "đơn vị, đơn vị triển khai thực hiện các nội dung sau:"]
+    f = extract_facts(lines)
+    assert (f.date.value, f.place.value, f.type.value) == ("2024-07-22", "Đồng Tháp", "CV")
+    assert f.title.value == "đảm bảo an toàn giao thông đường thủy nội địa mùa mưa lũ"
+
+
+def test_a_signers_title_wrapped_in_a_narrow_cell():
+    head = ["HUYỆN ỦY THÁP MƯỜI\t\tĐẢNG CỘNG SẢN VIỆT NAM", "Số 210-TB/HU\t\tTháp Mười, ngày 07 tháng 11 năm 2024",
+            "THÔNG BÁO", "ý kiến về công tác cán bộ", "Nội dung."]
+    sign = ["Nơi nhận:                          T/M BAN THƯỜNG VỤ", "- Như trên;                        PHÓ BÍ THƯ THƯỜNG",
+            "TRỰC", "- Lưu: VT.", "Lê Minh Hoan"]
+    f = extract_facts(head + sign)
+    assert (f.signer_title.value, f.signer.value) == ("PHÓ BÍ THƯ THƯỜNG TRỰC", "Lê Minh Hoan")
+    # a name in capitals after the title is the signer, never the title's tail
+    f = extract_facts(head + ["T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ", "LÊ MINH HOAN"])
+    assert (f.signer_title.value, f.signer.value) == ("PHÓ BÍ THƯ", "LÊ MINH HOAN")
+
+
+def test_a_mass_organisations_national_name_stands_for_the_national_title():
+    # Hội CCB, Hội Nông dân: their national name is in the right column, never the issuer.
+    lines = ["HỘI CCB TỈNH ĐỒNG THÁP", "HỘI CCB HUYỆN THÁP MƯỜI", "HỘI CỰU CHIẾN BINH VIỆT NAM",
+             "Số: 22/BC-CCB", "Tháp Mười, ngày 15 tháng 12 năm 2024", "BÁO CÁO", "Tổng kết công tác Hội năm 2024"]
+    f = extract_facts(lines)
+    assert (f.issuer.value, f.parent_body.value) == ("HỘI CCB HUYỆN THÁP MƯỜI", "HỘI CCB TỈNH ĐỒNG THÁP")
+    tabbed = ["HỘI NÔNG DÂN TỈNH ĐỒNG THÁP\t\tHỘI NÔNG DÂN VIỆT NAM", "BAN THƯỜNG VỤ HỘI NÔNG DÂN HUYỆN THÁP MƯỜI",
+              "Số: 31-KH/HNDH\t\tTháp Mười, ngày 11 tháng 01 năm 2024", "KẾ HOẠCH", "Phong trào thi đua"]
+    assert extract_facts(tabbed).issuer.value == "BAN THƯỜNG VỤ HỘI NÔNG DÂN HUYỆN THÁP MƯỜI"
+
+
+def test_a_joint_documents_heading_is_of_its_base_type():
+    lines = ["UBND HUYỆN THÁP MƯỜI", "PHÒNG NỘI VỤ - PHÒNG TÀI CHÍNH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "Số: 02/HDLN-NV-TC", "Tháp Mười, ngày 14 tháng 02 năm 2024", "HƯỚNG DẪN LIÊN NGÀNH",
+             "Thực hiện chế độ phụ cấp", "Nội dung hướng dẫn dài hơn một dòng để đọc là thân văn bản, không phải trích yếu, "
+             "vì nó dài quá một trăm năm mươi ký tự của một dòng trích yếu thông thường trong văn bản hành chính."]
+    f = extract_facts(lines)
+    assert (f.type.value, f.title.value) == ("HD", "Thực hiện chế độ phụ cấp")
+
+
+def test_a_second_post_under_the_title_is_not_the_signer():
+    # The head of a steering committee signs as TRƯỞNG BAN, his own post under it; "Phó" is a surname.
+    lines = ["UBND HUYỆN THÁP MƯỜI", "BAN CHỈ ĐẠO QUY CHẾ DÂN CHỦ", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "Số: 03/KH-BCĐ", "Tháp Mười, ngày 22 tháng 4 năm 2024", "KẾ HOẠCH", "Kiểm tra năm 2024", "Nội dung.",
+             "TM. BAN CHỈ ĐẠO", "TRƯỞNG BAN", "PHÓ CHỦ TỊCH UBND HUYỆN", "Nguyễn Văn Tâm"]
+    f = extract_facts(lines)
+    assert (f.signer_title.value, f.signer.value) == ("TRƯỞNG BAN", "Nguyễn Văn Tâm")
+
+
+def test_a_numbers_code_wrapped_after_its_hyphen():
+    # A PDF of a narrow header cell: "Số: 14/TTr-" / "TTDVNN", the date wrapped beside it.
+    lines = ["UBND HUYỆN THÁP MƯỜI          CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "TRUNG TÂM DỊCH VỤ NÔNG NGHIỆP",
+             "Số: 14/TTr-                             Tháp Mười, ngày 20",
+             "TTDVNN                                  tháng 3 năm 2024", "TỜ TRÌNH", "Về việc phê duyệt kế hoạch"]
+    f = extract_facts(lines)
+    assert (f.number.value, f.type.value, f.date.value) == ("14/TTr-TTDVNN", "TTr", "2024-03-20")
+    # a body line in capitals after a whole number is not a code's rest
+    whole = ["UBND HUYỆN THÁP MƯỜI\t\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "PHÒNG NỘI VỤ",
+             "Số: 14/BC-PNV\t\tTháp Mười, ngày 20 tháng 3 năm 2024", "BÁO CÁO", "Kết quả"]
+    assert extract_facts(whole).number.value == "14/BC-PNV"
+
+
+@pytest.mark.parametrize("glued, authority, title", [
+    ("- Lưu: VT.KT. GIÁM ĐỐC", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"),
+    ("- Lưu: VT.T/M BAN THƯỜNG VỤ", "T/M BAN THƯỜNG VỤ", "PHÓ GIÁM ĐỐC"),
+])
+def test_an_authority_glued_without_a_space_to_the_last_recipient(glued, authority, title):
+    # A .doc whose signing table LibreOffice flattened: the cells' paragraphs run together.
+    lines = ["UBND TỈNH ĐỒNG THÁP", "SỞ XÂY DỰNG", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 745/SXD-QLXD",
+             "Đồng Tháp, ngày 04 tháng 7 năm 2018", "V/v quản lý trật tự xây dựng", "Nội dung công văn.",
+             "Nơi nhận:", "- Như trên;", glued, "PHÓ GIÁM ĐỐC", "Lê Văn Sĩ"]
+    f = extract_facts(lines)
+    assert (f.authority.value, f.signer_title.value, f.signer.value) == (authority, title, "Lê Văn Sĩ")
+    assert f.recipients[-1] == "Lưu: VT"
+    # without a space, only an authority splits: "- Lưu: VT,NV." stays one recipient
+    lines[-3] = "- Lưu: VT,NV."
+    assert extract_facts(lines).recipients[-1] == "Lưu: VT,NV"
+
+
+def test_a_vv_summary_never_runs_into_the_signing_block():
+    # A short letter flattened without blank lines: the V/v's continuation stops at the block.
+    lines = ["SỞ Y TẾ\t\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 12/SYT-NV\t\tĐồng Tháp, ngày 06 tháng 01 năm 2022",
+             "V/v tăng cường phòng chống", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "ThS.BS Nguyễn Văn An"]
+    f = extract_facts(lines)
+    assert f.title.value == "tăng cường phòng chống"
+    assert (f.authority.value, f.signer_title.value, f.signer.value) == ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Nguyễn Văn An")
