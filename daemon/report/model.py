@@ -31,22 +31,16 @@ from parsers.model import DocumentFacts, Figure, facts_from_json
 
 from daemon.clock import deadline_words, moment_words
 from daemon.config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
+from daemon.report.consolidate import Consolidation, Para, Source, Trace  # noqa: F401 (Para, Trace: the model's)
 from daemon.report.figures import FigureLine, IndicatorTotal, indicator_totals
 from daemon.report.routing import Router
-from daemon.report.text import Keys, Merger, name_list, number_text, passages
+from daemon.report.text import Keys, name_list, number_text
 from daemon.status import STATUS_WORDS, Cell, cells, counts as status_counts
 from daemon.texts import TYPE_NAMES
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 BLANK_NUMBER = "      "  # the clerk writes the number by hand or in the register
 _HEADER_BREAKS = (" HUYỆN ", " XÃ ", " THỊ TRẤN ", " TỈNH ", " THÀNH PHỐ ", " QUẬN ", " THỊ XÃ ", " VÀ ", " - ")
-
-
-@dataclass(frozen=True)
-class Para:
-    lead: str = ""  # who said it ("UBND xã Mỹ Hòa:"), printed in italics before the text
-    text: str = ""
-    flag: bool = False  # a point the clerk must look at (a commune whose head is not in charge)
 
 
 @dataclass(frozen=True)
@@ -154,9 +148,10 @@ def _date_vn(iso: str | None) -> str:
     return f"{d:02d}/{m:02d}/{y}"
 
 
-def _fill(text: str, cycle: str, as_of: str = "") -> str:
+def _fill(text: str, cycle: str, as_of: str = "", as_of_date: str = "", letter: str = "") -> str:
     nxt = str(int(cycle) + 1) if cycle.isdigit() else cycle
-    return text.format_map({"cycle": cycle, "next_cycle": nxt, "as_of": as_of})
+    return text.format_map({"cycle": cycle, "next_cycle": nxt, "as_of": as_of, "as_of_date": as_of_date,
+                            "letter": letter})
 
 
 def header_lines(text: str) -> tuple[str, ...]:
@@ -273,8 +268,9 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
 
     # Leaders, passages and figures from each unit's newest documents.
     leader_lines = _leader_lines(campaign, units, newest, keys)
+    leaders_block = any("leaders" in sec.facts or any("leaders" in a.facts for a in sec.areas) for sec in spec.sections)
     router = Router(spec, keys)
-    mergers: dict[tuple[int, int | None], Merger] = {}
+    body = Consolidation(spec, keys, units)
     unplaced = 0
     unit_figures: list[list[Figure]] = []
     for pos, unit in enumerate(units):
@@ -282,33 +278,49 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
         unit_figures.append([fig for f in facts_list for fig in f.figures])
         if not facts_list:
             continue
-        for target, sentence in router.route(facts_list[0].sections):
+        facts = facts_list[0]
+        document = _document_words(_short_name(body_req), facts)
+        for target, sentence, heading in router.route(facts.sections):
             if target is None:
                 unplaced += 1
                 continue
-            mergers.setdefault(target, Merger(spec.similarity, keys)).add(sentence, pos)
+            if leaders_block and facts.leaders and _names_leader(sentence, facts.leaders):
+                continue  # the leaders block says who is in charge, for every unit alike
+            body.add(target, sentence, pos, document, heading)
 
     indicators, figure_lines = indicator_totals(campaign, units, unit_figures, figures or {}, keys)
     totals = {i.code: i for i in indicators}
+    as_of_date = now_local.strftime("%d/%m/%Y")
+
+    def fill(text: str) -> str:
+        return _fill(text, cycle, as_of, as_of_date, spec.letter)
+
+    def facts_paras(facts: tuple[str, ...]) -> list[Para]:
+        paras: list[Para] = []
+        if "submissions" in facts:
+            paras.extend(_submission_paras(campaign, units, table, deadlines))
+        if "leaders" in facts:
+            paras.extend(_leader_paras(spec, leader_lines))
+        return paras
 
     sections = []
     for s, sec in enumerate(spec.sections):
-        paras: list[Para] = []
-        if "submissions" in sec.facts:
-            paras.extend(_submission_paras(campaign, units, table, deadlines))
-        if "leaders" in sec.facts:
-            paras.extend(_leader_paras(spec, leader_lines))
-        paras.extend(_merged(mergers.get((s, None)), names, spec.max_named_units))
+        paras: list[Para] = [Para(text=fill(sec.lead))] if sec.lead else []
+        paras.extend(facts_paras(sec.facts))
+        paras.extend(body.paragraphs((s, None)))
         areas = []
         for a, area in enumerate(sec.areas):
-            area_paras = _figure_paras(area.figures, totals, len(figure_lines))
-            area_paras.extend(_merged(mergers.get((s, a)), names, spec.max_named_units))
+            area_paras = [Para(text=fill(area.lead))] if area.lead else []
+            area_paras.extend(facts_paras(area.facts))
+            area_paras.extend(_figure_paras(area.figures, totals, len(figure_lines)))
+            area_paras.extend(body.paragraphs((s, a)))
             if not area_paras:
-                area_paras = [Para(text="Chưa có đơn vị nào báo cáo nội dung này.")]
-            areas.append(Area(str(a + 1), _fill(area.title, cycle), tuple(area_paras)))
-        if not paras and not areas:
-            paras = [Para(text="Chưa có đơn vị nào báo cáo nội dung này.")]
-        sections.append(Section(ROMAN[s] if s < len(ROMAN) else str(s + 1), _fill(sec.title, cycle).upper(),
+                area_paras = [Para(text=spec.empty_text)]
+            areas.append(Area(str(a + 1), fill(area.title), tuple(area_paras)))
+        # A part with only its framing sentence still says that no unit wrote to it.
+        if not areas and len(paras) == (1 if sec.lead else 0):
+            paras.append(Para(text=spec.empty_text))
+        sections.append(Section(ROMAN[s] if s < len(ROMAN) else str(s + 1), fill(sec.title).upper(),
                                 tuple(paras), tuple(areas)))
 
     preview = any(now < d for d in deadlines.values())
@@ -320,7 +332,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     code = spec.issuer_code if spec.issuer_code is not None else _initials(issuer)
     number_code = f"{spec.type_code}-{code}" if code else spec.type_code
     year = now_local.year
-    summary = _fill(spec.summary, cycle)
+    summary = fill(spec.summary)
     short_names = [_short_name(r).upper() for r in campaign.requirements]
     return ReportModel(
         campaign=campaign.id,
@@ -337,9 +349,9 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
         summary=summary,
         addressee=spec.addressee,
         addressee_lines=_addressee_lines(spec.addressee),
-        intro=_fill(spec.intro, cycle, as_of),
+        intro=fill(spec.intro),
         sections=tuple(sections),
-        closing=_fill(spec.closing, cycle, as_of),
+        closing=fill(spec.closing),
         authority=spec.authority,
         signer_title=spec.signer_title,
         signer=spec.signer,
@@ -375,10 +387,19 @@ def model_from_ledger(config: Config, store, campaign: Campaign, cycle: str, now
     return build_model(config, campaign, cycle, rows, now, store.figures(campaign.id, cycle))
 
 
-def _merged(merger: Merger | None, names: list[str], max_named: int) -> list[Para]:
-    if merger is None:
-        return []
-    return [Para(lead, text) for lead, text in passages(merger.consolidated(), names, max_named)]
+def _document_words(name: str, facts: DocumentFacts) -> str:
+    """ "Báo cáo số 45/BC-UBND ngày 15/10/2024": the unit's document, as the clerk's notes cite it."""
+    parts = [name]
+    if facts.number.value:
+        parts.append(f"số {facts.number.value}")
+    if facts.date.value:
+        parts.append(f"ngày {_date_vn(facts.date.value)}")
+    return " ".join(parts)
+
+
+def _names_leader(sentence: str, leaders: tuple[str, ...]) -> bool:
+    """The sentence names one of the unit's assigned leaders (its "phân công ... phụ trách")."""
+    return any(name and name in sentence for name in (x.split(",")[0].strip() for x in leaders))
 
 
 def _submission_paras(campaign: Campaign, units, table, deadlines) -> list[Para]:
@@ -391,21 +412,13 @@ def _submission_paras(campaign: Campaign, units, table, deadlines) -> list[Para]
         parts = [f"{len(by['on_time'])} đơn vị gửi đúng hạn"]
         for status, word in (("late", "gửi trễ hạn"), ("missing", "chưa gửi")):
             if by[status]:
-                parts.append(f"{len(by[status])} đơn vị {word} ({name_list(by[status], 0)})")
+                parts.append(f"{len(by[status])} đơn vị {word} ({name_list(by[status])})")
             else:
                 parts.append(f"không có đơn vị {word}")
         paras.append(Para(f"{req.name} (hạn nộp {deadline_words(deadlines[req.id])}):", "; ".join(parts) + "."))
-    for req in campaign.requirements:
-        items = []
-        for u in units:
-            cell = table[(u.id, req.id)]
-            if cell.status == "missing":
-                continue
-            number = f"số {cell.doc_number}" if cell.doc_number else "chưa rõ số"
-            date = f" ngày {_date_vn(cell.doc_date)}" if cell.doc_date else ""
-            items.append(f"{u.name} ({number}{date})")
-        if items:
-            paras.append(Para(f"{_short_name(req)} của các đơn vị (chi tiết tại Phụ lục I):", "; ".join(items) + "."))
+    # The number and date of each unit's document are in Phụ lục I, not here: a list of two
+    # dozen numbers in the body reads as a register, not a report.
+    paras.append(Para(text="Số, ngày văn bản của từng cơ quan, đơn vị, địa phương: chi tiết tại Phụ lục I."))
     return paras
 
 
@@ -458,7 +471,7 @@ def _leader_paras(spec: DraftSpec, lines: list[LeaderLine]) -> list[Para]:
                           "; ".join(f"{x.unit}: phân công {', '.join(x.leaders)}" for x in flagged) + ".", flag=True))
     if silent:
         paras.append(Para(f"Chưa nêu việc phân công ({len(silent)} đơn vị):",
-                          name_list([x.unit for x in silent], 0) + ".", flag=True))
+                          name_list([x.unit for x in silent]) + ".", flag=True))
     return paras
 
 

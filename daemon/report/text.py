@@ -110,6 +110,17 @@ class Phrases:
         plain = self.keys.ascii(text)
         return any(k in plain for k in self.ascii)
 
+    def position(self, text: str) -> int | None:
+        """Where the earliest phrase starts in the text's fold key (or its diacritic-free key)."""
+        if not self.fold:
+            return None
+        fold = self.keys.fold(text)
+        found = [i for i in (fold.find(k) for k in self.fold) if i >= 0]
+        if not found:
+            plain = self.keys.ascii(text)
+            found = [i for i in (plain.find(k) for k in self.ascii) if i >= 0]
+        return min(found) if found else None
+
     def starts(self, text: str) -> bool:
         fold = self.keys.fold(text)
         return any(fold.startswith(k) for k in self.fold)
@@ -123,6 +134,7 @@ class Group:
     numbers: tuple[str, ...] = ()
     template: tuple[str, ...] = ()  # the words with every number as "#"
     summed: bool = False  # the numbers are totals over the units
+    origins: dict = field(default_factory=dict)  # unit position -> where it wrote it (caller's data)
 
 
 _NOT_QUANTITY_BEFORE = re.compile(r"(?:số|năm|ngày|tháng|giai đoạn|khóa|lần thứ|điều|khoản|mục|thông tư|nghị định)$")
@@ -151,7 +163,7 @@ class Merger:
         self._exact: dict[tuple[tuple[str, ...], tuple[str, ...]], Group] = {}
         self._by_numbers: dict[tuple[str, ...], list[Group]] = {}
 
-    def add(self, sentence: str, unit: int) -> None:
+    def add(self, sentence: str, unit: int, origin=None) -> None:
         words = tuple(_WORD.findall(self.keys.fold(sentence)))
         if not words:
             return
@@ -167,6 +179,7 @@ class Merger:
         self._exact[(numbers, words)] = group
         if unit not in group.units:
             group.units.append(unit)
+            group.origins[unit] = origin
 
     def _similar(self, numbers: tuple[str, ...], words: tuple[str, ...]) -> Group | None:
         candidates = self._by_numbers.get(numbers, ())
@@ -224,19 +237,24 @@ class Merger:
             shown = ("bình quân " if how == "mean" else "") + number_text(total)
             text = text[:spans[i].start()] + shown + text[spans[i].end():]
         units: list[int] = []
+        origins: dict = {}
         for g in members:
-            units.extend(u for u in g.units if u not in units)
-        return Group(text, first.words, units, first.numbers, first.template, summed=True)
+            units.extend(u for u in g.units if u not in origins)
+            for u in g.units:
+                origins.setdefault(u, g.origins.get(u))
+        return Group(text, first.words, units, first.numbers, first.template, summed=True, origins=origins)
 
 
-def name_list(names: list[str], max_named: int) -> str:
-    """ "A, B và C"; beyond max_named: "12 đơn vị (A, B, ... và 4 đơn vị khác)"."""
-    if max_named and len(names) > max_named:
-        shown = ", ".join(names[:max_named])
-        return f"{len(names)} đơn vị ({shown} và {len(names) - max_named} đơn vị khác)"
+def name_list(names: list[str], max_named: int = 0) -> str:
+    """Names joined so that none is misread: units' names hold commas and "và" ("Phòng Văn hóa
+    và Thông tin"), so they are separated by semicolons, the last two by "và" only when neither
+    holds a "và" itself: "Phòng A; Phòng B và Phòng C". Every name is written (a text for
+    signature never says "và N đơn vị khác"); max_named is kept for callers and ignored."""
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " và " + names[-1]
+    if " và " in names[-1] or " và " in names[-2]:
+        return "; ".join(names)
+    return "; ".join(names[:-1]) + " và " + names[-1]
 
 
 def passages(groups: list[Group], names: list[str], max_named: int) -> list[tuple[str, str]]:
