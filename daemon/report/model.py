@@ -130,6 +130,7 @@ class ReportModel:
     indicators: tuple[IndicatorTotal, ...] = ()
     figure_lines: tuple[FigureLine, ...] = ()
     unplaced: int = 0  # sentences of units' reports that fed no section (not printed)
+    checks: tuple[str, ...] = ()  # for the clerk's notes: units whose documents need a look
 
 
 # -- small formatting helpers -------------------------------------------------------------------
@@ -273,9 +274,12 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     body = Consolidation(spec, keys, units)
     unplaced = 0
     unit_figures: list[list[Figure]] = []
+    checks: list[str] = []
     for pos, unit in enumerate(units):
-        facts_list = _best_facts(newest.get((unit.id, body_req.id), []))
+        sent = newest.get((unit.id, body_req.id), [])
+        facts_list = _best_facts(sent)
         unit_figures.append([fig for f in facts_list for fig in f.figures])
+        checks.extend(_checks(unit.name, body_req, sent, facts_list))
         if not facts_list:
             continue
         facts = facts_list[0]
@@ -370,6 +374,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
         indicators=indicators,
         figure_lines=figure_lines,
         unplaced=unplaced,
+        checks=tuple(checks),
     )
 
 
@@ -395,6 +400,28 @@ def _document_words(name: str, facts: DocumentFacts) -> str:
     if facts.date.value:
         parts.append(f"ngày {_date_vn(facts.date.value)}")
     return " ".join(parts)
+
+
+_FACT_WORDS = {"number": "số, ký hiệu", "date": "ngày tháng", "signer": "người ký", "issuer": "cơ quan ban hành"}
+
+
+def _checks(unit: str, req: Requirement, rows: list[dict], facts_list: list[DocumentFacts]) -> list[str]:
+    """What the clerk should look at in a unit's document for the body requirement."""
+    if not rows:
+        return []
+    name = _short_name(req)
+    if not facts_list:
+        return [f"{unit}: không đọc được nội dung {name.lower()} ({rows[0].get('filename') or 'tệp đính kèm'}); "
+                f"nội dung của đơn vị chưa có trong dự thảo."]
+    facts, out = facts_list[0], []
+    if not facts.sections and any(f.figures for f in facts_list):
+        out.append(f"{unit}: chỉ gửi biểu số liệu, không có phần lời văn; số liệu đã được tổng hợp.")
+    elif not facts.sections:
+        out.append(f"{unit}: {name.lower()} không có đề mục nào đọc được; nội dung của đơn vị chưa có trong dự thảo.")
+    lacking = [_FACT_WORDS[m] for m in facts.missing if m in _FACT_WORDS]
+    if lacking:
+        out.append(f"{unit}: không đọc được {', '.join(lacking)} của {name.lower()}; đối chiếu với bản gốc.")
+    return out
 
 
 def _names_leader(sentence: str, leaders: tuple[str, ...]) -> bool:
@@ -515,6 +542,20 @@ def changes_note(old: ReportModel | dict | None, new: ReportModel) -> str:
     units = len({d.unit_id for d in changed})
     return (f"So với phiên bản trước, có văn bản mới của {units} đơn vị: " + "; ".join(items)
             + f". Hiện có {len(sent_units)}/{new.units_total} đơn vị đã gửi.")
+
+
+def previous_model(config: Config, store, campaign: Campaign, cycle: str, now: datetime,
+                   rows: list[dict]) -> ReportModel | None:
+    """The last written version's model, rebuilt from the submissions it consolidated (the drafts
+    table keeps their ids): what the clerk's notes compare the new version with. None before v1."""
+    import json
+
+    last = store.last_draft(campaign.id, cycle)
+    if last is None:
+        return None
+    ids = set(json.loads(last["submissions"]))
+    return build_model(config, campaign, cycle, [r for r in rows if r["id"] in ids], now,
+                       store.figures(campaign.id, cycle))
 
 
 def model_to_json(model: ReportModel) -> dict:
