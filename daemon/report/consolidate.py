@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from daemon.config import DraftSpec
 from daemon.report.text import Keys, Merger, finish, name_list
-from daemon.report.voice import proposal, strip_self, voiced
+from daemon.report.voice import SELF, proposal, starts_with_verb, strip_self, voiced
 
 _OFFICES = ("department", "service_unit")  # "cơ quan, đơn vị"; the rest are xã, thị trấn
 
@@ -133,7 +133,13 @@ class Consolidation:
             if len(g.units) == 1:
                 own.setdefault(g.units[0], []).append(g)
         for p in sorted(own):
-            # Named once, in the lead; the sentences then read without a subject of their own.
-            traces = tuple(self._trace(finish(voiced(g.text, "")), g) for g in own[p])
-            out.append(Para(lead=self.units[p].name + ":", text=" ".join(t.sentence for t in traces), traces=traces))
+            # Named once: as the subject of its first sentence when that sentence has a place for
+            # one ("Phòng Y tế đã tổ chức ..."), else in the lead ("Phòng Y tế: Cán bộ ...").
+            # The unit's further sentences then read without a subject of their own.
+            name, first = self.units[p].name, own[p][0].text
+            subject_first = first.startswith(SELF) or starts_with_verb(first)
+            traces = tuple(self._trace(finish(voiced(g.text, name if subject_first and k == 0 else "")), g)
+                           for k, g in enumerate(own[p]))
+            out.append(Para(lead="" if subject_first else name + ":", text=" ".join(t.sentence for t in traces),
+                            traces=traces))
         return out

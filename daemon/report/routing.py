@@ -55,12 +55,25 @@ class Router:
         return self._areas[key]
 
     def _match_uncached(self, heading: str, within: int | None) -> tuple[int, int | None] | None:
+        section, areas = None, []
         for k, target in enumerate(self.targets):
             if within is not None and (target[0] != within or target[1] is None):
                 continue
+            if (section or areas) and target[0] != (section or areas[0])[0]:
+                break
             if self.headings[k].found_in(heading):
-                return target
-        return None
+                if target[1] is None:
+                    section = target
+                else:
+                    areas.append(target)
+        # One area named by the heading is the precise place ("Bài học kinh nghiệm"); a heading
+        # naming several ("Hạn chế, nguyên nhân") stays with the part, whose areas then take
+        # its sentences by keyword.
+        if len(areas) == 1:
+            return areas[0]
+        if areas and within is None:
+            return (areas[0][0], None)
+        return section
 
     def _has_areas(self, target) -> bool:
         return target is not None and target[1] is None and bool(self.sections[target[0]].areas)
