@@ -17,13 +17,15 @@ Every printed sentence carries its Trace (unit, document, heading) for the clerk
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from daemon.config import DraftSpec
 from daemon.report.text import Keys, Merger, finish, name_list
 from daemon.report.voice import SELF, proposal, starts_with_verb, strip_self, voiced
 
-_OFFICES = ("department", "service_unit")  # "cơ quan, đơn vị"; the rest are xã, thị trấn
+_OFFICES = ("department", "service_unit")
+_BULLET = re.compile(r"^[-+•*–]\s+")  # "cơ quan, đơn vị"; the rest are xã, thị trấn
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Consolidation:
 
     def add(self, target: tuple[int, int | None], sentence: str, unit: int, document: str, heading: str) -> None:
         self.reporting.add(unit)
+        sentence = _BULLET.sub("", sentence)  # a unit's list mark; the draft sets its own
         text = sentence
         wish = proposal(sentence, self.spec.district_names, self.keys.fold)
         if wish is not None and wish.to_district and self.direction is not None:
@@ -70,11 +73,21 @@ class Consolidation:
         elif wish is not None and not wish.to_district and self.proposals is not None:
             target = (self.proposals, None)
         else:
-            text = strip_self(sentence)
+            text = strip_self(self._unlabelled(target, sentence))
         merger = self.mergers.get(target)
         if merger is None:
             merger = self.mergers[target] = Merger(self.spec.similarity, self.keys)
         merger.add(text, unit, (document, heading))
+
+    def _unlabelled(self, target: tuple[int, int | None], sentence: str) -> str:
+        """ "Nguyên nhân: thiếu người." under "Nguyên nhân" -> "Thiếu người.": the area's title says it."""
+        if target[1] is None:
+            return sentence
+        title = self.spec.sections[target[0]].areas[target[1]].title
+        head, colon, rest = sentence.partition(":")
+        if colon and rest.strip() and self.keys.fold(head) == self.keys.fold(title):
+            return rest.strip()[:1].upper() + rest.strip()[1:]
+        return sentence
 
     # -- writing -------------------------------------------------------------------------------
 

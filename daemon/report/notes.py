@@ -29,7 +29,7 @@ class SourceRow:
 
     part: str  # "II.3" or "IV"
     sentence: str
-    sources: str  # "UBND xã Mỹ Hòa (Báo cáo số 45/BC-UBND ngày 15/10/2024, mục «2. Cải cách hành chính»); ..."
+    sources: str  # "mục «2. Cải cách hành chính»: UBND xã Mỹ Hòa (Báo cáo số 45/BC-UBND ngày 15/10/2024); ..."
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,16 @@ class Notes:
     sources: tuple[SourceRow, ...]
 
 
-def _source_words(src) -> str:
-    where = [src.document] if src.document else []
-    if src.heading:
-        where.append(f"mục «{src.heading}»")
-    return f"{src.unit} ({', '.join(where)})" if where else src.unit
+def _sources_words(sources) -> str:
+    """ "mục «2. Cải cách hành chính»: UBND xã A (Báo cáo số 12/BC-UBND ngày ...); Phòng B (...)"
+    grouped by the units' heading, which recurs when units follow the district's outline."""
+    by_heading: dict[str, list[str]] = {}
+    for src in sources:
+        by_heading.setdefault(src.heading, []).append(f"{src.unit} ({src.document})" if src.document else src.unit)
+    parts = []
+    for heading, units in by_heading.items():
+        parts.append((f"mục «{heading}»: " if heading else "") + "; ".join(units))
+    return ". ".join(parts) + "."
 
 
 def notes_lines(model: ReportModel, previous: ReportModel | dict | None = None,
@@ -78,7 +83,7 @@ def notes_lines(model: ReportModel, previous: ReportModel | dict | None = None,
                                                           for p in a.paragraphs]
         for part, para in parts:
             for trace in para.traces:
-                rows.append(SourceRow(part, trace.sentence, "; ".join(_source_words(x) for x in trace.sources)))
+                rows.append(SourceRow(part, trace.sentence, _sources_words(trace.sources)))
     title = f"Ghi chú cho cán bộ tổng hợp: {model.summary}"
     return Notes(title=title, changes=changes_note(previous, model), missing=tuple(missing), checks=tuple(checks),
                  conflicts=tuple(conflicts), sources=tuple(rows))
@@ -136,8 +141,11 @@ def _render(notes: Notes, model: ReportModel, out: Path) -> None:
     for row in notes.sources:
         cells = table.add_row().cells
         cells[0].text, cells[1].text, cells[2].text = row.part, row.sentence, row.sources
-    for row in table.rows:
-        for cell, width in zip(row.cells, (Cm(1.6), Cm(12.5), Cm(11.5))):
+    # Word reads the cells' widths, LibreOffice the grid's: set both.
+    table.autofit = False
+    for column, width in zip(table.columns, (Cm(1.6), Cm(11.0), Cm(13.0))):
+        column.width = width
+        for cell in column.cells:
             cell.width = width
     doc.core_properties.title = notes.title
     doc.save(str(out))

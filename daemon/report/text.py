@@ -32,13 +32,14 @@ _BREAK = re.compile(r"[.!?…]+[\"”’)]*\s+")
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
+_ITEM = re.compile(r"^(?:[-+•*–]\s|\d+[.)]\s|[a-zđ][.)]\s)")
 _ABBREVIATION = re.compile(r"(?:^|\s)[A-ZĐ][A-ZĐa-z]{0,3}\.$")  # "TT.", "TP.", "KT." do not end a sentence
 
 
 def sentences(text: str) -> list[str]:
     """Sentences of a section's text: split at line breaks and at . ! ? before a capital."""
     out: list[str] = []
-    for line in (text or "").splitlines():
+    for line in _unwrapped((text or "").splitlines()):
         line = " ".join(line.split())
         start = 0
         for m in _BREAK.finditer(line):
@@ -54,6 +55,20 @@ def sentences(text: str) -> list[str]:
         if tail:
             out.append(tail)
     return [s for s in out if any(c.isalpha() for c in s)]
+
+
+def _unwrapped(lines: list[str]) -> list[str]:
+    """Lines of a paragraph that a PDF's layout wrapped ("phân công" / "nhiệm vụ cụ thể") joined
+    again: a line that does not end with a sentence's or a clause's mark continues on the next,
+    unless that one starts a list item ("- ", "+ ", "a) ")."""
+    out: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if out and line and out[-1][-1] not in ".!?:;…" and not _ITEM.match(line):
+            out[-1] = out[-1] + " " + line
+        elif line:
+            out.append(line)
+    return out
 
 
 def finish(sentence: str) -> str:
