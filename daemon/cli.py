@@ -215,7 +215,7 @@ def cmd_draft(args) -> int:
     model = draft.model_from_ledger(config, store, campaign, cycle, now, rows)
     docx_path, xlsx_path = writers.write_draft(config, model, out)
     previous = draft.previous_model(config, store, campaign, cycle, now, rows)
-    for path in (docx_path, xlsx_path, notes.write_notes(model, docx_path, previous)):
+    for path in (docx_path, xlsx_path, notes.write_notes(model, docx_path, previous, tz=config.office.timezone)):
         print(path)
     return 0
 

@@ -269,7 +269,7 @@ class Runner:
             model = draft.model_from_ledger(self.config, self.store, campaign, cycle, now, rows)
             docx, xlsx = writers.write_draft(self.config, model, out_dir, version)
             previous = draft.previous_model(self.config, self.store, campaign, cycle, now, rows)
-            notes_docx = notes.write_notes(model, docx, previous)
+            notes_docx = notes.write_notes(model, docx, previous, tz=tz)
             mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now,
                                       notes=notes_docx)
             with self.store.atomic():

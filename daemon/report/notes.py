@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+
+from daemon.clock import moment_words
 
 from daemon.durable import write_with
 from daemon.report.model import ReportModel, changes_note
@@ -94,18 +97,21 @@ def notes_path(docx_path: Path) -> Path:
 
 
 def write_notes(model: ReportModel, docx_path: Path, previous: ReportModel | dict | None = None,
-                conflicts: Sequence[str] = ()) -> Path:
-    """Write the notes beside the draft's .docx (atomically); returns their path."""
+                conflicts: Sequence[str] = (), tz=None) -> Path:
+    """Write the notes beside the draft's .docx (atomically); returns their path. tz: the office's
+    timezone, for when the notes were written (default: the offset the model carries)."""
     notes = notes_lines(model, previous, conflicts)
     out = notes_path(Path(docx_path))
-    write_with(out, lambda p: _render(notes, model, p))
+    written = datetime.fromisoformat(model.generated_at)
+    written = written.astimezone(tz) if tz is not None else written
+    write_with(out, lambda p: _render(notes, model, moment_words(written), p))
     return out
 
 
-def _render(notes: Notes, model: ReportModel, out: Path) -> None:
+def _render(notes: Notes, model: ReportModel, written: str, out: Path) -> None:
     from docx import Document
     from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
     section = doc.sections[0]
@@ -117,8 +123,11 @@ def _render(notes: Notes, model: ReportModel, out: Path) -> None:
     style.font.name, style.font.size = "Times New Roman", Pt(12)
     style.element.rPr.rFonts.set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia",
                                  "Times New Roman")
+    for name in ("Heading 1", "Heading 2"):
+        doc.styles[name].font.name = "Times New Roman"
+        doc.styles[name].font.color.rgb = RGBColor(0, 0, 0)
     doc.add_heading(notes.title, level=1)
-    doc.add_paragraph(f"Tệp làm việc của Phòng Nội vụ, không gửi kèm báo cáo. Viết lúc {model.generated_at}"
+    doc.add_paragraph(f"Tệp làm việc của cán bộ tổng hợp, không gửi kèm báo cáo. Viết lúc {written}"
                       + (" (bản xem trước)." if model.preview else "."))
 
     def block(title: str, lines, empty: str) -> None:
