@@ -9,9 +9,12 @@ What feeds what (the campaign's [draft] table, config.DraftSpec):
 - section facts "submissions": counts per requirement (on time / late / missing, named) and the
   units' own document numbers and dates; "leaders": who each unit assigned, flagging a commune
   or town whose assignee is not its head (leader_head_title, e.g. Chủ tịch);
-- passages: each unit's newest document for the body requirement; its sections are routed by
-  heading (then sentences by keyword inside a section that has areas), merged across units
-  (daemon.report.text) and attributed to the units that wrote them;
+- the outline (the campaign's [[draft.section]]s, each with its framing lead, facts, areas and
+  role): each unit's newest document for the body requirement has its sections routed by heading
+  (then sentences by keyword inside a section that has areas, daemon.report.routing) and
+  consolidated in the Ủy ban's voice (daemon.report.consolidate: merged, summed, self-reference
+  in the third person, proposals as the district's tasks or Kiến nghị của cơ sở), every sentence
+  with its sources (Para.traces) for the clerk's notes (daemon.report.notes);
 - figures: the indicators of the campaign's form (Campaign.form) or, without a form, those found
   in the units' tables; a unit's values come from the figures table (what intake read from its
   filled form, or the table it read the form's indicators from) first, then its report's own

@@ -1,8 +1,8 @@
-"""Sentences of units' reports -> consolidated passages: split, route, merge near-duplicates, attribute.
+"""Sentences of units' reports: split, merge near-duplicates, sum quantities, join names.
 
-Pure text helpers for daemon/draft.py. Two units often write the same sentence (the district
-circulates model wording) or nearly the same one (tone placement, a comma, "cán bộ, công chức" vs
-"cán bộ công chức"). Such sentences are printed once, naming every unit that wrote them.
+Pure text helpers for daemon/report/consolidate.py. Two units often write the same sentence (the
+district circulates model wording) or nearly the same one (tone placement, a comma, "cán bộ, công
+chức" vs "cán bộ công chức"). Such sentences are printed once, for every unit that wrote them.
 
 Near-duplicate rule (deliberately conservative, because a draft must never put one unit's number
 in another's mouth): two sentences merge when they contain exactly the same numbers, and their
@@ -14,7 +14,7 @@ fast.
 
 Sentences with the same wording whose only differences are quantities ("Tổ chức 27 buổi tiếp
 công dân" / "Tổ chức 52 buổi ...") are then summed into one sentence ("Tổ chức 79 buổi ..."),
-led by "Tổng hợp từ" and the units' names; a percentage is averaged over the units and says
+which consolidate.py gives its subject (the units, or the collective); a percentage is averaged over the units and says
 "bình quân". A differing number that is not a quantity (a document number, a date, a year, a
 number after "số") keeps the sentences apart, so nothing is ever added that should not be.
 """
@@ -270,21 +270,6 @@ def name_list(names: list[str], max_named: int = 0) -> str:
     if " và " in names[-1] or " và " in names[-2]:
         return "; ".join(names)
     return "; ".join(names[:-1]) + " và " + names[-1]
-
-
-def passages(groups: list[Group], names: list[str], max_named: int) -> list[tuple[str, str]]:
-    """(lead, text) paragraphs: sentences written by the same set of units form one paragraph,
-    led by those units' names; summed sentences come first, then paragraphs shared by more units,
-    then in unit order."""
-    by_units: dict[tuple[bool, tuple[int, ...]], list[str]] = {}
-    for group in groups:
-        by_units.setdefault((group.summed, tuple(sorted(group.units))), []).append(finish(group.text))
-    order = sorted(by_units, key=lambda key: (not key[0], -len(key[1]), key[1]))
-    out = []
-    for summed, units in order:
-        who = name_list([names[i] for i in units], max_named)
-        out.append((("Tổng hợp từ " + who if summed else who) + ":", " ".join(by_units[(summed, units)])))
-    return out
 
 
 def number_text(value: float | None) -> str:
