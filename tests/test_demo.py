@@ -253,3 +253,13 @@ def test_the_filled_form_of_phong_lao_dong_is_in_the_draft(run, config):
             total, method = by_code[code]
             expected = round(sum(values) / len(values), 2) if method == "bình quân" else sum(values)
             assert totals[2 + k] == pytest.approx(expected) and total == pytest.approx(expected), (version, code)
+
+
+def test_draft_command_prints_the_draft_its_tables_and_the_notes(run, tmp_path):
+    out = run.cli("--now", "2024-10-24T09:00", "draft", "dan-van", "--out", str(tmp_path))
+    paths = [Path(line) for line in out.splitlines() if line.strip()]
+    assert [p.suffix for p in paths] == [".docx", ".xlsx", ".docx"] and all(p.is_file() for p in paths)
+    assert paths[2].name == paths[0].stem + "-ghi-chu.docx"
+    said = "\n".join(p.text for p in docx.Document(str(paths[2])).paragraphs)
+    # Compared with v2 (the last version the service wrote), nothing new has arrived.
+    assert "Không có văn bản mới so với phiên bản trước." in said
