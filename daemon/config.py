@@ -213,7 +213,7 @@ class DraftSpec:
     empty_text: str = "Chưa có đơn vị báo cáo nội dung này."  # a section or area nobody wrote to
     # Who "the district" is in units' proposals ("Đề nghị UBND huyện ..."): the Ủy ban that signs
     # the draft, so those proposals become its own tasks instead of being sent back to it.
-    district_names: tuple[str, ...] = ("Ủy ban nhân dân huyện", "UBND huyện", "Lãnh đạo huyện", "huyện")
+    district_names: tuple[str, ...] = ("Ủy ban nhân dân huyện", "UBND huyện", "Lãnh đạo huyện")
     sections: tuple[DraftSection, ...] = (DraftSection(title="TÌNH HÌNH THỰC HIỆN", facts=("submissions",)),)
 
 

@@ -192,6 +192,11 @@ def test_few_units_are_named_with_unambiguous_joins():
     ("Tổ chức 24 buổi tiếp công dân.", "UBND xã Mỹ Hòa", "UBND xã Mỹ Hòa tổ chức 24 buổi tiếp công dân."),
     ("Phòng Tư pháp đã tổ chức hội nghị.", "", "Phòng Tư pháp đã tổ chức hội nghị."),  # named: kept
     ("Đơn vị tiếp tục quán triệt Chỉ thị.", "", "Tiếp tục quán triệt Chỉ thị."),  # a task of the Ủy ban
+    # Words that begin a common phrase, not the unit: left alone.
+    ("Ban hành Kế hoạch số 12/KH-UBND.", "Phòng Y tế", "Phòng Y tế ban hành Kế hoạch số 12/KH-UBND."),
+    ("Phòng chống dịch bệnh được quan tâm.", "", "Phòng chống dịch bệnh được quan tâm."),
+    ("Cơ quan chức năng đã kiểm tra.", "", "Cơ quan chức năng đã kiểm tra."),
+    ("Trung tâm hành chính công tiếp nhận hồ sơ.", "", "Trung tâm hành chính công tiếp nhận hồ sơ."),
 ])
 def test_self_reference_becomes_third_person(written, subject, expected):
     assert voiced(strip_self(written), subject) == expected
@@ -205,3 +210,5 @@ def test_proposals_read_by_addressee():
     p = proposal("Đề nghị Sở Nội vụ sớm ban hành hướng dẫn.", names, fold)
     assert not p.to_district and p.task == "Đề nghị Sở Nội vụ sớm ban hành hướng dẫn."
     assert proposal("Tổ chức 3 hội nghị.", names, fold) is None
+    # The district's Party committee is the level above, not the Ủy ban that signs.
+    assert not proposal("Đề nghị Huyện ủy quan tâm chỉ đạo.", names, fold).to_district

@@ -31,7 +31,11 @@ _SELF_WORDS = (r"Ủy ban nhân dân (?:xã|thị trấn|phường)|Uỷ ban nh�
                r"|Văn phòng|Phòng|Thanh tra huyện|Thanh tra|Ban quản lý|Ban|Nhà trường|Trung tâm|Đơn vị|Cơ quan"
                r"|Địa phương|Chúng tôi")
 _LOWER = r"(?=\s+[a-zàáảãạăắằẳẵặâấầẩẫậèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵđ])"
-_SELF_AT = re.compile(rf"(^|,\s+|;\s+)({_SELF_WORDS}){_LOWER}")
+# ...but not when the word starts a common phrase: "Ban hành" (issue), "Phòng chống" (prevent),
+# "Cơ quan chức năng", "Trung tâm hành chính công", "Đơn vị tính" are no self-reference.
+_NOT_SELF = (r"(?!\s+(?:hành\b|chống\b|ngừa\b|chức năng|tính\b|hóa\b|cấp\b|trực thuộc|liên quan|khác\b"
+             r"|chuyên môn|sự nghiệp|hành chính|y tế|giáo dục|văn hóa|thông tin|xã hội))")
+_SELF_AT = re.compile(rf"(^|,\s+|;\s+)({_SELF_WORDS}){_NOT_SELF}{_LOWER}")
 _SELF_INSIDE = re.compile(r"\b(?:chúng tôi|đơn vị mình|địa phương mình)\b")
 
 # First words of a sentence that are a predicate without subject: the subject can go in front.
