@@ -98,6 +98,7 @@ def synthetic_rows(config, campaign, templates: list[dict]) -> list[dict]:
 def run_one(n: int) -> dict:
     from daemon.config_toml import load_config
     from daemon.report.model import build_model
+    from daemon.report.notes import write_notes
     from daemon.report.writers import write_draft
 
     with tempfile.TemporaryDirectory(prefix="tonghop-bench-") as tmp:
@@ -110,6 +111,7 @@ def run_one(n: int) -> dict:
         model = build_model(config, campaign, "2024", rows, now)
         t1 = time.perf_counter()
         docx, xlsx = write_draft(config, model, Path(tmp) / "v1", version=1)
+        write_notes(model, docx)  # the clerk's notes go with every draft
         t2 = time.perf_counter()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
         return {"units": n, "rows": len(rows), "build_s": round(t1 - t0, 2), "write_s": round(t2 - t1, 2),

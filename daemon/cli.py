@@ -199,7 +199,7 @@ def print_status_table(doc: dict, config: Config, colour: bool, echo=print) -> N
 
 def cmd_draft(args) -> int:
     from daemon.report import model as draft
-    from daemon.report import writers
+    from daemon.report import notes, writers
     from daemon.report.versions import preview_folder
 
     config, clock = load(args)
@@ -211,8 +211,11 @@ def cmd_draft(args) -> int:
     cycle = args.cycle or campaign.cycle_of(now, config.office.timezone)
     store = Store.open(config)
     out = Path(args.out) if args.out else preview_folder(config.storage.root, campaign.id, cycle)
-    model = draft.model_from_ledger(config, store, campaign, cycle, now)
-    for path in writers.write_draft(config, model, out):
+    rows = draft.draft_rows(store, campaign, cycle)
+    model = draft.model_from_ledger(config, store, campaign, cycle, now, rows)
+    docx_path, xlsx_path = writers.write_draft(config, model, out)
+    previous = draft.previous_model(config, store, campaign, cycle, now, rows)
+    for path in (docx_path, xlsx_path, notes.write_notes(model, docx_path, previous, tz=config.office.timezone)):
         print(path)
     return 0
 

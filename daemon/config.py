@@ -159,6 +159,8 @@ class DraftArea:
     headings: tuple[str, ...] = ()  # words in a unit's section heading that send the section here
     keywords: tuple[str, ...] = ()  # words in a sentence that send it here (inside its body section)
     figures: tuple[str, ...] = ()  # indicator codes whose totals are quoted at the top of the area
+    facts: tuple[str, ...] = ()  # blocks computed from the ledger, as DraftSection.facts
+    lead: str = ""  # the office's own framing sentence printed first (admins edit it; {cycle}...)
 
 
 @dataclass(frozen=True)
@@ -170,9 +172,14 @@ class DraftSection:
     headings: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     areas: tuple[DraftArea, ...] = ()
+    lead: str = ""  # the office's own framing sentence printed first
+    role: str = ""  # "" (units' results, in the third person), "direction" or "proposals" (DRAFT_ROLES)
 
 
 DRAFT_FACTS = ("submissions", "leaders")
+# direction: the Ủy ban's own tasks (units' sentences without their names, proposals addressed
+# to the district); proposals: units' proposals to the level above (Kiến nghị của cơ sở).
+DRAFT_ROLES = ("", "direction", "proposals")
 
 
 @dataclass(frozen=True)
@@ -197,11 +204,16 @@ class DraftSpec:
     recipients: tuple[str, ...] = ("Như trên", "Lưu: VT")
     delay_hours: float = 0.0
     requirement: str | None = None  # whose documents feed the body; None: the last requirement
-    max_named_units: int = 8  # a passage shared by more units names this many and counts the rest
+    max_named_units: int = 3  # a sentence of up to this many units names them; more: "Các cơ quan, đơn vị..."
     similarity: float = 0.9  # near-duplicate sentences (same numbers, this word similarity) merge
     skip_sentences: tuple[str, ...] = ("Trên đây là",)
     leader_head_kinds: tuple[str, ...] = ("commune", "town")
     leader_head_title: str = "Chủ tịch"
+    letter: str = ""  # the letter that set the duty, for {letter} in the texts
+    empty_text: str = "Chưa có đơn vị báo cáo nội dung này."  # a section or area nobody wrote to
+    # Who "the district" is in units' proposals ("Đề nghị UBND huyện ..."): the Ủy ban that signs
+    # the draft, so those proposals become its own tasks instead of being sent back to it.
+    district_names: tuple[str, ...] = ("Ủy ban nhân dân huyện", "UBND huyện", "Lãnh đạo huyện")
     sections: tuple[DraftSection, ...] = (DraftSection(title="TÌNH HÌNH THỰC HIỆN", facts=("submissions",)),)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from daemon.config import (DRAFT_FACTS, UNIT_KINDS, Campaign, ChaseRules, Config, ConfigError,
+from daemon.config import (DRAFT_FACTS, DRAFT_ROLES, UNIT_KINDS, Campaign, ChaseRules, Config, ConfigError,
                            DraftArea, DraftSection, DraftSpec, IntakeSettings, MailboxSettings, Notices, Office,
                            Requirement, SmtpSettings, Storage, Unit)
 from parsers.model import Limits
@@ -439,7 +439,8 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
     )
 
 
-_DRAFT_PLACEHOLDERS = {"cycle": "2024", "next_cycle": "2025", "as_of": "20/10/2024 00:00"}
+_DRAFT_PLACEHOLDERS = {"cycle": "2024", "next_cycle": "2025", "as_of": "20/10/2024 00:00", "as_of_date": "20/10/2024",
+                       "letter": "Công văn số 12/UBND-NV"}
 
 
 def _draft_text(r: _Reader, name: str, default: str) -> str:
@@ -461,8 +462,10 @@ def _draft_lines(r: _Reader, name: str, default: tuple[str, ...]) -> tuple[str, 
 
 
 def _draft_area(r: _Reader) -> DraftArea:
-    r.unknown_keys({"title", "headings", "keywords", "figures"})
+    r.unknown_keys({"title", "headings", "keywords", "figures", "facts", "lead"})
     return DraftArea(
+        facts=_draft_facts(r),
+        lead=_draft_text(r, "lead", ""),
         title=_draft_text(r, "title", "") if "title" in r.table else (r.get("title", str, required=True) or ""),
         headings=_draft_lines(r, "headings", ()),
         keywords=_draft_lines(r, "keywords", ()),
@@ -470,12 +473,22 @@ def _draft_area(r: _Reader) -> DraftArea:
     )
 
 
-def _draft_section(r: _Reader) -> DraftSection:
-    r.unknown_keys({"title", "facts", "headings", "keywords", "area"})
+def _draft_facts(r: _Reader) -> tuple[str, ...]:
     facts = _draft_lines(r, "facts", ())
     for f in facts:
         if f not in DRAFT_FACTS:
             r.error("facts", f"«{f}» không hợp lệ; dùng: {', '.join(DRAFT_FACTS)}")
+    return tuple(f for f in facts if f in DRAFT_FACTS)
+
+
+def _draft_section(r: _Reader) -> DraftSection:
+    r.unknown_keys({"title", "facts", "headings", "keywords", "area", "lead", "role"})
+    facts = _draft_facts(r)
+    role = r.get("role", str, "") or ""
+    if role not in DRAFT_ROLES:
+        r.error("role", f"«{role}» không hợp lệ; dùng: \"direction\" (phương hướng, nhiệm vụ của Ủy ban), "
+                        f"\"proposals\" (kiến nghị lên cấp trên) hoặc bỏ trống")
+        role = ""
     areas = []
     entries = r.table.get("area", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
@@ -485,10 +498,12 @@ def _draft_section(r: _Reader) -> DraftSection:
         areas.append(_draft_area(_Reader(r.problems, r.file, entry, f"{r.key('area')}[{n}].")))
     return DraftSection(
         title=_draft_text(r, "title", "") if "title" in r.table else (r.get("title", str, required=True) or ""),
-        facts=tuple(f for f in facts if f in DRAFT_FACTS),
+        facts=facts,
         headings=_draft_lines(r, "headings", ()),
         keywords=_draft_lines(r, "keywords", ()),
         areas=tuple(areas),
+        lead=_draft_text(r, "lead", ""),
+        role=role,
     )
 
 
@@ -497,7 +512,7 @@ def _draft_spec(r: _Reader, reqs: list[Requirement]) -> DraftSpec:
     r.unknown_keys({"summary", "type_code", "type_name", "parent_body", "issuer", "issuer_code", "addressee",
                     "intro", "closing", "authority", "signer_title", "signer", "recipients", "delay_hours",
                     "requirement", "max_named_units", "similarity", "skip_sentences", "leader_head_kinds",
-                    "leader_head_title", "section"})
+                    "leader_head_title", "section", "letter", "empty_text", "district_names"})
     requirement = r.get("requirement", str, None)
     if requirement is not None and requirement not in {q.id for q in reqs}:
         r.error("requirement", f"yêu cầu «{requirement}» không có trong các mục [[requirement]] của chiến dịch")
@@ -527,6 +542,9 @@ def _draft_spec(r: _Reader, reqs: list[Requirement]) -> DraftSpec:
         else:
             sections = tuple(_draft_section(_Reader(r.problems, r.file, e, f"{r.key('section')}[{n}]."))
                              for n, e in enumerate(entries, 1))
+            for role in ("direction", "proposals"):
+                if sum(1 for x in sections if x.role == role) > 1:
+                    r.error("section", f"chỉ một mục [[draft.section]] được có role = \"{role}\"")
     return DraftSpec(
         summary=_draft_text(r, "summary", d.summary),
         type_code=type_code,
@@ -548,6 +566,9 @@ def _draft_spec(r: _Reader, reqs: list[Requirement]) -> DraftSpec:
         skip_sentences=_draft_lines(r, "skip_sentences", d.skip_sentences),
         leader_head_kinds=tuple(k for k in kinds if k in UNIT_KINDS),
         leader_head_title=r.get("leader_head_title", str, d.leader_head_title) or d.leader_head_title,
+        letter=r.get("letter", str, d.letter) or "",
+        empty_text=_draft_text(r, "empty_text", d.empty_text) or d.empty_text,
+        district_names=_draft_lines(r, "district_names", d.district_names),
         sections=sections,
     )
 

@@ -253,7 +253,7 @@ class Runner:
         """At the deadline (plus the configured delay) write the consolidated draft and mail it to
         the office; when reports arrive later, write a new version with a note of what changed."""
         from daemon.report import model as draft
-        from daemon.report import versions, writers
+        from daemon.report import notes, versions, writers
 
         tz = self.config.office.timezone
         for campaign in self.config.campaigns:
@@ -268,7 +268,10 @@ class Runner:
             out_dir = versions.version_folder(self.config.storage.root, campaign.id, cycle, version)
             model = draft.model_from_ledger(self.config, self.store, campaign, cycle, now, rows)
             docx, xlsx = writers.write_draft(self.config, model, out_dir, version)
-            mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now)
+            previous = draft.previous_model(self.config, self.store, campaign, cycle, now, rows)
+            notes_docx = notes.write_notes(model, docx, previous, tz=tz)
+            mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now,
+                                      notes=notes_docx)
             with self.store.atomic():
                 self.store.add_draft(campaign.id, cycle, version, docx, xlsx, ids, now)
                 if mail:

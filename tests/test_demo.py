@@ -183,17 +183,26 @@ def test_two_draft_versions_reach_the_staff_with_their_tables(outbox, config, ru
     for version, mail in enumerate(drafts, 1):
         assert set(mail.to) == set(config.office.staff)
         assert {Path(a).suffix for a in mail.attachments} == {".docx", ".xlsx"}
-        assert all(f"-v{version}." in a for a in mail.attachments)
+        assert sum(a.endswith("-ghi-chu.docx") for a in mail.attachments) == 1  # the clerk's notes
+        assert all(f"-v{version}." in a or f"-v{version}-ghi-chu." in a for a in mail.attachments)
     folder = config.storage.root / "drafts" / "dan-van" / "2024"
     texts = {}
     for version in (1, 2):
-        files = {p.suffix: p for p in (folder / f"v{version}").iterdir()}
+        files = {p.suffix: p for p in (folder / f"v{version}").iterdir() if not p.stem.endswith("-ghi-chu")}
         assert files[".xlsx"].stat().st_size > 0
         texts[version] = "\n".join(p.text for p in docx.Document(str(files[".docx"])).paragraphs)
     late = config.unit(demo_story.LATE).name
     assert "1 đơn vị gửi trễ hạn" not in texts[1] and f"gửi trễ hạn ({late})" in texts[2]
     missing_v1 = next(line for line in texts[1].splitlines() if "chưa gửi" in line)
     assert late in missing_v1
+    # The clerk's notes of v2 say what changed since v1 and list every sentence's sources.
+    notes_v2 = next((folder / "v2").glob("*-ghi-chu.docx"))
+    notes = docx.Document(str(notes_v2))
+    said = "\n".join(p.text for p in notes.paragraphs)
+    assert "So với phiên bản trước, có văn bản mới của 1 đơn vị" in said and late in said
+    sources = notes.tables[0]
+    assert sources.rows[0].cells[1].text == "Câu trong dự thảo" and len(sources.rows) > 10
+    assert any(late in row.cells[2].text for row in sources.rows[1:])
 
 
 def test_status_at_the_end(run, planned, config):
@@ -244,3 +253,13 @@ def test_the_filled_form_of_phong_lao_dong_is_in_the_draft(run, config):
             total, method = by_code[code]
             expected = round(sum(values) / len(values), 2) if method == "bình quân" else sum(values)
             assert totals[2 + k] == pytest.approx(expected) and total == pytest.approx(expected), (version, code)
+
+
+def test_draft_command_prints_the_draft_its_tables_and_the_notes(run, tmp_path):
+    out = run.cli("--now", "2024-10-24T09:00", "draft", "dan-van", "--out", str(tmp_path))
+    paths = [Path(line) for line in out.splitlines() if line.strip()]
+    assert [p.suffix for p in paths] == [".docx", ".xlsx", ".docx"] and all(p.is_file() for p in paths)
+    assert paths[2].name == paths[0].stem + "-ghi-chu.docx"
+    said = "\n".join(p.text for p in docx.Document(str(paths[2])).paragraphs)
+    # Compared with v2 (the last version the service wrote), nothing new has arrived.
+    assert "Không có văn bản mới so với phiên bản trước." in said

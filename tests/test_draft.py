@@ -12,7 +12,7 @@ import pytest
 from daemon.config import ConfigError, DraftSpec
 from daemon.config_toml import load_config
 from daemon.report.model import build_model, changes_note, draft_due, header_lines, model_to_json
-from daemon.report.text import Keys, Merger, name_list, passages, sentences
+from daemon.report.text import Keys, Merger, name_list, sentences
 from daemon.status import status_document
 from draft_cycle import EXAMPLE, FLAGGED, NOW, REPLACED, TZ, build_cycle
 
@@ -72,48 +72,72 @@ def test_counts_and_statuses_agree_with_status_json(cycle, model):
 
 def test_section_one_names_late_and_missing_units(cycle, model):
     section = model.sections[0]
-    assert section.number == "I" and section.title == "TÌNH HÌNH TRIỂN KHAI THỰC HIỆN"
+    assert section.number == "I" and section.title == "CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO, TRIỂN KHAI THỰC HIỆN"
+    # The Ủy ban's own account first: the framing sentence citing the letter and the directives.
+    assert section.paragraphs[0].text.startswith("Thực hiện Chỉ thị số 33/CT-TTg") and not section.paragraphs[0].traces
+    assert "Công văn số      /UBND-NV" in section.paragraphs[0].text
     report = next(p for p in section.paragraphs if p.lead.startswith("Báo cáo kết quả"))
     assert "hạn nộp trước ngày 20/10/2024" in report.lead
     for uid in cycle.late | cycle.missing:
         assert cycle.config.unit(uid).name in report.text
     assert f"{len(cycle.late)} đơn vị gửi trễ hạn" in report.text
-    numbers = next(p for p in section.paragraphs if p.lead.startswith("Báo cáo của các đơn vị"))
-    sent = [d for d in model.documents if d.requirement == "bao-cao"]
-    for d in sent:
-        assert f"số {d.doc_number}" in numbers.text
+    # The units' document numbers are in Phụ lục I, not a run-on list in the body.
+    body = " ".join(p.text for p in section.paragraphs)
+    assert "chi tiết tại Phụ lục I" in body
+    assert not any(f"số {d.doc_number}" in body for d in model.documents if d.doc_number)
 
 
 def test_leaders_flag_a_commune_whose_chairman_is_not_in_charge(model):
     flagged = [x for x in model.leaders if x.ok is False]
     assert [x.unit_id for x in flagged] == [FLAGGED]
     assert all(x.ok for x in model.leaders if x.unit_id != FLAGGED)
-    para = next(p for p in model.sections[0].paragraphs if p.flag and "Chưa đúng yêu cầu" in p.lead)
+    area = model.sections[1].areas[5]  # II.6, the letter's point 3
+    assert area.title == "Phân công lãnh đạo phụ trách công tác dân vận"
+    para = next(p for p in area.paragraphs if p.flag and "Chưa đúng yêu cầu" in p.lead)
     assert "UBND xã Mỹ Quý" in para.text and "Phó Chủ tịch" in para.text
-    departments = next(p for p in model.sections[0].paragraphs if p.lead == "Lãnh đạo được phân công phụ trách:")
+    departments = next(p for p in area.paragraphs if p.lead == "Lãnh đạo được phân công phụ trách:")
     assert "Phòng Tư pháp:" in departments.text
 
 
 def test_body_sections_areas_and_attribution(cycle, model):
     titles = [f"{s.number}. {s.title}" for s in model.sections]
-    assert titles == ["I. TÌNH HÌNH TRIỂN KHAI THỰC HIỆN", "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM",
-                      "III. HẠN CHẾ, NGUYÊN NHÂN", "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", "V. KIẾN NGHỊ, ĐỀ XUẤT"]
+    assert titles == ["I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO, TRIỂN KHAI THỰC HIỆN", "II. KẾT QUẢ THỰC HIỆN",
+                      "III. ĐÁNH GIÁ CHUNG", "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", "V. KIẾN NGHỊ, ĐỀ XUẤT"]
     areas = model.sections[1].areas
     assert len(areas) == 6 and areas[1].title == 'Phong trào thi đua "Dân vận khéo"'
-    for area in areas:  # every area got passages, each led by the units that wrote it
-        passages_ = [p for p in area.paragraphs if not p.lead.startswith("Số liệu")]
-        assert passages_ and all(p.lead.endswith(":") and p.text for p in passages_)
+    for area in areas:  # every area got something from the units
+        assert [p for p in area.paragraphs if p.traces or p.lead], area.title
+    assert [a.title for a in model.sections[2].areas] == ["Ưu điểm", "Hạn chế, tồn tại", "Nguyên nhân",
+                                                         "Bài học kinh nghiệm"]
     text = all_text(model)
-    # A sentence many units wrote word for word appears once, attributed to all of them.
+    # A sentence many units wrote word for word appears once.
     assert text.count("Các mô hình được nhân rộng, mang lại hiệu quả thiết thực.") == 1
-    # Shortcomings land in III, proposals in V, not elsewhere.
-    assert all("Đề nghị" in p.text for p in model.sections[4].paragraphs)
-    assert any("Nguyên nhân" in p.text for p in model.sections[2].paragraphs)
+    # Shortcomings and causes land in III's own parts; the causes' sentences are not shortcomings.
+    shortcomings, causes = model.sections[2].areas[1], model.sections[2].areas[2]
+    assert all("Nguyên nhân" not in p.text for p in shortcomings.paragraphs)
+    assert causes.paragraphs and "Khối lượng công việc chuyên môn lớn" in causes.paragraphs[0].text
+    assert "Nguyên nhân:" not in causes.paragraphs[0].text  # the area's title says it
+    # Nobody wrote lessons: the part is there and says so.
+    assert [p.text for p in model.sections[2].areas[3].paragraphs] == ["Chưa có đơn vị báo cáo nội dung này."]
+    # The Ủy ban signs: no unit proposes to it in its own report; the proposals are its tasks in IV.
+    assert "Đề nghị Ủy ban nhân dân huyện" not in text and "Đề nghị UBND huyện" not in text
+    tasks = [p.text for p in model.sections[3].paragraphs]
+    assert "- Tổ chức tập huấn nghiệp vụ công tác dân vận cho cán bộ, công chức." in tasks
+    assert model.sections[3].paragraphs[0].text.startswith("Năm 2025, Ủy ban nhân dân huyện")
+    assert all(not p.lead for p in model.sections[3].paragraphs)  # the direction names no unit
+    assert model.sections[4].paragraphs[-1].text == "Chưa có đơn vị báo cáo nội dung này."
+    # The units' own voice never reaches the draft; no "N đơn vị khác".
+    for unit_voice in ("Phòng đã", "UBND xã quán triệt", "UBND xã đã", "Trung tâm đã", "Ban đã", "chúng tôi",
+                       "đơn vị khác", "Tổng hợp từ", "⟨S⟩"):
+        assert unit_voice not in text, unit_voice
+    assert "Các cơ quan, đơn vị và UBND các xã, thị trấn tổ chức" in text
     # The units' closing sentence is not copied.
     assert "Trên đây là báo cáo kết quả thực hiện công tác dân vận năm 2024 của Ủy ban nhân dân xã" not in text
-    # Missing units contribute nothing.
-    for uid in cycle.missing:
-        assert cycle.config.unit(uid).name + ":" not in text
+    # Missing units contribute nothing; every unit sentence is traced to units that sent a report.
+    sent = {d.unit_id for d in model.documents if d.requirement == "bao-cao"}
+    traced = {src.unit_id for s in model.sections for p in list(s.paragraphs) + [p for a in s.areas for p in a.paragraphs]
+              for t in p.traces for src in t.sources}
+    assert traced and traced <= sent
 
 
 def test_figures_summed_and_quoted_in_their_areas(model):
@@ -131,8 +155,8 @@ def test_figures_summed_and_quoted_in_their_areas(model):
     figures = area5.paragraphs[0]
     assert figures.lead.startswith("Số liệu tổng hợp") and totals["DV06"].total_text in figures.text
     # "Tổ chức N buổi tiếp công dân": the units' sentences differ only in quantities -> summed.
-    summed = next(p for p in area5.paragraphs if p.lead.startswith("Tổng hợp từ"))
-    assert f"Tổ chức {totals['DV06'].value_text} buổi tiếp công dân" in summed.text
+    summed = next(p for p in area5.paragraphs if p.traces and "buổi tiếp công dân" in p.text)
+    assert f"tổ chức {totals['DV06'].value_text} buổi tiếp công dân" in summed.text
     assert "Quyết định số 10763/QĐ-UBND giai đoạn 2021 - 2030" in all_text(model)  # identifiers never summed
 
 
@@ -219,16 +243,15 @@ def test_near_duplicates_merge_but_numbers_never_mix():
     assert texts["Ban hành Kế hoạch số 12/KH-UBND."] == [7] and texts["Ban hành Kế hoạch số 45/KH-UBND."] == [8]
     assert texts["Tỷ lệ hồ sơ đúng hạn đạt bình quân 99%."] == [9, 10]
     names = [f"Đơn vị {k}" for k in range(11)]
-    out = dict(passages(groups, names, 8))
-    assert out["Tổng hợp từ Đơn vị 5 và Đơn vị 6:"] == "Tiếp nhận 42 đơn, giải quyết 40 đơn."
-    assert out["Đơn vị 0, Đơn vị 1 và Đơn vị 2:"].startswith("Cán bộ, công chức chấp hành")
 
 
-def test_name_list_counts_the_rest():
+def test_name_list_is_unambiguous_and_complete():
     names = [f"Xã {k}" for k in range(12)]
-    assert name_list(names[:3], 8) == "Xã 0, Xã 1 và Xã 2"
-    assert name_list(names, 8) == "12 đơn vị (Xã 0, Xã 1, Xã 2, Xã 3, Xã 4, Xã 5, Xã 6, Xã 7 và 4 đơn vị khác)"
-    assert name_list(names, 0).endswith("Xã 10 và Xã 11")
+    assert name_list(names[:3]) == "Xã 0; Xã 1 và Xã 2"
+    assert name_list(names).endswith("Xã 10 và Xã 11") and "khác" not in name_list(names)
+    # A name holding "và" is never joined by another "và".
+    assert name_list(["Phòng Tư pháp", "Phòng Văn hóa và Thông tin"]) == "Phòng Tư pháp; Phòng Văn hóa và Thông tin"
+    assert name_list(["Phòng Y tế"]) == "Phòng Y tế" and name_list([]) == ""
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -245,7 +268,9 @@ def test_draft_config_mistakes_name_file_and_key(cfg):
     path = cfg / "campaigns" / "dan-van.toml"
     text = path.read_text(encoding="utf-8")
     text = text.replace('requirement = "bao-cao"', 'requirement = "bao-cao-quy"')
-    text = text.replace('facts = ["submissions", "leaders"]', 'facts = ["submissions", "lanh-dao"]')
+    text = text.replace('facts = ["submissions"]', 'facts = ["submissions", "lanh-dao"]')
+    text = text.replace('role = "proposals"', 'role = "kien-nghi"')
+    text = text.replace('facts = ["leaders"]', 'facts = ["leaders"]\nlead = "Năm {nam}"')
     text = text.replace('delay_hours = 0', 'delay_hours = -2\nsignature = "x"')
     text = text.replace('summary = "Kết quả thực hiện công tác dân vận năm {cycle}"', 'summary = "Năm {nam}"')
     path.write_text(text, encoding="utf-8")
@@ -257,6 +282,35 @@ def test_draft_config_mistakes_name_file_and_key(cfg):
     assert "khóa «draft.delay_hours»: không được âm" in problems
     assert "khóa «draft.signature»: không có khóa này" in problems
     assert "khóa «draft.summary»: chỗ điền 'nam' không hợp lệ" in problems
+    # The outline's own keys, named by file, part and area.
+    assert "khóa «draft.section[5].role»: «kien-nghi» không hợp lệ" in problems
+    assert "khóa «draft.section[2].area[6].lead»: chỗ điền 'nam' không hợp lệ" in problems
+
+
+def test_admins_rename_reorder_and_remove_outline_parts(cfg):
+    path = cfg / "campaigns" / "dan-van.toml"
+    text = path.read_text(encoding="utf-8")
+    head, outline = text.split("\n[[draft.section]]\n", 1)
+    parts = ["\n[[draft.section]]\n" + p for p in outline.split("\n[[draft.section]]\n")]
+    # Drop "Đánh giá chung", put the proposals before the direction, rename part I.
+    parts = [parts[0].replace('title = "Công tác lãnh đạo, chỉ đạo, triển khai thực hiện"', 'title = "Tình hình chung"'),
+             parts[1], parts[4], parts[3]]
+    path.write_text(head + "".join(parts), encoding="utf-8")
+    config = load_config(cfg)
+    m = build_model(config, config.campaign("dan-van"), "2024", [], NOW)
+    assert [s.title for s in m.sections] == ["TÌNH HÌNH CHUNG", "KẾT QUẢ THỰC HIỆN", "KIẾN NGHỊ, ĐỀ XUẤT",
+                                             "PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025"]
+    # Nobody sent anything: every part and area is there and says so politely.
+    for s in m.sections:
+        for area in s.areas:
+            assert area.paragraphs[-1].text.startswith("Chưa có đơn vị")
+        if not s.areas and "submissions" not in config.campaign("dan-van").draft.sections[m.sections.index(s)].facts:
+            assert s.paragraphs[-1].text == "Chưa có đơn vị báo cáo nội dung này."
+    # Two parts with the same role are refused, naming the key.
+    path.write_text(head + "".join(parts + [parts[2]]), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert "khóa «draft.section»: chỉ một mục [[draft.section]] được có role = \"proposals\"" in str(err.value)
 
 
 def test_a_campaign_without_draft_table_loads_with_defaults(cfg):

@@ -261,8 +261,8 @@ def digest(config: Config, renderer: Renderer, day: date, rows: list[dict], arri
 
 
 def draft_mail(config: Config, renderer: Renderer, campaign: Campaign, cycle: str, version: int, docx: Path,
-               xlsx: Path, new_rows: list[dict], now: datetime) -> OutgoingMail | None:
-    """The draft (and its tables) to the office; a later version says which documents are new."""
+               xlsx: Path, new_rows: list[dict], now: datetime, notes: Path | None = None) -> OutgoingMail | None:
+    """The draft (its tables, the clerk's notes) to the office; a later version says which documents are new."""
     new = [{"unit": config.unit(r["unit_id"]).name if config.unit(r["unit_id"]) else r["unit_id"],
             "requirement": campaign.requirement(r["requirement"]).name if campaign.requirement(r["requirement"]) else r["requirement"],
             "number": r["doc_number"], "received_at": when(r["received_at"], config)} for r in new_rows]
@@ -270,6 +270,9 @@ def draft_mail(config: Config, renderer: Renderer, campaign: Campaign, cycle: st
                "docx": docx.name, "xlsx": xlsx.name, "now": when(now, config)}
     files = [(docx.name, docx.read_bytes(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
              (xlsx.name, xlsx.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
+    if notes is not None:
+        files.append((notes.name, notes.read_bytes(),
+                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
     return _mail(config, renderer, key=f"draft:{campaign.id}:{cycle}:v{version}", kind="draft",
                  to=list(config.office.staff), context=context, now=now, attachments=files)
 

@@ -9,9 +9,12 @@ What feeds what (the campaign's [draft] table, config.DraftSpec):
 - section facts "submissions": counts per requirement (on time / late / missing, named) and the
   units' own document numbers and dates; "leaders": who each unit assigned, flagging a commune
   or town whose assignee is not its head (leader_head_title, e.g. Chủ tịch);
-- passages: each unit's newest document for the body requirement; its sections are routed by
-  heading (then sentences by keyword inside a section that has areas), merged across units
-  (daemon.report.text) and attributed to the units that wrote them;
+- the outline (the campaign's [[draft.section]]s, each with its framing lead, facts, areas and
+  role): each unit's newest document for the body requirement has its sections routed by heading
+  (then sentences by keyword inside a section that has areas, daemon.report.routing) and
+  consolidated in the Ủy ban's voice (daemon.report.consolidate: merged, summed, self-reference
+  in the third person, proposals as the district's tasks or Kiến nghị của cơ sở), every sentence
+  with its sources (Para.traces) for the clerk's notes (daemon.report.notes);
 - figures: the indicators of the campaign's form (Campaign.form) or, without a form, those found
   in the units' tables; a unit's values come from the figures table (what intake read from its
   filled form, or the table it read the form's indicators from) first, then its report's own
@@ -31,22 +34,16 @@ from parsers.model import DocumentFacts, Figure, facts_from_json
 
 from daemon.clock import deadline_words, moment_words
 from daemon.config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
+from daemon.report.consolidate import Consolidation, Para, Source, Trace  # noqa: F401 (Para, Trace: the model's)
 from daemon.report.figures import FigureLine, IndicatorTotal, indicator_totals
 from daemon.report.routing import Router
-from daemon.report.text import Keys, Merger, name_list, number_text, passages
+from daemon.report.text import Keys, name_list, number_text
 from daemon.status import STATUS_WORDS, Cell, cells, counts as status_counts
 from daemon.texts import TYPE_NAMES
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 BLANK_NUMBER = "      "  # the clerk writes the number by hand or in the register
 _HEADER_BREAKS = (" HUYỆN ", " XÃ ", " THỊ TRẤN ", " TỈNH ", " THÀNH PHỐ ", " QUẬN ", " THỊ XÃ ", " VÀ ", " - ")
-
-
-@dataclass(frozen=True)
-class Para:
-    lead: str = ""  # who said it ("UBND xã Mỹ Hòa:"), printed in italics before the text
-    text: str = ""
-    flag: bool = False  # a point the clerk must look at (a commune whose head is not in charge)
 
 
 @dataclass(frozen=True)
@@ -136,6 +133,7 @@ class ReportModel:
     indicators: tuple[IndicatorTotal, ...] = ()
     figure_lines: tuple[FigureLine, ...] = ()
     unplaced: int = 0  # sentences of units' reports that fed no section (not printed)
+    checks: tuple[str, ...] = ()  # for the clerk's notes: units whose documents need a look
 
 
 # -- small formatting helpers -------------------------------------------------------------------
@@ -154,9 +152,10 @@ def _date_vn(iso: str | None) -> str:
     return f"{d:02d}/{m:02d}/{y}"
 
 
-def _fill(text: str, cycle: str, as_of: str = "") -> str:
+def _fill(text: str, cycle: str, as_of: str = "", as_of_date: str = "", letter: str = "") -> str:
     nxt = str(int(cycle) + 1) if cycle.isdigit() else cycle
-    return text.format_map({"cycle": cycle, "next_cycle": nxt, "as_of": as_of})
+    return text.format_map({"cycle": cycle, "next_cycle": nxt, "as_of": as_of, "as_of_date": as_of_date,
+                            "letter": letter})
 
 
 def header_lines(text: str) -> tuple[str, ...]:
@@ -273,42 +272,62 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
 
     # Leaders, passages and figures from each unit's newest documents.
     leader_lines = _leader_lines(campaign, units, newest, keys)
+    leaders_block = any("leaders" in sec.facts or any("leaders" in a.facts for a in sec.areas) for sec in spec.sections)
     router = Router(spec, keys)
-    mergers: dict[tuple[int, int | None], Merger] = {}
+    body = Consolidation(spec, keys, units)
     unplaced = 0
     unit_figures: list[list[Figure]] = []
+    checks: list[str] = []
     for pos, unit in enumerate(units):
-        facts_list = _best_facts(newest.get((unit.id, body_req.id), []))
+        sent = newest.get((unit.id, body_req.id), [])
+        facts_list = _best_facts(sent)
         unit_figures.append([fig for f in facts_list for fig in f.figures])
+        checks.extend(_checks(unit.name, body_req, sent, facts_list))
         if not facts_list:
             continue
-        for target, sentence in router.route(facts_list[0].sections):
+        facts = facts_list[0]
+        document = _document_words(_short_name(body_req), facts)
+        for target, sentence, heading in router.route(facts.sections):
             if target is None:
                 unplaced += 1
                 continue
-            mergers.setdefault(target, Merger(spec.similarity, keys)).add(sentence, pos)
+            if leaders_block and facts.leaders and _names_leader(sentence, facts.leaders):
+                continue  # the leaders block says who is in charge, for every unit alike
+            body.add(target, sentence, pos, document, heading)
 
     indicators, figure_lines = indicator_totals(campaign, units, unit_figures, figures or {}, keys)
     totals = {i.code: i for i in indicators}
+    as_of_date = now_local.strftime("%d/%m/%Y")
+
+    def fill(text: str) -> str:
+        return _fill(text, cycle, as_of, as_of_date, spec.letter)
+
+    def facts_paras(facts: tuple[str, ...]) -> list[Para]:
+        paras: list[Para] = []
+        if "submissions" in facts:
+            paras.extend(_submission_paras(campaign, units, table, deadlines))
+        if "leaders" in facts:
+            paras.extend(_leader_paras(spec, leader_lines))
+        return paras
 
     sections = []
     for s, sec in enumerate(spec.sections):
-        paras: list[Para] = []
-        if "submissions" in sec.facts:
-            paras.extend(_submission_paras(campaign, units, table, deadlines))
-        if "leaders" in sec.facts:
-            paras.extend(_leader_paras(spec, leader_lines))
-        paras.extend(_merged(mergers.get((s, None)), names, spec.max_named_units))
+        paras: list[Para] = [Para(text=fill(sec.lead))] if sec.lead else []
+        paras.extend(facts_paras(sec.facts))
+        paras.extend(body.paragraphs((s, None)))
         areas = []
         for a, area in enumerate(sec.areas):
-            area_paras = _figure_paras(area.figures, totals, len(figure_lines))
-            area_paras.extend(_merged(mergers.get((s, a)), names, spec.max_named_units))
+            area_paras = [Para(text=fill(area.lead))] if area.lead else []
+            area_paras.extend(facts_paras(area.facts))
+            area_paras.extend(_figure_paras(area.figures, totals, len(figure_lines)))
+            area_paras.extend(body.paragraphs((s, a)))
             if not area_paras:
-                area_paras = [Para(text="Chưa có đơn vị nào báo cáo nội dung này.")]
-            areas.append(Area(str(a + 1), _fill(area.title, cycle), tuple(area_paras)))
-        if not paras and not areas:
-            paras = [Para(text="Chưa có đơn vị nào báo cáo nội dung này.")]
-        sections.append(Section(ROMAN[s] if s < len(ROMAN) else str(s + 1), _fill(sec.title, cycle).upper(),
+                area_paras = [Para(text=spec.empty_text)]
+            areas.append(Area(str(a + 1), fill(area.title), tuple(area_paras)))
+        # A part with only its framing sentence still says that no unit wrote to it.
+        if not areas and len(paras) == (1 if sec.lead else 0):
+            paras.append(Para(text=spec.empty_text))
+        sections.append(Section(ROMAN[s] if s < len(ROMAN) else str(s + 1), fill(sec.title).upper(),
                                 tuple(paras), tuple(areas)))
 
     preview = any(now < d for d in deadlines.values())
@@ -320,7 +339,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     code = spec.issuer_code if spec.issuer_code is not None else _initials(issuer)
     number_code = f"{spec.type_code}-{code}" if code else spec.type_code
     year = now_local.year
-    summary = _fill(spec.summary, cycle)
+    summary = fill(spec.summary)
     short_names = [_short_name(r).upper() for r in campaign.requirements]
     return ReportModel(
         campaign=campaign.id,
@@ -337,9 +356,9 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
         summary=summary,
         addressee=spec.addressee,
         addressee_lines=_addressee_lines(spec.addressee),
-        intro=_fill(spec.intro, cycle, as_of),
+        intro=fill(spec.intro),
         sections=tuple(sections),
-        closing=_fill(spec.closing, cycle, as_of),
+        closing=fill(spec.closing),
         authority=spec.authority,
         signer_title=spec.signer_title,
         signer=spec.signer,
@@ -358,6 +377,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
         indicators=indicators,
         figure_lines=figure_lines,
         unplaced=unplaced,
+        checks=tuple(checks),
     )
 
 
@@ -375,10 +395,41 @@ def model_from_ledger(config: Config, store, campaign: Campaign, cycle: str, now
     return build_model(config, campaign, cycle, rows, now, store.figures(campaign.id, cycle))
 
 
-def _merged(merger: Merger | None, names: list[str], max_named: int) -> list[Para]:
-    if merger is None:
+def _document_words(name: str, facts: DocumentFacts) -> str:
+    """ "Báo cáo số 45/BC-UBND ngày 15/10/2024": the unit's document, as the clerk's notes cite it."""
+    parts = [name]
+    if facts.number.value:
+        parts.append(f"số {facts.number.value}")
+    if facts.date.value:
+        parts.append(f"ngày {_date_vn(facts.date.value)}")
+    return " ".join(parts)
+
+
+_FACT_WORDS = {"number": "số, ký hiệu", "date": "ngày tháng", "signer": "người ký", "issuer": "cơ quan ban hành"}
+
+
+def _checks(unit: str, req: Requirement, rows: list[dict], facts_list: list[DocumentFacts]) -> list[str]:
+    """What the clerk should look at in a unit's document for the body requirement."""
+    if not rows:
         return []
-    return [Para(lead, text) for lead, text in passages(merger.consolidated(), names, max_named)]
+    name = _short_name(req)
+    if not facts_list:
+        return [f"{unit}: không đọc được nội dung {name.lower()} ({rows[0].get('filename') or 'tệp đính kèm'}); "
+                f"nội dung của đơn vị chưa có trong dự thảo."]
+    facts, out = facts_list[0], []
+    if not facts.sections and any(f.figures for f in facts_list):
+        out.append(f"{unit}: chỉ gửi biểu số liệu, không có phần lời văn; số liệu đã được tổng hợp.")
+    elif not facts.sections:
+        out.append(f"{unit}: {name.lower()} không có đề mục nào đọc được; nội dung của đơn vị chưa có trong dự thảo.")
+    lacking = [_FACT_WORDS[m] for m in facts.missing if m in _FACT_WORDS]
+    if lacking:
+        out.append(f"{unit}: không đọc được {', '.join(lacking)} của {name.lower()}; đối chiếu với bản gốc.")
+    return out
+
+
+def _names_leader(sentence: str, leaders: tuple[str, ...]) -> bool:
+    """The sentence names one of the unit's assigned leaders (its "phân công ... phụ trách")."""
+    return any(name and name in sentence for name in (x.split(",")[0].strip() for x in leaders))
 
 
 def _submission_paras(campaign: Campaign, units, table, deadlines) -> list[Para]:
@@ -391,21 +442,13 @@ def _submission_paras(campaign: Campaign, units, table, deadlines) -> list[Para]
         parts = [f"{len(by['on_time'])} đơn vị gửi đúng hạn"]
         for status, word in (("late", "gửi trễ hạn"), ("missing", "chưa gửi")):
             if by[status]:
-                parts.append(f"{len(by[status])} đơn vị {word} ({name_list(by[status], 0)})")
+                parts.append(f"{len(by[status])} đơn vị {word} ({name_list(by[status])})")
             else:
                 parts.append(f"không có đơn vị {word}")
         paras.append(Para(f"{req.name} (hạn nộp {deadline_words(deadlines[req.id])}):", "; ".join(parts) + "."))
-    for req in campaign.requirements:
-        items = []
-        for u in units:
-            cell = table[(u.id, req.id)]
-            if cell.status == "missing":
-                continue
-            number = f"số {cell.doc_number}" if cell.doc_number else "chưa rõ số"
-            date = f" ngày {_date_vn(cell.doc_date)}" if cell.doc_date else ""
-            items.append(f"{u.name} ({number}{date})")
-        if items:
-            paras.append(Para(f"{_short_name(req)} của các đơn vị (chi tiết tại Phụ lục I):", "; ".join(items) + "."))
+    # The number and date of each unit's document are in Phụ lục I, not here: a list of two
+    # dozen numbers in the body reads as a register, not a report.
+    paras.append(Para(text="Số, ngày văn bản của từng cơ quan, đơn vị, địa phương: chi tiết tại Phụ lục I."))
     return paras
 
 
@@ -458,7 +501,7 @@ def _leader_paras(spec: DraftSpec, lines: list[LeaderLine]) -> list[Para]:
                           "; ".join(f"{x.unit}: phân công {', '.join(x.leaders)}" for x in flagged) + ".", flag=True))
     if silent:
         paras.append(Para(f"Chưa nêu việc phân công ({len(silent)} đơn vị):",
-                          name_list([x.unit for x in silent], 0) + ".", flag=True))
+                          name_list([x.unit for x in silent]) + ".", flag=True))
     return paras
 
 
@@ -502,6 +545,20 @@ def changes_note(old: ReportModel | dict | None, new: ReportModel) -> str:
     units = len({d.unit_id for d in changed})
     return (f"So với phiên bản trước, có văn bản mới của {units} đơn vị: " + "; ".join(items)
             + f". Hiện có {len(sent_units)}/{new.units_total} đơn vị đã gửi.")
+
+
+def previous_model(config: Config, store, campaign: Campaign, cycle: str, now: datetime,
+                   rows: list[dict]) -> ReportModel | None:
+    """The last written version's model, rebuilt from the submissions it consolidated (the drafts
+    table keeps their ids): what the clerk's notes compare the new version with. None before v1."""
+    import json
+
+    last = store.last_draft(campaign.id, cycle)
+    if last is None:
+        return None
+    ids = set(json.loads(last["submissions"]))
+    return build_model(config, campaign, cycle, [r for r in rows if r["id"] in ids], now,
+                       store.figures(campaign.id, cycle))
 
 
 def model_to_json(model: ReportModel) -> dict:

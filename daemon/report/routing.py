@@ -42,23 +42,44 @@ class Router:
     def _area(self, target, sentence: str):
         key = (target[0], self.keys.fold(sentence))
         if key not in self._areas:
-            self._areas[key] = next((t for k, t in enumerate(self.targets) if t[0] == target[0] and t[1] is not None
-                                     and self.keywords[k].found_in(sentence)), None)
+            # The area whose keyword comes first in the sentence: "Nguyên nhân: ... chưa đồng
+            # đều" is a cause, though "chưa" is a keyword of the shortcomings too.
+            best = None
+            for k, t in enumerate(self.targets):
+                if t[0] != target[0] or t[1] is None:
+                    continue
+                at = self.keywords[k].position(sentence)
+                if at is not None and (best is None or at < best[0]):
+                    best = (at, t)
+            self._areas[key] = best[1] if best else None
         return self._areas[key]
 
     def _match_uncached(self, heading: str, within: int | None) -> tuple[int, int | None] | None:
+        section, areas = None, []
         for k, target in enumerate(self.targets):
             if within is not None and (target[0] != within or target[1] is None):
                 continue
+            if (section or areas) and target[0] != (section or areas[0])[0]:
+                break
             if self.headings[k].found_in(heading):
-                return target
-        return None
+                if target[1] is None:
+                    section = target
+                else:
+                    areas.append(target)
+        # One area named by the heading is the precise place ("Bài học kinh nghiệm"); a heading
+        # naming several ("Hạn chế, nguyên nhân") stays with the part, whose areas then take
+        # its sentences by keyword.
+        if len(areas) == 1:
+            return areas[0]
+        if areas and within is None:
+            return (areas[0][0], None)
+        return section
 
     def _has_areas(self, target) -> bool:
         return target is not None and target[1] is None and bool(self.sections[target[0]].areas)
 
     def route(self, unit_sections: tuple[DocSection, ...]):
-        """Yields (target, sentence) for every sentence of the unit's sections; target None: unplaced."""
+        """Yields (target, sentence, the unit's heading) for every sentence of its sections; target None: unplaced."""
         stack: list[tuple[int, tuple[int, int | None] | None]] = []  # (level, target)
         for sec in unit_sections:
             level = sec.level or 1
@@ -71,12 +92,14 @@ class Router:
             elif self._has_areas(parent):
                 target = self._match(heading, within=parent[0]) or self._match(heading) or parent
             else:
-                target = parent
+                # A sub-heading that names another part of the outline goes there ("1. Công tác
+                # tuyên truyền" under a unit's "I. Tình hình triển khai").
+                target = self._match(heading) or parent
             stack.append((level, target))
             for sentence in sentences(sec.text):
                 if self.skip.starts(sentence):
                     continue
                 if self._has_areas(target):
-                    yield (self._area(target, sentence) or target), sentence
+                    yield (self._area(target, sentence) or target), sentence, sec.heading
                 else:
-                    yield target, sentence
+                    yield target, sentence, sec.heading

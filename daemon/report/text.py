@@ -1,8 +1,8 @@
-"""Sentences of units' reports -> consolidated passages: split, route, merge near-duplicates, attribute.
+"""Sentences of units' reports: split, merge near-duplicates, sum quantities, join names.
 
-Pure text helpers for daemon/draft.py. Two units often write the same sentence (the district
-circulates model wording) or nearly the same one (tone placement, a comma, "cán bộ, công chức" vs
-"cán bộ công chức"). Such sentences are printed once, naming every unit that wrote them.
+Pure text helpers for daemon/report/consolidate.py. Two units often write the same sentence (the
+district circulates model wording) or nearly the same one (tone placement, a comma, "cán bộ, công
+chức" vs "cán bộ công chức"). Such sentences are printed once, for every unit that wrote them.
 
 Near-duplicate rule (deliberately conservative, because a draft must never put one unit's number
 in another's mouth): two sentences merge when they contain exactly the same numbers, and their
@@ -14,7 +14,7 @@ fast.
 
 Sentences with the same wording whose only differences are quantities ("Tổ chức 27 buổi tiếp
 công dân" / "Tổ chức 52 buổi ...") are then summed into one sentence ("Tổ chức 79 buổi ..."),
-led by "Tổng hợp từ" and the units' names; a percentage is averaged over the units and says
+which consolidate.py gives its subject (the units, or the collective); a percentage is averaged over the units and says
 "bình quân". A differing number that is not a quantity (a document number, a date, a year, a
 number after "số") keeps the sentences apart, so nothing is ever added that should not be.
 """
@@ -32,13 +32,14 @@ _BREAK = re.compile(r"[.!?…]+[\"”’)]*\s+")
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
+_ITEM = re.compile(r"^(?:[-+•*–]\s|\d+[.)]\s|[a-zđ][.)]\s)")
 _ABBREVIATION = re.compile(r"(?:^|\s)[A-ZĐ][A-ZĐa-z]{0,3}\.$")  # "TT.", "TP.", "KT." do not end a sentence
 
 
 def sentences(text: str) -> list[str]:
     """Sentences of a section's text: split at line breaks and at . ! ? before a capital."""
     out: list[str] = []
-    for line in (text or "").splitlines():
+    for line in _unwrapped((text or "").splitlines()):
         line = " ".join(line.split())
         start = 0
         for m in _BREAK.finditer(line):
@@ -54,6 +55,20 @@ def sentences(text: str) -> list[str]:
         if tail:
             out.append(tail)
     return [s for s in out if any(c.isalpha() for c in s)]
+
+
+def _unwrapped(lines: list[str]) -> list[str]:
+    """Lines of a paragraph that a PDF's layout wrapped ("phân công" / "nhiệm vụ cụ thể") joined
+    again: a line that does not end with a sentence's or a clause's mark continues on the next,
+    unless that one starts a list item ("- ", "+ ", "a) ")."""
+    out: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if out and line and out[-1][-1] not in ".!?:;…" and not _ITEM.match(line):
+            out[-1] = out[-1] + " " + line
+        elif line:
+            out.append(line)
+    return out
 
 
 def finish(sentence: str) -> str:
@@ -110,6 +125,17 @@ class Phrases:
         plain = self.keys.ascii(text)
         return any(k in plain for k in self.ascii)
 
+    def position(self, text: str) -> int | None:
+        """Where the earliest phrase starts in the text's fold key (or its diacritic-free key)."""
+        if not self.fold:
+            return None
+        fold = self.keys.fold(text)
+        found = [i for i in (fold.find(k) for k in self.fold) if i >= 0]
+        if not found:
+            plain = self.keys.ascii(text)
+            found = [i for i in (plain.find(k) for k in self.ascii) if i >= 0]
+        return min(found) if found else None
+
     def starts(self, text: str) -> bool:
         fold = self.keys.fold(text)
         return any(fold.startswith(k) for k in self.fold)
@@ -123,6 +149,7 @@ class Group:
     numbers: tuple[str, ...] = ()
     template: tuple[str, ...] = ()  # the words with every number as "#"
     summed: bool = False  # the numbers are totals over the units
+    origins: dict = field(default_factory=dict)  # unit position -> where it wrote it (caller's data)
 
 
 _NOT_QUANTITY_BEFORE = re.compile(r"(?:số|năm|ngày|tháng|giai đoạn|khóa|lần thứ|điều|khoản|mục|thông tư|nghị định)$")
@@ -151,7 +178,7 @@ class Merger:
         self._exact: dict[tuple[tuple[str, ...], tuple[str, ...]], Group] = {}
         self._by_numbers: dict[tuple[str, ...], list[Group]] = {}
 
-    def add(self, sentence: str, unit: int) -> None:
+    def add(self, sentence: str, unit: int, origin=None) -> None:
         words = tuple(_WORD.findall(self.keys.fold(sentence)))
         if not words:
             return
@@ -167,6 +194,7 @@ class Merger:
         self._exact[(numbers, words)] = group
         if unit not in group.units:
             group.units.append(unit)
+            group.origins[unit] = origin
 
     def _similar(self, numbers: tuple[str, ...], words: tuple[str, ...]) -> Group | None:
         candidates = self._by_numbers.get(numbers, ())
@@ -224,34 +252,24 @@ class Merger:
             shown = ("bình quân " if how == "mean" else "") + number_text(total)
             text = text[:spans[i].start()] + shown + text[spans[i].end():]
         units: list[int] = []
+        origins: dict = {}
         for g in members:
-            units.extend(u for u in g.units if u not in units)
-        return Group(text, first.words, units, first.numbers, first.template, summed=True)
+            units.extend(u for u in g.units if u not in origins)
+            for u in g.units:
+                origins.setdefault(u, g.origins.get(u))
+        return Group(text, first.words, units, first.numbers, first.template, summed=True, origins=origins)
 
 
-def name_list(names: list[str], max_named: int) -> str:
-    """ "A, B và C"; beyond max_named: "12 đơn vị (A, B, ... và 4 đơn vị khác)"."""
-    if max_named and len(names) > max_named:
-        shown = ", ".join(names[:max_named])
-        return f"{len(names)} đơn vị ({shown} và {len(names) - max_named} đơn vị khác)"
+def name_list(names: list[str], max_named: int = 0) -> str:
+    """Names joined so that none is misread: units' names hold commas and "và" ("Phòng Văn hóa
+    và Thông tin"), so they are separated by semicolons, the last two by "và" only when neither
+    holds a "và" itself: "Phòng A; Phòng B và Phòng C". Every name is written (a text for
+    signature never says "và N đơn vị khác"); max_named is kept for callers and ignored."""
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " và " + names[-1]
-
-
-def passages(groups: list[Group], names: list[str], max_named: int) -> list[tuple[str, str]]:
-    """(lead, text) paragraphs: sentences written by the same set of units form one paragraph,
-    led by those units' names; summed sentences come first, then paragraphs shared by more units,
-    then in unit order."""
-    by_units: dict[tuple[bool, tuple[int, ...]], list[str]] = {}
-    for group in groups:
-        by_units.setdefault((group.summed, tuple(sorted(group.units))), []).append(finish(group.text))
-    order = sorted(by_units, key=lambda key: (not key[0], -len(key[1]), key[1]))
-    out = []
-    for summed, units in order:
-        who = name_list([names[i] for i in units], max_named)
-        out.append((("Tổng hợp từ " + who if summed else who) + ":", " ".join(by_units[(summed, units)])))
-    return out
+    if " và " in names[-1] or " và " in names[-2]:
+        return "; ".join(names)
+    return "; ".join(names[:-1]) + " và " + names[-1]
 
 
 def number_text(value: float | None) -> str:
