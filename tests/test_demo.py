@@ -242,5 +242,10 @@ def test_the_filled_form_of_phong_lao_dong_is_in_the_draft(run, config):
         for k, code in enumerate(codes):
             values = [r[2 + k] for r in lines if r[2 + k] is not None]
             total, method = by_code[code]
-            expected = round(sum(values) / len(values), 2) if method == "bình quân" else sum(values)
+            if method.startswith("bình quân theo "):  # a rate weighted by its denominator ([figures] rates)
+                den = codes.index(method.rsplit(" ", 1)[1])
+                pairs = [(r[2 + k], r[2 + den]) for r in lines if r[2 + k] is not None and r[2 + den] is not None]
+                expected = round(sum(v * w for v, w in pairs) / sum(w for _, w in pairs), 2)
+            else:
+                expected = round(sum(values) / len(values), 2) if method == "bình quân" else sum(values)
             assert totals[2 + k] == pytest.approx(expected) and total == pytest.approx(expected), (version, code)

@@ -120,13 +120,18 @@ def test_figures_summed_and_quoted_in_their_areas(model):
     totals = {i.code: i for i in model.indicators}
     assert set(totals) == {f"DV0{k}" for k in range(1, 10)}
     lines = model.figure_lines
+    codes = [i.code for i in model.indicators]
     assert len(lines) == 25  # the units whose report arrived
     for n, ind in enumerate(model.indicators):
         values = [f.values[n] for f in lines if f.values[n] is not None]
         if ind.method == "sum":
             assert ind.total == pytest.approx(sum(values))
-        else:
-            assert ind.code == "DV05" and ind.total == pytest.approx(sum(values) / len(values), abs=0.01)
+        else:  # [figures] rates = [["DV05", "DV04"]]: weighted by the files received, not a mean of rates
+            files = codes.index("DV04")
+            pairs = [(f.values[n], f.values[files]) for f in lines if None not in (f.values[n], f.values[files])]
+            assert ind.code == "DV05" and ind.method == "weighted" and ind.denominator == "DV04"
+            assert ind.total == pytest.approx(sum(r * w for r, w in pairs) / sum(w for _, w in pairs), abs=0.005)
+            assert ind.reported == len(pairs) and "bình quân" not in ind.total_text
     area5 = model.sections[1].areas[4]
     figures = area5.paragraphs[0]
     assert figures.lead.startswith("Số liệu tổng hợp") and totals["DV06"].total_text in figures.text

@@ -190,9 +190,14 @@ def test_xlsx_tables_agree_with_status_json_and_the_model(drafted):
     units = [r for r in data[start + 1:] if isinstance(r[0], int)]
     assert len(units) == len(model.figure_lines) == 25
     total_row = next(r for r in data[start + 1:] if r[1] == "Tổng hợp")
+    codes = [i.code for i in model.indicators]
     for n, ind in enumerate(model.indicators):
         column = [r[2 + n] for r in units if r[2 + n] is not None]
-        expected = sum(column) if ind.method == "sum" else round(sum(column) / len(column), 2)
+        if ind.method == "weighted":  # [figures] rates: weighted by the denominator's column
+            den = [r[2 + codes.index(ind.denominator)] for r in units if r[2 + n] is not None]
+            expected = round(sum(v * w for v, w in zip(column, den)) / sum(den), 2)
+        else:
+            expected = sum(column) if ind.method == "sum" else round(sum(column) / len(column), 2)
         assert total_row[2 + n] == pytest.approx(expected) == pytest.approx(ind.total)
 
 

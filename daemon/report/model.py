@@ -15,7 +15,8 @@ What feeds what (the campaign's [draft] table, config.DraftSpec):
 - figures: the indicators of the campaign's form (Campaign.form) or, without a form, those found
   in the units' tables; a unit's values come from the figures table (what intake read from its
   filled form, or the table it read the form's indicators from) first, then its report's own
-  tables; percentages ("Tỷ lệ ...", unit "%") are averaged, everything else summed.
+  tables, then a number its text states; reconciled once (daemon.report.figures: rates recomputed
+  from their parts, every disagreement a check line for the clerk, never a second total).
 
 Facts come back from the ledger typed (parsers.model.facts_from_json), never as dicts.
 """
@@ -27,11 +28,11 @@ from datetime import datetime, timedelta
 
 from collections.abc import Mapping
 
-from parsers.model import DocumentFacts, Figure, facts_from_json
+from parsers.model import DocumentFacts, facts_from_json
 
 from daemon.clock import deadline_words, moment_words
 from daemon.config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
-from daemon.report.figures import FigureLine, IndicatorTotal, indicator_totals
+from daemon.report.figures import FigureLine, IndicatorTotal, UnitFigures, reconcile
 from daemon.report.routing import Router
 from daemon.report.text import Keys, Merger, name_list, number_text, passages
 from daemon.status import STATUS_WORDS, Cell, cells, counts as status_counts
@@ -135,6 +136,7 @@ class ReportModel:
     leaders: tuple[LeaderLine, ...] = ()
     indicators: tuple[IndicatorTotal, ...] = ()
     figure_lines: tuple[FigureLine, ...] = ()
+    figure_checks: tuple[str, ...] = ()  # what the clerk should check in the figures (Vietnamese lines)
     unplaced: int = 0  # sentences of units' reports that fed no section (not printed)
 
 
@@ -233,7 +235,8 @@ def _best_facts(rows: list[dict]) -> list[DocumentFacts]:
 
 
 def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict], now: datetime,
-                figures: Mapping[str, Mapping[str, float]] | None = None) -> ReportModel:
+                figures: Mapping[str, Mapping[str, float]] | None = None,
+                earlier_figures: Mapping[str, Mapping[str, float]] | None = None) -> ReportModel:
     """The draft for one campaign cycle from the ledger's submission rows (with facts) and the
     figures intake recorded (Store.figures: unit id -> indicator code -> value; a filled form or
     the table intake chose). Pure, apart from reading the campaign's figures form (cached)."""
@@ -276,10 +279,13 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     router = Router(spec, keys)
     mergers: dict[tuple[int, int | None], Merger] = {}
     unplaced = 0
-    unit_figures: list[list[Figure]] = []
+    unit_figures: list[UnitFigures] = []
     for pos, unit in enumerate(units):
         facts_list = _best_facts(newest.get((unit.id, body_req.id), []))
-        unit_figures.append([fig for f in facts_list for fig in f.figures])
+        unit_figures.append(UnitFigures(
+            unit.id, unit.name, (figures or {}).get(unit.id) or {}, [fig for f in facts_list for fig in f.figures],
+            [s.text for s in facts_list[0].sections] if facts_list else (),
+            (earlier_figures or {}).get(unit.id)))
         if not facts_list:
             continue
         for target, sentence in router.route(facts_list[0].sections):
@@ -288,7 +294,8 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
                 continue
             mergers.setdefault(target, Merger(spec.similarity, keys)).add(sentence, pos)
 
-    indicators, figure_lines = indicator_totals(campaign, units, unit_figures, figures or {}, keys)
+    reconciled = reconcile(campaign, unit_figures, keys)
+    indicators, figure_lines = reconciled.totals, reconciled.lines
     totals = {i.code: i for i in indicators}
 
     sections = []
@@ -357,6 +364,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
         leaders=tuple(leader_lines),
         indicators=indicators,
         figure_lines=figure_lines,
+        figure_checks=reconciled.checks,
         unplaced=unplaced,
     )
 
@@ -372,7 +380,8 @@ def model_from_ledger(config: Config, store, campaign: Campaign, cycle: str, now
     unless the caller already has them) and the figures intake recorded. The one place the
     runner's job and `tonghop draft` gather what the draft reads."""
     rows = draft_rows(store, campaign, cycle) if rows is None else rows
-    return build_model(config, campaign, cycle, rows, now, store.figures(campaign.id, cycle))
+    return build_model(config, campaign, cycle, rows, now, store.figures(campaign.id, cycle),
+                       store.figures(campaign.id, cycle, back=1))
 
 
 def _merged(merger: Merger | None, names: list[str], max_named: int) -> list[Para]:

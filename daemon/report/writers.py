@@ -110,6 +110,15 @@ def _fix_figure_table(document, indicators: int) -> None:
                     width.set(wtype, "dxa")
 
 
+def _method_words(ind) -> str:
+    """How a total is computed, as the clerk reads it in the sheet."""
+    if ind.method == "weighted":
+        return f"bình quân theo {ind.denominator}"  # Σ(tỷ lệ × mẫu số) / Σ mẫu số
+    if ind.method == "ratio":
+        return f"{ind.numerator} / {ind.denominator}"
+    return "bình quân" if ind.method == "mean" else "tổng"
+
+
 def write_xlsx(model: ReportModel, out: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
@@ -162,8 +171,7 @@ def write_xlsx(model: ReportModel, out: Path) -> None:
     ws = wb.create_sheet("Phụ lục II")
     width = max(5, 2 + len(model.indicators))
     row = titles(ws, [("Phụ lục II", bold), (model.appendix2_title, bold), (model.appendix_ref, italic)], width)
-    totals = [(i.code, i.name, i.unit or None, i.total, "bình quân" if i.method == "mean" else "tổng", i.reported)
-              for i in model.indicators]
+    totals = [(i.code, i.name, i.unit or None, i.total, _method_words(i), i.reported) for i in model.indicators]
     row = table(ws, row, ("Mã số", "Chỉ tiêu", "Đơn vị tính", "Tổng hợp", "Cách tính", "Số đơn vị có số liệu"),
                 totals, (8, 50, 12, 12, 10, 12))
     if model.indicators:
