@@ -155,6 +155,9 @@ def reconcile(campaign: Campaign, units: Sequence[UnitFigures], keys: Keys | Non
             if v < 0 or (n in rates and v > 100):
                 what = "giá trị âm" if v < 0 else "tỷ lệ lớn hơn 100%"
                 checks.append(f"{u.unit}: {_label(ind)} có {what} ({number_text(v)}); không tính vào tổng hợp.")
+                # Left blank in the unit's line too, so the appendix's columns (and the .xlsx's
+                # formulas) add up to the total printed.
+                values[n], chosen[n] = None, ""
                 continue
             counted[n].append((index, v))
         for a, b in rules.at_most:

@@ -91,6 +91,9 @@ class SubmissionLine:
     received: str  # "15/10/2024 09:12"
     status: str  # on_time | late | missing
     status_word: str  # đúng hạn | trễ hạn | chưa nộp
+    doc_number: str | None = None  # the parts of number_date and received, typed for the .xlsx
+    doc_date: str | None = None  # ISO date
+    received_at: str | None = None  # ISO, office time
 
 
 @dataclass(frozen=True)
@@ -272,6 +275,9 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
                 stt=str(n) if k == 0 else "", unit=unit.name if k == 0 else "", document=_short_name(req),
                 number_date=number_date, received=received.strftime("%d/%m/%Y %H:%M") if received else "",
                 status=cell.status, status_word=STATUS_WORDS[cell.status],
+                doc_number=cell.doc_number if cell.status != "missing" else None,
+                doc_date=cell.doc_date if cell.status != "missing" else None,
+                received_at=received.isoformat(timespec="seconds") if received else None,
             ))
 
     # Leaders, passages and figures from each unit's newest documents.
