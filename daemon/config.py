@@ -189,7 +189,7 @@ class DraftSpec:
     issuer: str | None = None
     issuer_code: str | None = None  # after the type code in the number: "Số:      /BC-UBND"
     addressee: tuple[str, ...] = ()
-    intro: str = "Trên cơ sở văn bản của các đơn vị nhận được đến {as_of}, kết quả được tổng hợp như sau:"
+    intro: str = "Trên cơ sở văn bản của các đơn vị gửi về tính đến {as_of}, kết quả được tổng hợp như sau:"
     closing: str = "Trên đây là báo cáo tổng hợp kỳ {cycle}./."
     authority: tuple[str, ...] = ()
     signer_title: str = ""

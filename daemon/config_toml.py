@@ -440,7 +440,7 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
     )
 
 
-_DRAFT_PLACEHOLDERS = {"cycle": "2024", "next_cycle": "2025", "as_of": "20/10/2024 00:00"}
+_DRAFT_PLACEHOLDERS = {"cycle": "2024", "next_cycle": "2025", "as_of": "ngày 20/10/2024"}
 
 
 def _draft_text(r: _Reader, name: str, default: str) -> str:

@@ -14,6 +14,7 @@ import pytest
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 from openpyxl import load_workbook
 
@@ -155,7 +156,7 @@ def test_rendered_pdf_reads_as_the_report(drafted):
     assert next(line for line in page2.splitlines() if line.strip()).strip() == "2"  # numbered from page 2
     text = flat(pdftotext(pdf))
     for needle in ("Kết quả thực hiện công tác dân vận năm 2024", "I. TÌNH HÌNH TRIỂN KHAI THỰC HIỆN",
-                   "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM", 'Phong trào thi đua "Dân vận khéo"',
+                   "II. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM", "Phong trào thi đua “Dân vận khéo”",
                    "III. HẠN CHẾ, NGUYÊN NHÂN", "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", "V. KIẾN NGHỊ, ĐỀ XUẤT",
                    "TM. ỦY BAN NHÂN DÂN", "Đoàn Thanh Bình", "Nơi nhận:", "Phụ lục I", "Phụ lục II",
                    "Chưa đúng yêu cầu Chủ tịch trực tiếp phụ trách (1 đơn vị)"):
@@ -165,6 +166,52 @@ def test_rendered_pdf_reads_as_the_report(drafted):
     for uid in cycle.missing:
         assert cycle.config.unit(uid).name in text
     assert cycle.config.unit(FLAGGED).name + ": phân công Nguyễn Văn Tám, Phó Chủ tịch" in text
+
+
+def test_appendices_are_numbered_each_on_its_own(drafted):
+    """ND30, Phụ lục I, Mục III khoản 1 điểm đ: each appendix's pages are numbered on their own,
+    from 1 (page 1 without a number, as for the document); the body's numbering stops before."""
+    _, _, _, docx_path, _, pdf = drafted
+    doc = Document(docx_path)
+    sections = doc.sections
+    assert len(sections) == 3
+    for section in sections[1:]:
+        number = section._sectPr.find(qn("w:pgNumType"))
+        assert number is not None and number.get(qn("w:start")) == "1"
+        assert section.different_first_page_header_footer
+    assert sections[1].orientation == WD_ORIENT.PORTRAIT and sections[2].orientation == WD_ORIENT.LANDSCAPE
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, timeout=60).stdout.decode()
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    heads = [[ln.strip() for ln in pdftotext(pdf, k).splitlines() if ln.strip()][:1] for k in range(1, pages + 1)]
+    firsts = {k for k, h in enumerate(heads, 1) if h and h[0] in ("Phụ lục I", "Phụ lục II")}
+    assert len(firsts) == 2, heads
+    one, two = sorted(firsts)
+    assert [h[0] for h in heads[1:one - 1]] == [str(k) for k in range(2, one)]  # the body: 2, 3, ...
+    assert [h[0] for h in heads[one:two - 1]] == [str(k) for k in range(2, two - one + 1)]  # Phụ lục I: 2, ...
+    assert [h[0] for h in heads[two:]] == [str(k) for k in range(2, pages - two + 2)]  # Phụ lục II: 2, ...
+
+
+def test_appendix_numbers_right_aligned_headers_named_quotes_typographic(drafted):
+    _, _, model, docx_path, _, _ = drafted
+    doc = Document(docx_path)
+    per_unit = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and t.rows[-1].cells[1].text == "Tổng hợp"
+                    and len(t.columns) == 2 + len(model.indicators))
+    head = [c.text for c in per_unit.rows[0].cells[2:]]
+    for text, ind in zip(head, model.indicators):  # the name, then the code on a second line
+        assert text == f"{ind.name}\n{ind.code}".replace('"Dân vận khéo"', "“Dân vận khéo”")
+
+    def align(cell):
+        p = cell.paragraphs[0]
+        return p.alignment if p.alignment is not None else p.style.paragraph_format.alignment
+
+    for row in per_unit.rows[1:]:
+        assert all(align(c) == WD_ALIGN_PARAGRAPH.RIGHT for c in row.cells[2:]), row.cells[1].text
+    by_code = next(t for t in doc.tables if t.rows[0].cells[0].text == "Mã số")
+    assert all(align(r.cells[3]) == align(r.cells[4]) == WD_ALIGN_PARAGRAPH.RIGHT for r in by_code.rows[1:])
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert '"' not in text and "“Dân vận khéo”" in text
+    intro = next(p.text for p in doc.paragraphs if p.text.startswith("Thực hiện Chỉ thị số 33/CT-TTg"))
+    assert f"tính đến ngày {NOW:%d/%m/%Y}," in intro and not re.search(r"\d{2}:\d{2}", intro)
 
 
 def _unit_table(sheet):
@@ -274,7 +321,7 @@ def test_preview_and_escaping(drafted, tmp_path):
     doc = Document(docx_path)
     assert doc.paragraphs[0].text.startswith("BẢN XEM TRƯỚC: chưa hết hạn nộp (trước ngày 20/10/2024)")
     # Escaped, and a line break inside a text stays a line break.
-    assert any(p.text == "Phòng Văn hóa & Thông tin <thử>: Câu có ký tự & và < > \"\".\nDòng hai."
+    assert any(p.text == "Phòng Văn hóa & Thông tin <thử>: Câu có ký tự & và < > “”.\nDòng hai."
                for p in doc.paragraphs)
 
 

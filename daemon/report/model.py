@@ -248,6 +248,9 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     keys = Keys()
     now_local = now.astimezone(tz)
     as_of = moment_words(now_local)
+    # The body says "tính đến ngày 21/10/2024": a report a Chairman signs counts by the day, the
+    # clock time ("08:05") belongs to the preview note and the staff's mail only.
+    as_of_day = f"ngày {now_local:%d/%m/%Y}"
     table = cells(config, campaign, cycle, rows)
     newest = _newest_rows(rows, table)
     units = [config.unit(u) for u in campaign.unit_ids]
@@ -350,9 +353,9 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
         summary=summary,
         addressee=spec.addressee,
         addressee_lines=_addressee_lines(spec.addressee),
-        intro=_fill(spec.intro, cycle, as_of),
+        intro=_fill(spec.intro, cycle, as_of_day),
         sections=tuple(sections),
-        closing=_fill(spec.closing, cycle, as_of),
+        closing=_fill(spec.closing, cycle, as_of_day),
         authority=spec.authority,
         signer_title=spec.signer_title,
         signer=spec.signer,

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from daemon.config import Config
 from daemon.durable import write_with
 from daemon.report.model import ReportModel, model_to_json
+from daemon.report.typography import typeset
 
 TEMPLATE_NAME = "du-thao-bao-cao.docx"
 _CONTROL_IN_TEXT = re.compile(r"<w:t[ >][^<]*[\n\t\a\f]")
@@ -69,7 +70,7 @@ def render_docx(template: Path, model: ReportModel, out: Path) -> None:
 
     tpl = Template(str(template))
     # autoescape: unit names and passages may hold "&" or "<", which would break the XML.
-    tpl.render(model_to_json(model), autoescape=True)
+    tpl.render(typeset(model_to_json(model)), autoescape=True)  # “ ” for print (report/typography.py)
     _fix_figure_table(tpl.docx, len(model.indicators))
     props = tpl.docx.core_properties
     props.title = f"Dự thảo {model.type_name.lower()}: {model.summary}"
