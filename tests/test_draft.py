@@ -333,3 +333,32 @@ def test_a_deadline_not_at_midnight_reads_the_same_in_mail_and_draft(cycle):
     assert "(hạn nộp trước 17:00 ngày 19/10/2024)" in report.lead
     midnight = campaign.requirement(req.id)
     assert deadline_text(campaign, midnight.id, "2024", cycle.config) == "trước ngày 20/10/2024"
+
+
+def test_one_total_per_indicator_in_the_body(cycle, model):
+    """A sentence summed over units that states an indicator otherwise than its reconciled total
+    (here: the units' "tỷ lệ ... đạt 98%" averaged, against the rate weighted by files) is left
+    out, and the clerk reads why; every summed sentence left states the totals of the figures."""
+    import re
+
+    from daemon.report.stated import StatedReader
+    from daemon.report.text import number_text
+
+    reader = StatedReader(cycle.campaign.indicators)
+    totals = {i.code: i.total for i in model.indicators}
+    summed = [p for s in model.sections for p in list(s.paragraphs) + [p for a in s.areas for p in a.paragraphs]
+              if p.lead.startswith("Tổng hợp từ")]
+    assert summed
+    reported = {i.code: i.reported for i in model.indicators}
+    for p in summed:
+        m = re.match(r"Tổng hợp từ (\d+) đơn vị", p.lead)
+        many = int(m.group(1)) if m else 0  # named one by one: at most max_named_units (8)
+        for code, value in reader.read([p.text]).items():
+            if 2 * many > reported[code]:  # a breakdown over fewer units may state its own sum
+                assert value == pytest.approx(totals[code]), (code, p.text)
+    area = model.sections[1].areas[2]  # cải cách hành chính: the units' rates averaged, restated weighted
+    text = " ".join(p.text for p in area.paragraphs)
+    assert f"đúng hạn đạt {number_text(totals['DV05'])}%" in text and "bình quân" not in text
+    assert "Quyết định số 10763/QĐ-UBND giai đoạn 2021 - 2030" in text
+    assert any(c.startswith("Câu tổng hợp từ nội dung báo cáo của 25 đơn vị nêu DV05 = ")
+               and c.endswith(f"dự thảo ghi số liệu tổng hợp {number_text(totals['DV05'])}.") for c in model.figure_checks)

@@ -217,3 +217,16 @@ def _recomputed(rule, n, counted, by_code, lines, indicators, checks):
     total_den = sum(dens[k] for k in both)
     total = round(sum(rates[k] * dens[k] for k in both) / total_den, 2) if total_den else None
     return total, len(both), "weighted"
+
+
+def restated_totals(text: str, reader: StatedReader, totals: Mapping[str, IndicatorTotal]) -> dict[str, float]:
+    """The indicators a consolidated sentence (units' sentences summed) states otherwise than
+    their reconciled total: code -> the number it states. Such a sentence would print a second
+    total ("tiếp nhận 19.108 hồ sơ" beside the figures' 19.494), so the draft leaves it out and
+    the clerk reads why."""
+    out = {}
+    for code, value in reader.read([text]).items():
+        total = totals.get(code)
+        if total is not None and total.total is not None and abs(total.total - value) > 0.005:
+            out[code] = value
+    return out

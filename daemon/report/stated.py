@@ -25,6 +25,9 @@ BEFORE, AFTER = 3, 7  # words around the number compared with the indicator's na
 MIN_SHARED = 2
 # Words every indicator name has or that say nothing about which one it is.
 _STOP = frozenset("so cac va cua duoc da trong nam voi tai theo cho mot nhung la co".split())
+# Words between a name and its number that say nothing ("tỷ lệ đúng hạn đạt bình quân 98%"): not
+# counted in the window, so they do not push the name's words out of it.
+_FILLER = frozenset("dat binh quan la co voi duoc gan khoang tong cong".split())
 
 
 def _fold_table() -> dict[int, str]:
@@ -86,7 +89,7 @@ class StatedReader:
             if not candidates or value is None:
                 continue
             if not spans:  # the words of the text, once, and only for a text that states a figure
-                spans = [(w.start(), w.group()) for w in _WORD.finditer(text)]
+                spans = [(w.start(), w.group()) for w in _WORD.finditer(text) if w.group() not in _FILLER]
                 starts = [p for p, _ in spans]
             after = bisect_left(starts, m.end(1))
             before = bisect_left(starts, m.start(1))

@@ -207,6 +207,14 @@ def _page_setup(ws, header_row: int, last_row: int, last_col: int, *, freeze_col
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{last_row}"
 
 
+def _fit_height(ws, row: int, text: str | None, width: float) -> None:
+    """Room for a wrapped text: LibreOffice does not grow a row whose height the file leaves
+    unset, so a long line would print over the next one. About one character per width unit."""
+    lines = -(-len(text or "") // max(1, int(width * 0.95)))
+    if lines > 1:
+        ws.row_dimensions[row].height = 15.5 * lines
+
+
 def _widths(ws, widths) -> None:
     for k, w in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(k)].width = w
@@ -234,6 +242,7 @@ def _appendix1(ws, model: ReportModel) -> None:
                  (doc_date, "Ngày"), (received, "Ngày giờ"), (line.status_word, "Ô bảng"))
         for k, (value, style) in enumerate(cells, 1):
             ws.cell(row=row, column=k, value=value).style = style
+        _fit_height(ws, row, last[1], 42)
     ws.row_dimensions[header_row].height = 20
     _widths(ws, (6, 42, 12, 18, 13, 17, 12))
     _page_setup(ws, header_row, row, len(headers), freeze_col=2)
@@ -257,6 +266,7 @@ def _appendix2(ws, model: ReportModel) -> tuple[int, int, int]:
         row += 1
         ws.cell(row=row, column=1, value=int(line.stt)).style = "Số"
         ws.cell(row=row, column=2, value=line.unit).style = "Ô bảng"
+        _fit_height(ws, row, line.unit, 44)
         for k, (value, style) in enumerate(zip(line.values, styles), 3):
             ws.cell(row=row, column=k, value=value).style = style
     first, last = header_row + 1, row
@@ -346,6 +356,7 @@ def _checks(ws, model: ReportModel) -> None:
         row += 1
         ws.cell(row=row, column=1, value=n if model.figure_checks else None).style = "Số"
         ws.cell(row=row, column=2, value=text).style = "Ô bảng"
+        _fit_height(ws, row, text, 120)
     ws.row_dimensions[header_row].height = 20
     _widths(ws, (6, 120))
     _page_setup(ws, header_row, row, 2, freeze_col=0)
