@@ -12,14 +12,18 @@ Every other source that says something else is a check line, never a second tota
 prints one total per indicator, and the clerk reads why in "Cần kiểm tra". Negative values and
 rates outside 0-100 are checks too, and stay out of the totals.
 
+The body says the same: OneTotal restates or leaves out a sentence the merger summed over the
+units when it states an indicator otherwise than its total.
+
 Totals: counts are summed once. A rate the campaign's [figures] rates names is recomputed from
 its parts (weighted by its denominator: Σ(rate × files) / Σ files, or Σ numerator / Σ denominator
 × 100); a rate without a rule ("Tỷ lệ ...", unit "%") is a plain mean and says "bình quân".
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from daemon.config import Campaign, FigureRules
 from daemon.report.stated import StatedReader
@@ -229,4 +233,54 @@ def restated_totals(text: str, reader: StatedReader, totals: Mapping[str, Indica
         total = totals.get(code)
         if total is not None and total.total is not None and abs(total.total - value) > 0.005:
             out[code] = value
+    return out
+
+
+class OneTotal:
+    """One total per indicator in the body. A sentence summed over units that states an indicator
+    otherwise than its reconciled total:
+    - summed over exactly the units the total counts: its figure is restated as the total (the
+      units' rates averaged become the rate weighted by its denominator, the same units);
+    - summed over more than half of them otherwise: it reads as a second total and is left out;
+    - over fewer: a breakdown ("47 mô hình trên lĩnh vực cải cách hành chính", 11 units), kept.
+    Each case the clerk reads in figure_checks."""
+
+    def __init__(self, campaign: Campaign, units: Sequence, reconciled: Reconciled) -> None:
+        self.reader = StatedReader(campaign.indicators)
+        self.totals = {t.code: t for t in reconciled.totals}
+        self.counted = _counted(units, reconciled)
+        self.checks: list[str] = []
+
+    def keep(self, group):
+        """A merged group (daemon.report.text.Group) as the draft prints it, restated, or None."""
+        if not group.summed or not self.reader:
+            return group
+        text = group.text
+        for code, value in restated_totals(group.text, self.reader, self.totals).items():
+            t = self.totals[code]
+            said = f"{code} = {number_text(value)}, khác số liệu tổng hợp {t.value_text} ({t.reported} đơn vị)"
+            if set(group.units) == self.counted.get(code):
+                old = re.compile(r"(?:bình quân )?" + re.escape(number_text(value)) + r"(?![\d,.]*\d)")
+                text, n = old.subn(t.value_text, text, count=1)
+                if n:
+                    self.checks.append(f"Câu tổng hợp từ nội dung báo cáo của {len(group.units)} đơn vị nêu {said}: "
+                                       f"dự thảo ghi số liệu tổng hợp {t.value_text}.")
+                    continue
+            if 2 * len(group.units) > t.reported:
+                self.checks.append(f"Câu tổng hợp từ nội dung báo cáo của {len(group.units)} đơn vị nêu {said}: "
+                                   f"không đưa câu này vào dự thảo («{group.text[:80]}…»).")
+                return None
+        return group if text == group.text else replace(group, text=text)
+
+
+def _counted(units, reconciled: Reconciled) -> dict[str, set[int]]:
+    """indicator code -> positions (in `units`, the merger's numbering) of the units its total counts."""
+    pos = {u.id: k for k, u in enumerate(units)}
+    codes = [i.code for i in reconciled.totals]
+    lines = reconciled.lines
+    out = {}
+    for n, ind in enumerate(reconciled.totals):
+        den = codes.index(ind.denominator) if ind.denominator in codes else None
+        out[ind.code] = {pos[x.unit_id] for x in lines
+                         if x.values[n] is not None and (den is None or x.values[den] is not None)}
     return out

@@ -23,7 +23,7 @@ Facts come back from the ledger typed (parsers.model.facts_from_json), never as 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from collections.abc import Mapping
@@ -32,8 +32,7 @@ from parsers.model import DocumentFacts, facts_from_json
 
 from daemon.clock import deadline_words, moment_words
 from daemon.config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
-from daemon.report.figures import FigureLine, IndicatorTotal, UnitFigures, reconcile, restated_totals
-from daemon.report.stated import StatedReader
+from daemon.report.figures import FigureLine, IndicatorTotal, OneTotal, UnitFigures, reconcile
 from daemon.report.routing import Router
 from daemon.report.text import Keys, Merger, name_list, number_text, passages
 from daemon.status import STATUS_WORDS, Cell, cells, counts as status_counts
@@ -308,7 +307,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     indicators, figure_lines = reconciled.totals, reconciled.lines
     totals = {i.code: i for i in indicators}
     # One total per indicator: a summed sentence that states another drops out (and says so).
-    one_total = _OneTotal(StatedReader(campaign.indicators), totals, _counted(units, indicators, figure_lines))
+    one_total = OneTotal(campaign, units, reconciled)
 
     sections = []
     for s, sec in enumerate(spec.sections):
@@ -396,52 +395,7 @@ def model_from_ledger(config: Config, store, campaign: Campaign, cycle: str, now
                        store.figures(campaign.id, cycle, back=1))
 
 
-class _OneTotal:
-    """One total per indicator in the body. A sentence summed over units that states an indicator
-    otherwise than its reconciled total:
-    - summed over exactly the units the total counts: its figure is restated as the total (the
-      units' rates averaged become the rate weighted by its denominator, the same units);
-    - summed over more than half of them otherwise: it reads as a second total and is left out;
-    - over fewer: a breakdown ("47 mô hình trên lĩnh vực cải cách hành chính", 11 units), kept.
-    Each case the clerk reads in figure_checks."""
-
-    def __init__(self, reader: StatedReader, totals: dict[str, IndicatorTotal], counted: dict[str, set[int]]):
-        self.reader, self.totals, self.counted, self.checks = reader, totals, counted, []
-
-    def keep(self, group):
-        if not group.summed or not self.reader:
-            return group
-        text = group.text
-        for code, value in restated_totals(group.text, self.reader, self.totals).items():
-            t = self.totals[code]
-            said = f"{code} = {number_text(value)}, khác số liệu tổng hợp {t.value_text} ({t.reported} đơn vị)"
-            if set(group.units) == self.counted.get(code):
-                old = re.compile(r"(?:bình quân )?" + re.escape(number_text(value)) + r"(?![\d,.]*\d)")
-                text, n = old.subn(t.value_text, text, count=1)
-                if n:
-                    self.checks.append(f"Câu tổng hợp từ nội dung báo cáo của {len(group.units)} đơn vị nêu {said}: "
-                                       f"dự thảo ghi số liệu tổng hợp {t.value_text}.")
-                    continue
-            if 2 * len(group.units) > t.reported:
-                self.checks.append(f"Câu tổng hợp từ nội dung báo cáo của {len(group.units)} đơn vị nêu {said}: "
-                                   f"không đưa câu này vào dự thảo («{group.text[:80]}…»).")
-                return None
-        return group if text == group.text else replace(group, text=text)
-
-
-def _counted(units, indicators, lines) -> dict[str, set[int]]:
-    """indicator code -> positions (in `units`) of the units its total counts."""
-    pos = {u.id: k for k, u in enumerate(units)}
-    codes = [i.code for i in indicators]
-    out = {}
-    for n, ind in enumerate(indicators):
-        den = codes.index(ind.denominator) if ind.denominator in codes else None
-        out[ind.code] = {pos[x.unit_id] for x in lines
-                         if x.values[n] is not None and (den is None or x.values[den] is not None)}
-    return out
-
-
-def _merged(merger: Merger | None, names: list[str], max_named: int, one_total: _OneTotal | None = None) -> list[Para]:
+def _merged(merger: Merger | None, names: list[str], max_named: int, one_total: OneTotal | None = None) -> list[Para]:
     if merger is None:
         return []
     groups = merger.consolidated()
