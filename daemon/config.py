@@ -196,7 +196,7 @@ class DraftSpec:
     issuer: str | None = None
     issuer_code: str | None = None  # after the type code in the number: "Số:      /BC-UBND"
     addressee: tuple[str, ...] = ()
-    intro: str = "Trên cơ sở văn bản của các đơn vị nhận được đến {as_of}, kết quả được tổng hợp như sau:"
+    intro: str = "Trên cơ sở văn bản của các đơn vị gửi về tính đến {as_of}, kết quả được tổng hợp như sau:"
     closing: str = "Trên đây là báo cáo tổng hợp kỳ {cycle}./."
     authority: tuple[str, ...] = ()
     signer_title: str = ""
@@ -218,6 +218,23 @@ class DraftSpec:
 
 
 @dataclass(frozen=True)
+class RateRule:
+    """A rate indicator of the form recomputed from its parts, never averaged (campaign [figures])."""
+
+    code: str  # the rate ("DV05", in %)
+    denominator: str  # what it is a rate of ("DV04": hồ sơ tiếp nhận)
+    numerator: str = ""  # when the form also asks for the count itself: rate = Σ numerator / Σ denominator
+
+
+@dataclass(frozen=True)
+class FigureRules:
+    """How the form's indicators are consolidated and checked (campaign [figures])."""
+
+    rates: tuple[RateRule, ...] = ()
+    at_most: tuple[tuple[str, str], ...] = ()  # (a, b): a unit's a may not exceed its b
+
+
+@dataclass(frozen=True)
 class Campaign:
     id: str
     title: str
@@ -230,6 +247,7 @@ class Campaign:
     form: Path | None = None  # the campaign's blank figures form (.xlsx), attached to reminders
     indicators: tuple = ()  # parsers.figures.Indicator rows read from the form
     draft: DraftSpec = DraftSpec()  # the consolidated draft ([draft])
+    figure_rules: FigureRules = FigureRules()  # [figures]: rates recomputed, pairs checked
 
     def requirement(self, req_id: str) -> Requirement | None:
         return next((r for r in self.requirements if r.id == req_id), None)

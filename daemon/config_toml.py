@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.config import (DRAFT_FACTS, DRAFT_ROLES, UNIT_KINDS, Campaign, ChaseRules, Config, ConfigError,
-                           DraftArea, DraftSection, DraftSpec, IntakeSettings, MailboxSettings, Notices, Office,
-                           Requirement, SmtpSettings, Storage, Unit)
+                           DraftArea, DraftSection, DraftSpec, FigureRules, IntakeSettings, MailboxSettings,
+                           Notices, Office, RateRule, Requirement, SmtpSettings, Storage, Unit)
 from parsers.model import Limits
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -359,7 +359,7 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
     name = f"campaigns/{path.name}"
     r = _Reader(problems, name, data)
     r.unknown_keys({"id", "title", "recurrence", "opens", "unit_kinds", "units", "exclude_units", "requirement",
-                    "reminders", "form", "draft"})
+                    "reminders", "form", "draft", "figures"})
     cid = r.get("id", str, path.stem) or path.stem
     if not ID_RE.match(cid):
         r.error("id", f"«{cid}» chỉ được dùng chữ thường không dấu, số và dấu gạch ngang")
@@ -426,6 +426,7 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
                             "(cần bảng có cột «Mã số» và «Chỉ tiêu»)")
     return Campaign(
         indicators=indicators,
+        figure_rules=_figure_rules(r.sub("figures"), indicators),
         id=cid,
         reminders=_chase_rules(r.sub("reminders")),
         form=form_path,
@@ -571,6 +572,29 @@ def _draft_spec(r: _Reader, reqs: list[Requirement]) -> DraftSpec:
         district_names=_draft_lines(r, "district_names", d.district_names),
         sections=sections,
     )
+
+
+def _figure_rules(r: _Reader, indicators: tuple) -> FigureRules:
+    """[figures]: rates = [["DV05", "DV04"]] or [["rate", "numerator", "denominator"]];
+    at_most = [["DV08", "DV07"]]. Every code must be one of the form's indicators."""
+    r.unknown_keys({"rates", "at_most"})
+    known = {i.code for i in indicators}
+    out: dict[str, list] = {"rates": [], "at_most": []}
+    for key, sizes in (("rates", (2, 3)), ("at_most", (2,))):
+        value = r.table.get(key, [])
+        if not isinstance(value, list) or not all(
+                isinstance(v, list) and len(v) in sizes and all(isinstance(c, str) for c in v) for v in value):
+            shape = '[["DV05", "DV04"]] hoặc [["tỷ lệ", "tử số", "mẫu số"]]' if key == "rates" else '[["DV08", "DV07"]]'
+            r.error(key, f"phải là danh sách các cặp mã chỉ tiêu, ví dụ {shape}")
+            continue
+        for item in value:
+            unknown = [c for c in item if c not in known]
+            if unknown:
+                r.error(key, "mã chỉ tiêu không có trong biểu mẫu: " + ", ".join(unknown))
+                continue
+            out[key].append(item)
+    rates = tuple(RateRule(v[0], v[-1], v[1] if len(v) == 3 else "") for v in out["rates"])
+    return FigureRules(rates=rates, at_most=tuple((a, b) for a, b in out["at_most"]))
 
 
 def _form_indicators(path: Path) -> tuple:

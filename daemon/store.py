@@ -527,18 +527,18 @@ class Store:
                                              "detail": detail, "message": message})
         return True
 
-    def figures(self, campaign: str, cycle: str) -> dict[str, dict[str, float]]:
-        """unit id -> indicator code -> value, from each unit's newest message that carried figures."""
+    def figures(self, campaign: str, cycle: str, *, back: int = 0) -> dict[str, dict[str, float]]:
+        """unit id -> indicator code -> value, from each unit's newest message that carried figures
+        (back=1: the message before it, so the draft can say what a unit's second version changed)."""
         rows = self.db.query(
             "select * from figures where campaign = ? and cycle = ? order by received_at, message", [campaign, cycle])
-        newest: dict[str, tuple[int, dict[str, float]]] = {}
+        versions: dict[str, list[tuple[int, dict[str, float]]]] = {}
         for r in rows:
-            msg, values = newest.get(r["unit_id"], (None, {}))
-            if msg != r["message"]:
-                values = {}
-            values[r["code"]] = r["value"]
-            newest[r["unit_id"]] = (r["message"], values)
-        return {unit: values for unit, (_, values) in newest.items()}
+            mine = versions.setdefault(r["unit_id"], [])
+            if not mine or mine[-1][0] != r["message"]:
+                mine.append((r["message"], {}))
+            mine[-1][1][r["code"]] = r["value"]
+        return {unit: mine[-1 - back][1] for unit, mine in versions.items() if len(mine) > back}
 
     def drafts(self, after: int = 0) -> list[dict]:
         """Draft versions written, in order; those after row id `after` when given."""

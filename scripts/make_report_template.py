@@ -23,7 +23,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
@@ -39,6 +39,8 @@ CENTER, JUSTIFY, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY, W
 
 BODY, HEAD1, HEAD2, CELL, CELL_HEAD = ("Dự thảo - Nội dung", "Dự thảo - Đề mục 1", "Dự thảo - Đề mục 2",
                                        "Dự thảo - Bảng", "Dự thảo - Tiêu đề bảng")
+CELL_NUM = "Dự thảo - Bảng số"  # numbers in the appendices' tables, right-aligned
+CELL_MID = "Dự thảo - Bảng giữa"  # order numbers and dates, centred
 
 
 def _fonts(element, size: float | None = None) -> None:
@@ -76,6 +78,8 @@ def _styles(doc) -> None:
     para_style(HEAD2, 14, bold=True)
     para_style(CELL, 11, align=LEFT, indent=False, after=0)
     para_style(CELL_HEAD, 11, bold=True, align=CENTER, indent=False, after=0)
+    para_style(CELL_NUM, 11, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False, after=0)
+    para_style(CELL_MID, 11, align=CENTER, indent=False, after=0)
 
 
 def _para(container, text="", *, style=None, size=14, bold=False, italic=False, align=CENTER, after=0, before=0,
@@ -176,14 +180,37 @@ def _page_number_header(section) -> None:
 
 
 def _row_cells(table, texts, style):
+    """A row; `style` is one paragraph style for all its cells or one per cell."""
     row = table.add_row()
-    for cell, text in zip(row.cells, texts):
+    styles = style if isinstance(style, (list, tuple)) else [style] * len(texts)
+    for cell, text, st in zip(row.cells, texts, styles):
         _clear(cell)
-        _para(cell, text, style=style, size=11)
+        _para(cell, text, style=st, size=11)
     return row
 
 
-def _grid_table(doc, headers, loop_open, cells, loop_close, widths):
+def _appendix_section(doc, *, landscape: bool):
+    """Each appendix on its own pages, numbered on its own: Nghị định 30/2020/NĐ-CP, Phụ lục I,
+    Mục III khoản 1 điểm đ ("Số trang của Phụ lục được đánh số riêng theo từng Phụ lục"). Its
+    numbering restarts at 1 and, as for the document itself, page 1 shows no number."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Mm(297), Mm(210)
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Mm(210), Mm(297)
+    section.different_first_page_header_footer = True
+    number = OxmlElement("w:pgNumType")
+    number.set(qn("w:start"), "1")
+    # OOXML fixes the order of sectPr children: pgNumType comes after pgMar and before cols.
+    section._sectPr.insert_element_before(number, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote",
+                                          "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter",
+                                          "w:docGrid", "w:printerSettings", "w:sectPrChange")
+    return section
+
+
+def _grid_table(doc, headers, loop_open, cells, loop_close, widths, styles=CELL):
     """A bordered table: a header row, then a {%tr for %} row, the data row and {%tr endfor %}."""
     table = doc.add_table(rows=0, cols=len(widths))
     table.style = "Table Grid"
@@ -194,7 +221,7 @@ def _grid_table(doc, headers, loop_open, cells, loop_close, widths):
     repeat = OxmlElement("w:tblHeader")  # the header row repeats on every page
     tr_pr.append(repeat)
     _row_cells(table, [loop_open] + [""] * (len(widths) - 1), CELL)
-    _row_cells(table, cells, CELL)
+    _row_cells(table, cells, styles)
     _row_cells(table, [loop_close] + [""] * (len(widths) - 1), CELL)
     _widths(table, widths)
     return table
@@ -294,8 +321,7 @@ def build(out: Path = OUT) -> Path:
     _widths(sign, (8.0, 8.5))
 
     # Phụ lục I: who sent what, when.
-    p = _para(doc, "", size=14)
-    p.add_run().add_break(WD_BREAK.PAGE)
+    _appendix_section(doc, landscape=False)
     _para(doc, "Phụ lục I", size=14, bold=True)
     _para(doc, "{{ appendix1_title }}", size=13, bold=True)
     _para(doc, "{{ appendix_ref }}", size=13, italic=True, after=8)
@@ -303,14 +329,12 @@ def build(out: Path = OUT) -> Path:
                 "{%tr for r in submission_lines %}",
                 ["{{ r.stt }}", "{{ r.unit }}", "{{ r.document }}", "{{ r.number_date }}", "{{ r.received }}",
                  "{{ r.status_word }}"],
-                "{%tr endfor %}", (1.0, 5.2, 2.1, 3.6, 2.6, 2.0))
+                "{%tr endfor %}", (1.0, 5.2, 2.1, 3.6, 2.6, 2.0),
+                styles=[CELL_MID, CELL, CELL, CELL, CELL_MID, CELL])
 
     # Phụ lục II: the figures, totals by indicator and per unit (indicator columns are dynamic), on
     # landscape pages so that a campaign's nine or more indicator columns stay readable.
-    landscape = doc.add_section(WD_SECTION.NEW_PAGE)
-    landscape.orientation = WD_ORIENT.LANDSCAPE
-    landscape.page_width, landscape.page_height = Mm(297), Mm(210)
-    landscape.different_first_page_header_footer = False  # its pages are numbered too
+    _appendix_section(doc, landscape=True)
     wide = 29.7 - 3.0 - 1.5
     _para(doc, "Phụ lục II", size=14, bold=True)
     _para(doc, "{{ appendix2_title }}", size=13, bold=True)
@@ -320,20 +344,30 @@ def build(out: Path = OUT) -> Path:
     _grid_table(doc, ["Mã số", "Chỉ tiêu", "Đơn vị tính", "Tổng hợp", "Số đơn vị có số liệu"],
                 "{%tr for i in indicators %}",
                 ["{{ i.code }}", "{{ i.name }}", "{{ i.unit }}", "{{ i.total_text }}", "{{ i.reported }}"],
-                "{%tr endfor %}", (1.8, wide - 1.8 - 2.8 - 4.0 - 2.8, 2.8, 4.0, 2.8))
+                "{%tr endfor %}", (1.8, wide - 1.8 - 2.8 - 4.0 - 2.8, 2.8, 4.0, 2.8),
+                styles=[CELL_MID, CELL, CELL, CELL_NUM, CELL_NUM])
     _para(doc, "B. Số liệu của từng đơn vị (theo mã số chỉ tiêu)", size=13, bold=True, align=LEFT, before=10, after=4)
     units = doc.add_table(rows=0, cols=5)
     units.style = "Table Grid"
     units.alignment = WD_TABLE_ALIGNMENT.CENTER
     _cell_margins(units)
-    head = _row_cells(units, ["STT", "Đơn vị", "{%tc for i in indicators %}", "{{ i.code }}", "{%tc endfor %}"],
-                      CELL_HEAD)
+    head = _row_cells(units, ["STT", "Đơn vị", "{%tc for i in indicators %}", "", "{%tc endfor %}"], CELL_HEAD)
+    # Each indicator's column is headed by its name, its code on a second line (a line break in
+    # one paragraph: docxtpl's "\n" handling would cost seconds at 2,000 units).
+    named = head.cells[3].paragraphs[0]
+    small = named.add_run("{{ i.name }}")
+    small.bold, small.font.size = False, Pt(9)
+    small.add_break()
+    named.add_run("{{ i.code }}")
     head._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     _row_cells(units, ["{%tr for f in figure_lines %}", "", "", "", ""], CELL)
-    _row_cells(units, ["{{ f.stt }}", "{{ f.unit }}", "{%tc for t in f.texts %}", "{{ t }}", "{%tc endfor %}"], CELL)
+    _row_cells(units, ["{{ f.stt }}", "{{ f.unit }}", "{%tc for t in f.texts %}", "{{ t }}", "{%tc endfor %}"],
+               [CELL_MID, CELL, CELL, CELL_NUM, CELL])
     _row_cells(units, ["{%tr endfor %}", "", "", "", ""], CELL)
     _row_cells(units, ["", "Tổng hợp", "{%tc for i in indicators %}", "{{ i.value_text }}", "{%tc endfor %}"],
                CELL_HEAD)
+    totals = units.rows[-1].cells[3].paragraphs[0]
+    totals.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _widths(units, (1.2, 6.0, 0.1, wide - 7.4, 0.1))
     _tag(doc, "{%p else %}")
     _para(doc, "Chưa có đơn vị nào gửi số liệu theo biểu mẫu.", style=BODY)

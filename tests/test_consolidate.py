@@ -212,3 +212,15 @@ def test_proposals_read_by_addressee():
     assert proposal("Tổ chức 3 hội nghị.", names, fold) is None
     # The district's Party committee is the level above, not the Ủy ban that signs.
     assert not proposal("Đề nghị Huyện ủy quan tâm chỉ đạo.", names, fold).to_district
+
+
+
+def test_the_notes_list_the_figure_checks_of_the_model(headings_model, tmp_path):
+    """The draft's reconciliation finds conflicts; the clerk's notes print them without the caller
+    passing them again (the runner and `tonghop draft` pass none)."""
+    from dataclasses import replace
+
+    line = "Phòng Y tế: DV04 biểu số liệu ghi 612, nội dung báo cáo ghi 500."
+    path = write_notes(replace(headings_model, figure_checks=(line,)), tmp_path / "du-thao.docx")
+    said = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert line in said

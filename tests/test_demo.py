@@ -223,7 +223,9 @@ def test_status_at_the_end(run, planned, config):
 def test_the_filled_form_of_phong_lao_dong_is_in_the_draft(run, config):
     """Phòng Lao động sends its report without a table and the campaign's form filled in .xlsx:
     intake records the form's values in the figures table; the draft must show them in Phụ lục II
-    (its own line) and count them in the totals, which agree with every unit's line."""
+    (its own line) and count them in the totals (formulas over every unit's line, one per
+    indicator); its report's text says 500 files where its form says 612: one total, and the
+    disagreement is listed in "Cần kiểm tra"."""
     import sqlite3
 
     import openpyxl
@@ -235,10 +237,11 @@ def test_the_filled_form_of_phong_lao_dong_is_in_the_draft(run, config):
     name = config.unit("phong-lao-dong").name
     for version in (1, 2):
         (xlsx,) = (config.storage.root / "drafts" / "dan-van" / "2024" / f"v{version}").glob("*.xlsx")
-        ws = openpyxl.load_workbook(xlsx)["Phụ lục II"]
+        wb = openpyxl.load_workbook(xlsx)
+        ws = wb["Phụ lục II"]
         rows = [tuple(c.value for c in r) for r in ws.iter_rows()]
         header = next(r for r in rows if r[:2] == ("STT", "Đơn vị"))
-        codes = list(header[2:])
+        codes = [h.rsplit("\n", 1)[1] for h in header[2:]]
         start = rows.index(header) + 1
         lines = [r for r in rows[start:] if r[1] and r[1] != "Tổng hợp"]
         totals = next(r for r in rows[start:] if r[1] == "Tổng hợp")
@@ -246,13 +249,15 @@ def test_the_filled_form_of_phong_lao_dong_is_in_the_draft(run, config):
         assert mine is not None, f"v{version}: {name} missing from Phụ lục II"
         for code, value in recorded.items():
             assert mine[2 + codes.index(code)] == value, (version, code)
-        # One total per indicator, the same in the totals table and under the units' lines.
-        by_code = {r[0]: (r[3], r[4]) for r in rows[:rows.index(header)] if r and r[0] in codes}
+        # One total per indicator: a formula over all the units' rows, and the totals sheet points to it.
+        first, last = start + 1, start + len(lines)
         for k, code in enumerate(codes):
-            values = [r[2 + k] for r in lines if r[2 + k] is not None]
-            total, method = by_code[code]
-            expected = round(sum(values) / len(values), 2) if method == "bình quân" else sum(values)
-            assert totals[2 + k] == pytest.approx(expected) and total == pytest.approx(expected), (version, code)
+            assert totals[2 + k].startswith("=") and f"{first}:" in totals[2 + k] and f"{last})" in totals[2 + k]
+        by_code = {r[0]: r[3] for r in wb["Tổng hợp theo chỉ tiêu"].iter_rows(values_only=True) if r[0] in codes}
+        assert len(by_code) == len(codes) and all(v.startswith("='Phụ lục II'!") for v in by_code.values())
+        checks = [r[1] for r in wb["Cần kiểm tra"].iter_rows(values_only=True) if isinstance(r[0], int)]
+        assert any(c.startswith(f"{name}: DV04") and "biểu số liệu ghi 612, nội dung báo cáo ghi 500" in c
+                   for c in checks), checks
 
 
 def test_draft_command_prints_the_draft_its_tables_and_the_notes(run, tmp_path):

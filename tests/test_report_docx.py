@@ -14,6 +14,7 @@ import pytest
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 from openpyxl import load_workbook
 
@@ -156,7 +157,7 @@ def test_rendered_pdf_reads_as_the_report(drafted):
     assert next(line for line in page2.splitlines() if line.strip()).strip() == "2"  # numbered from page 2
     text = flat(pdftotext(pdf))
     for needle in ("Kết quả thực hiện công tác dân vận năm 2024", "I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO, TRIỂN KHAI",
-                   "II. KẾT QUẢ THỰC HIỆN", "Dân vận khéo", "Bài học kinh nghiệm",
+                   "II. KẾT QUẢ THỰC HIỆN", "“Dân vận khéo”", "Bài học kinh nghiệm",
                    "III. ĐÁNH GIÁ CHUNG", "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", "V. KIẾN NGHỊ, ĐỀ XUẤT",
                    "TM. ỦY BAN NHÂN DÂN", "Đoàn Thanh Bình", "Nơi nhận:", "Phụ lục I", "Phụ lục II",
                    "Chưa đúng yêu cầu Chủ tịch trực tiếp phụ trách (1 đơn vị)"):
@@ -168,33 +169,146 @@ def test_rendered_pdf_reads_as_the_report(drafted):
     assert cycle.config.unit(FLAGGED).name + ": phân công Nguyễn Văn Tám, Phó Chủ tịch" in text
 
 
+def test_appendices_are_numbered_each_on_its_own(drafted):
+    """ND30, Phụ lục I, Mục III khoản 1 điểm đ: each appendix's pages are numbered on their own,
+    from 1 (page 1 without a number, as for the document); the body's numbering stops before."""
+    _, _, _, docx_path, _, pdf = drafted
+    doc = Document(docx_path)
+    sections = doc.sections
+    assert len(sections) == 3
+    for section in sections[1:]:
+        number = section._sectPr.find(qn("w:pgNumType"))
+        assert number is not None and number.get(qn("w:start")) == "1"
+        assert section.different_first_page_header_footer
+    assert sections[1].orientation == WD_ORIENT.PORTRAIT and sections[2].orientation == WD_ORIENT.LANDSCAPE
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, timeout=60).stdout.decode()
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    heads = [[ln.strip() for ln in pdftotext(pdf, k).splitlines() if ln.strip()][:1] for k in range(1, pages + 1)]
+    firsts = {k for k, h in enumerate(heads, 1) if h and h[0] in ("Phụ lục I", "Phụ lục II")}
+    assert len(firsts) == 2, heads
+    one, two = sorted(firsts)
+    assert [h[0] for h in heads[1:one - 1]] == [str(k) for k in range(2, one)]  # the body: 2, 3, ...
+    assert [h[0] for h in heads[one:two - 1]] == [str(k) for k in range(2, two - one + 1)]  # Phụ lục I: 2, ...
+    assert [h[0] for h in heads[two:]] == [str(k) for k in range(2, pages - two + 2)]  # Phụ lục II: 2, ...
+
+
+def test_appendix_numbers_right_aligned_headers_named_quotes_typographic(drafted):
+    _, _, model, docx_path, _, _ = drafted
+    doc = Document(docx_path)
+    per_unit = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT" and t.rows[-1].cells[1].text == "Tổng hợp"
+                    and len(t.columns) == 2 + len(model.indicators))
+    head = [c.text for c in per_unit.rows[0].cells[2:]]
+    for text, ind in zip(head, model.indicators):  # the name, then the code on a second line
+        assert text == f"{ind.name}\n{ind.code}".replace('"Dân vận khéo"', "“Dân vận khéo”")
+
+    def align(cell):
+        p = cell.paragraphs[0]
+        return p.alignment if p.alignment is not None else p.style.paragraph_format.alignment
+
+    for row in per_unit.rows[1:]:
+        assert all(align(c) == WD_ALIGN_PARAGRAPH.RIGHT for c in row.cells[2:]), row.cells[1].text
+    by_code = next(t for t in doc.tables if t.rows[0].cells[0].text == "Mã số")
+    assert all(align(r.cells[3]) == align(r.cells[4]) == WD_ALIGN_PARAGRAPH.RIGHT for r in by_code.rows[1:])
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert '"' not in text and "“Dân vận khéo”" in text
+    intro = next(p.text for p in doc.paragraphs if p.text.startswith("Thực hiện Chỉ thị số 33/CT-TTg"))
+    assert f"tính đến ngày {NOW:%d/%m/%Y}," in intro and not re.search(r"\d{2}:\d{2}", intro)
+
+
+def _unit_table(sheet):
+    data = list(sheet.iter_rows(values_only=True))
+    start = next(k for k, r in enumerate(data) if r[:2] == ("STT", "Đơn vị"))
+    units = [r for r in data[start + 1:] if isinstance(r[0], int)]
+    total = next(r for r in data[start + 1:] if r[1] == "Tổng hợp")
+    return start + 1, data[start], units, total
+
+
 def test_xlsx_tables_agree_with_status_json_and_the_model(drafted):
     cycle, rows, model, _, xlsx_path, _ = drafted
     wb = load_workbook(xlsx_path)
-    assert wb.sheetnames == ["Phụ lục I", "Phụ lục II"]
+    assert wb.sheetnames == ["Phụ lục I", "Phụ lục II", "Tổng hợp theo chỉ tiêu", "Cần kiểm tra"]
     status = status_document(cycle.config, rows, NOW, "dan-van", "2024")["campaigns"][0]
     want = {(u["name"], req): sub["status"] for u in status["units"] for req, sub in u["submissions"].items()}
     words = {"đúng hạn": "on_time", "trễ hạn": "late", "chưa nộp": "missing"}
     got = {}
     sheet = wb["Phụ lục I"]
     header = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "STT")
-    assert header == ("STT", "Đơn vị", "Văn bản", "Số, ngày văn bản", "Thời điểm nhận", "Tình trạng")
+    assert header == ("STT", "Đơn vị", "Văn bản", "Số, ký hiệu", "Ngày văn bản", "Thời điểm nhận", "Tình trạng")
     for row in sheet.iter_rows(values_only=True):
         if isinstance(row[0], int):
-            got[(row[1], "ke-hoach" if row[2] == "Kế hoạch" else "bao-cao")] = words[row[5]]
+            got[(row[1], "ke-hoach" if row[2] == "Kế hoạch" else "bao-cao")] = words[row[6]]
     assert got == want
+    # Real dates: date cells with a number format, not text.
+    received = [c for c in sheet["F"] if isinstance(c.value, datetime)]
+    dated = [c for c in sheet["E"] if isinstance(c.value, datetime)]
+    assert len(received) == sum(1 for v in want.values() if v != "missing") == len(dated)
+    assert all(c.number_format.endswith("DD/MM/YYYY HH:MM") for c in received)
+    assert all(c.number_format.endswith("DD/MM/YYYY") for c in dated)
+    assert not any(isinstance(c.value, str) and re.fullmatch(r"[\d/: ]+", c.value) for c in sheet["E"] + sheet["F"])
+
     sheet = wb["Phụ lục II"]
-    data = list(sheet.iter_rows(values_only=True))
-    totals = {r[0]: r[3] for r in data if isinstance(r[0], str) and r[0].startswith("DV")}
-    assert totals == {i.code: i.total for i in model.indicators}
-    start = next(k for k, r in enumerate(data) if r[:2] == ("STT", "Đơn vị"))
-    units = [r for r in data[start + 1:] if isinstance(r[0], int)]
+    first, head, units, total_row = _unit_table(sheet)
     assert len(units) == len(model.figure_lines) == 25
-    total_row = next(r for r in data[start + 1:] if r[1] == "Tổng hợp")
+    for n, ind in enumerate(model.indicators):  # the indicator's name, its code on a second line
+        assert head[2 + n].endswith("\n" + ind.code) and head[2 + n].startswith(ind.name)
+        assert all(isinstance(r[2 + n], (int, float)) or r[2 + n] is None for r in units)
+        assert [r[2 + n] for r in units] == [f.values[n] for f in model.figure_lines]
+    # Totals are formulas over the units' rows, never typed-in numbers.
+    last = first + len(units) - 1
+    formulas = dict(zip((i.code for i in model.indicators), total_row[2:]))
+    assert formulas["DV01"] == f'=IF(COUNT(C{first + 1}:C{last + 1})=0,"",SUM(C{first + 1}:C{last + 1}))'
+    assert formulas["DV05"].startswith("=IFERROR(ROUND(SUMPRODUCT(G") and "SUMIFS(F" in formulas["DV05"]
+    totals = wb["Tổng hợp theo chỉ tiêu"]
+    cells = {r[0]: r for r in totals.iter_rows(values_only=True) if isinstance(r[0], str) and r[0].startswith("DV")}
+    assert set(cells) == {i.code for i in model.indicators}
+    assert all(r[3].startswith("='Phụ lục II'!") for r in cells.values())
+    assert cells["DV05"][4] == "bình quân theo DV04" and cells["DV01"][4] == "tổng"
+
+
+def test_xlsx_prints_on_few_pages_and_its_formulas_compute_the_models_totals(drafted, tmp_path):
+    cycle, rows, model, _, xlsx_path, _ = drafted
+    wb = load_workbook(xlsx_path)
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.orientation == "landscape" and int(setup.paperSize) == 9, ws.title  # 9: A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth == 1 and setup.fitToHeight == 0
+        header = next(c.row for c in ws["A"] if c.value == "STT" or c.value == "Mã số")
+        assert ws.print_title_rows == f"${header}:${header}", ws.title
+        assert ws.freeze_panes is not None and int(ws.freeze_panes.lstrip("ABCDEFGH")) == header + 1
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith(f"A{header}:")
+    assert wb["Phụ lục I"].freeze_panes.startswith("C") and wb["Phụ lục II"].freeze_panes.startswith("C")
+    # LibreOffice computes the formulas (a recalculated copy) to the model's totals, and prints it.
+    office = Converter(timeout=120)
+    computed = tmp_path / "computed.xlsx"
+    computed.write_bytes(office.convert(xlsx_path.read_bytes(), ".xlsx", "xlsx"))
+    values = load_workbook(computed, data_only=True)
+    _, _, _, total_row = _unit_table(values["Phụ lục II"])
     for n, ind in enumerate(model.indicators):
-        column = [r[2 + n] for r in units if r[2 + n] is not None]
-        expected = sum(column) if ind.method == "sum" else round(sum(column) / len(column), 2)
-        assert total_row[2 + n] == pytest.approx(expected) == pytest.approx(ind.total)
+        assert total_row[2 + n] == pytest.approx(ind.total), ind.code
+    by_code = {r[0]: r for r in values["Tổng hợp theo chỉ tiêu"].iter_rows(values_only=True) if r and r[0] in
+               {i.code for i in model.indicators}}
+    for ind in model.indicators:
+        assert by_code[ind.code][3] == pytest.approx(ind.total) and by_code[ind.code][5] == ind.reported
+    pdf = tmp_path / "xlsx.pdf"
+    pdf.write_bytes(office.convert(xlsx_path.read_bytes(), ".xlsx", "pdf"))
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, timeout=60).stdout.decode()
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert pages <= 6  # was over 7 with the totals typed in and no print setup (issue 13)
+    text = flat(pdftotext(pdf))
+    assert "Phụ lục I" in text and "Tổng hợp" in text and "CẦN KIỂM TRA" in text
+
+
+def test_xlsx_lists_the_figures_to_check(drafted, tmp_path):
+    cycle, rows, model, _, _, _ = drafted
+    checks = ("Phòng Lao động - Thương binh và Xã hội: DV04 (Số hồ sơ thủ tục hành chính tiếp nhận): biểu số liệu "
+              "ghi 612, nội dung báo cáo ghi 500; dự thảo dùng số liệu của biểu số liệu, đề nghị đơn vị xác nhận.",)
+    _, path = write_draft(cycle.config, replace(model, figure_checks=checks), tmp_path)
+    sheet = load_workbook(path)["Cần kiểm tra"]
+    lines = [r for r in sheet.iter_rows(values_only=True) if isinstance(r[0], int)]
+    assert lines == [(1, checks[0])]
+    _, path = write_draft(cycle.config, replace(model, figure_checks=()), tmp_path / "none")
+    texts = [r[1] for r in load_workbook(path)["Cần kiểm tra"].iter_rows(values_only=True)]
+    assert "Không có số liệu nào cần kiểm tra." in texts
 
 
 def test_preview_and_escaping(drafted, tmp_path):
@@ -208,7 +322,7 @@ def test_preview_and_escaping(drafted, tmp_path):
     doc = Document(docx_path)
     assert doc.paragraphs[0].text.startswith("BẢN XEM TRƯỚC: chưa hết hạn nộp (trước ngày 20/10/2024)")
     # Escaped, and a line break inside a text stays a line break.
-    assert any(p.text == "Phòng Văn hóa & Thông tin <thử>: Câu có ký tự & và < > \"\".\nDòng hai."
+    assert any(p.text == "Phòng Văn hóa & Thông tin <thử>: Câu có ký tự & và < > “”.\nDòng hai."
                for p in doc.paragraphs)
 
 

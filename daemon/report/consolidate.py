@@ -114,11 +114,15 @@ class Consolidation:
             sources.append(Source(unit.id, unit.name, document, heading))
         return Trace(sentence, tuple(sources))
 
-    def paragraphs(self, target: tuple[int, int | None]) -> list[Para]:
+    def paragraphs(self, target: tuple[int, int | None], keep=None) -> list[Para]:
+        """The target's paragraphs; `keep` (figures.OneTotal.keep) restates or drops a merged group
+        whose figure would print a second total beside the reconciled one."""
         merger = self.mergers.get(target)
         if merger is None:
             return []
         groups = merger.consolidated()
+        if keep is not None:
+            groups = [g for g in map(keep, groups) if g is not None]
         role = self.roles[target[0]]
         if role == "direction":
             # The Ủy ban's own tasks: one line each, no unit named (the notes say whose).

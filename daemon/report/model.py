@@ -18,7 +18,8 @@ What feeds what (the campaign's [draft] table, config.DraftSpec):
 - figures: the indicators of the campaign's form (Campaign.form) or, without a form, those found
   in the units' tables; a unit's values come from the figures table (what intake read from its
   filled form, or the table it read the form's indicators from) first, then its report's own
-  tables; percentages ("Tỷ lệ ...", unit "%") are averaged, everything else summed.
+  tables, then a number its text states; reconciled once (daemon.report.figures: rates recomputed
+  from their parts, every disagreement a check line for the clerk, never a second total).
 
 Facts come back from the ledger typed (parsers.model.facts_from_json), never as dicts.
 """
@@ -30,12 +31,12 @@ from datetime import datetime, timedelta
 
 from collections.abc import Mapping
 
-from parsers.model import DocumentFacts, Figure, facts_from_json
+from parsers.model import DocumentFacts, facts_from_json
 
 from daemon.clock import deadline_words, moment_words
 from daemon.config import UNIT_KINDS, Campaign, Config, DraftSpec, Requirement
 from daemon.report.consolidate import Consolidation, Para, Source, Trace  # noqa: F401 (Para, Trace: the model's)
-from daemon.report.figures import FigureLine, IndicatorTotal, indicator_totals
+from daemon.report.figures import FigureLine, IndicatorTotal, OneTotal, UnitFigures, reconcile
 from daemon.report.routing import Router
 from daemon.report.text import Keys, name_list, number_text
 from daemon.status import STATUS_WORDS, Cell, cells, counts as status_counts
@@ -87,6 +88,9 @@ class SubmissionLine:
     received: str  # "15/10/2024 09:12"
     status: str  # on_time | late | missing
     status_word: str  # đúng hạn | trễ hạn | chưa nộp
+    doc_number: str | None = None  # the parts of number_date and received, typed for the .xlsx
+    doc_date: str | None = None  # ISO date
+    received_at: str | None = None  # ISO, office time
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ class ReportModel:
     leaders: tuple[LeaderLine, ...] = ()
     indicators: tuple[IndicatorTotal, ...] = ()
     figure_lines: tuple[FigureLine, ...] = ()
+    figure_checks: tuple[str, ...] = ()  # what the clerk should check in the figures (Vietnamese lines)
     unplaced: int = 0  # sentences of units' reports that fed no section (not printed)
     checks: tuple[str, ...] = ()  # for the clerk's notes: units whose documents need a look
 
@@ -232,7 +237,8 @@ def _best_facts(rows: list[dict]) -> list[DocumentFacts]:
 
 
 def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict], now: datetime,
-                figures: Mapping[str, Mapping[str, float]] | None = None) -> ReportModel:
+                figures: Mapping[str, Mapping[str, float]] | None = None,
+                earlier_figures: Mapping[str, Mapping[str, float]] | None = None) -> ReportModel:
     """The draft for one campaign cycle from the ledger's submission rows (with facts) and the
     figures intake recorded (Store.figures: unit id -> indicator code -> value; a filled form or
     the table intake chose). Pure, apart from reading the campaign's figures form (cached)."""
@@ -240,12 +246,13 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     spec = campaign.draft
     keys = Keys()
     now_local = now.astimezone(tz)
+    # The body says "tính đến ngày {as_of_date}": a report a Chairman signs counts by the day; the
+    # clock time ({as_of}, "08:05 ngày ...") belongs to the preview note and the staff's mail.
     as_of = moment_words(now_local)
     table = cells(config, campaign, cycle, rows)
     newest = _newest_rows(rows, table)
     units = [config.unit(u) for u in campaign.unit_ids]
     units = [u for u in units if u is not None]
-    names = [u.name for u in units]
     deadlines = {r.id: campaign.deadline(r, cycle, tz) for r in campaign.requirements}
     body_req = _body_requirement(campaign)
 
@@ -268,6 +275,9 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
                 stt=str(n) if k == 0 else "", unit=unit.name if k == 0 else "", document=_short_name(req),
                 number_date=number_date, received=received.strftime("%d/%m/%Y %H:%M") if received else "",
                 status=cell.status, status_word=STATUS_WORDS[cell.status],
+                doc_number=cell.doc_number if cell.status != "missing" else None,
+                doc_date=cell.doc_date if cell.status != "missing" else None,
+                received_at=received.isoformat(timespec="seconds") if received else None,
             ))
 
     # Leaders, passages and figures from each unit's newest documents.
@@ -276,12 +286,15 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     router = Router(spec, keys)
     body = Consolidation(spec, keys, units)
     unplaced = 0
-    unit_figures: list[list[Figure]] = []
+    unit_figures: list[UnitFigures] = []
     checks: list[str] = []
     for pos, unit in enumerate(units):
         sent = newest.get((unit.id, body_req.id), [])
         facts_list = _best_facts(sent)
-        unit_figures.append([fig for f in facts_list for fig in f.figures])
+        unit_figures.append(UnitFigures(
+            unit.id, unit.name, (figures or {}).get(unit.id) or {}, [fig for f in facts_list for fig in f.figures],
+            [s.text for s in facts_list[0].sections] if facts_list else (),
+            (earlier_figures or {}).get(unit.id)))
         checks.extend(_checks(unit.name, body_req, sent, facts_list))
         if not facts_list:
             continue
@@ -295,9 +308,12 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
                 continue  # the leaders block says who is in charge, for every unit alike
             body.add(target, sentence, pos, document, heading)
 
-    indicators, figure_lines = indicator_totals(campaign, units, unit_figures, figures or {}, keys)
+    reconciled = reconcile(campaign, unit_figures, keys)
+    indicators, figure_lines = reconciled.totals, reconciled.lines
     totals = {i.code: i for i in indicators}
     as_of_date = now_local.strftime("%d/%m/%Y")
+    # One total per indicator: a summed sentence that states another drops out (and says so).
+    one_total = OneTotal(campaign, units, reconciled)
 
     def fill(text: str) -> str:
         return _fill(text, cycle, as_of, as_of_date, spec.letter)
@@ -314,13 +330,13 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
     for s, sec in enumerate(spec.sections):
         paras: list[Para] = [Para(text=fill(sec.lead))] if sec.lead else []
         paras.extend(facts_paras(sec.facts))
-        paras.extend(body.paragraphs((s, None)))
+        paras.extend(body.paragraphs((s, None), one_total.keep))
         areas = []
         for a, area in enumerate(sec.areas):
             area_paras = [Para(text=fill(area.lead))] if area.lead else []
             area_paras.extend(facts_paras(area.facts))
             area_paras.extend(_figure_paras(area.figures, totals, len(figure_lines)))
-            area_paras.extend(body.paragraphs((s, a)))
+            area_paras.extend(body.paragraphs((s, a), one_total.keep))
             if not area_paras:
                 area_paras = [Para(text=spec.empty_text)]
             areas.append(Area(str(a + 1), fill(area.title), tuple(area_paras)))
@@ -376,6 +392,7 @@ def build_model(config: Config, campaign: Campaign, cycle: str, rows: list[dict]
         leaders=tuple(leader_lines),
         indicators=indicators,
         figure_lines=figure_lines,
+        figure_checks=reconciled.checks + tuple(one_total.checks),
         unplaced=unplaced,
         checks=tuple(checks),
     )
@@ -392,7 +409,8 @@ def model_from_ledger(config: Config, store, campaign: Campaign, cycle: str, now
     unless the caller already has them) and the figures intake recorded. The one place the
     runner's job and `tonghop draft` gather what the draft reads."""
     rows = draft_rows(store, campaign, cycle) if rows is None else rows
-    return build_model(config, campaign, cycle, rows, now, store.figures(campaign.id, cycle))
+    return build_model(config, campaign, cycle, rows, now, store.figures(campaign.id, cycle),
+                       store.figures(campaign.id, cycle, back=1))
 
 
 def _document_words(name: str, facts: DocumentFacts) -> str:

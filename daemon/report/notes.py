@@ -8,7 +8,7 @@ draft's file like any working paper; a spreadsheet cell is a poor place for a pa
 
 `notes_lines` is pure (ReportModel in, typed lines out, tested without Word); `write_notes`
 lays them out with python-docx. Figure conflicts come from daemon/report/figures.py through the
-`conflicts` parameter (one Vietnamese line each), so this module does not reconcile anything.
+model's figure_checks (one Vietnamese line each), so this module does not reconcile anything.
 """
 from __future__ import annotations
 
@@ -97,10 +97,11 @@ def notes_path(docx_path: Path) -> Path:
 
 
 def write_notes(model: ReportModel, docx_path: Path, previous: ReportModel | dict | None = None,
-                conflicts: Sequence[str] = (), tz=None) -> Path:
-    """Write the notes beside the draft's .docx (atomically); returns their path. tz: the office's
-    timezone, for when the notes were written (default: the offset the model carries)."""
-    notes = notes_lines(model, previous, conflicts)
+                conflicts: Sequence[str] | None = None, tz=None) -> Path:
+    """Write the notes beside the draft's .docx (atomically); returns their path. conflicts: the
+    figure checks to list (default: the model's own, from the figures' reconciliation). tz: the
+    office's timezone, for when the notes were written (default: the offset the model carries)."""
+    notes = notes_lines(model, previous, model.figure_checks if conflicts is None else conflicts)
     out = notes_path(Path(docx_path))
     written = datetime.fromisoformat(model.generated_at)
     written = written.astimezone(tz) if tz is not None else written

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from daemon.config import Config
 from daemon.durable import write_with
 from daemon.report.model import ReportModel, model_to_json
+from daemon.report.typography import typeset
 
 TEMPLATE_NAME = "du-thao-bao-cao.docx"
 _CONTROL_IN_TEXT = re.compile(r"<w:t[ >][^<]*[\n\t\a\f]")
@@ -69,7 +70,7 @@ def render_docx(template: Path, model: ReportModel, out: Path) -> None:
 
     tpl = Template(str(template))
     # autoescape: unit names and passages may hold "&" or "<", which would break the XML.
-    tpl.render(model_to_json(model), autoescape=True)
+    tpl.render(typeset(model_to_json(model)), autoescape=True)  # “ ” for print (report/typography.py)
     _fix_figure_table(tpl.docx, len(model.indicators))
     props = tpl.docx.core_properties
     props.title = f"Dự thảo {model.type_name.lower()}: {model.summary}"
@@ -110,65 +111,252 @@ def _fix_figure_table(document, indicators: int) -> None:
                     width.set(wtype, "dxa")
 
 
+def _method_words(ind) -> str:
+    """How a total is computed, as the clerk reads it in the sheet."""
+    if ind.method == "weighted":
+        return f"bình quân theo {ind.denominator}"  # Σ(tỷ lệ × mẫu số) / Σ mẫu số
+    if ind.method == "ratio":
+        return f"{ind.numerator} / {ind.denominator}"
+    return "bình quân" if ind.method == "mean" else "tổng"
+
+
 def write_xlsx(model: ReportModel, out: Path) -> None:
+    """The draft's tables for the clerk: typed cells (numbers, dates), totals as formulas so a
+    corrected figure flows into them, and pages that print (A4 landscape, fit to width, the
+    header row repeated). Sheets: Phụ lục I, Phụ lục II (per unit), the totals by indicator and
+    "Cần kiểm tra" (model.figure_checks)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 
     wb = Workbook()
-    bold = Font(name="Times New Roman", size=12, bold=True)
-    italic = Font(name="Times New Roman", size=12, italic=True)
+    _styles(wb)
+    wb.calculation.fullCalcOnLoad = True  # Excel computes the formulas on opening (openpyxl stores no values)
+    _appendix1(wb.active, model)
+    if model.indicators:
+        rows = _appendix2(wb.create_sheet("Phụ lục II"), model)
+        _indicator_totals(wb.create_sheet("Tổng hợp theo chỉ tiêu"), model, *rows)
+    else:
+        ws = wb.create_sheet("Phụ lục II")
+        _titles(ws, model, "Phụ lục II", model.appendix2_title, 4)
+        ws.cell(row=5, column=1, value="Chưa có đơn vị nào gửi số liệu theo biểu mẫu.")
+    _checks(wb.create_sheet("Cần kiểm tra"), model)
+    wb.save(out)
+
+
+# Vietnamese number display whatever the clerk's locale: "1.432", "97,82" ([$-42A] is vi-VN).
+_LOCALE = "[$-42A]"
+_COUNT = _LOCALE + "#,##0"
+_RATE = _LOCALE + "0.00"
+
+
+def _styles(wb) -> None:
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
+
     thin = Side(style="thin")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    font = Font(name="Times New Roman", size=12)
     # Named styles: setting font, border and alignment per cell costs seconds at 2,000 units.
-    cell_style = NamedStyle(name="Ô bảng", font=Font(name="Times New Roman", size=12), border=box,
-                            alignment=Alignment(wrap_text=True, vertical="top"))
-    head_style = NamedStyle(name="Tiêu đề bảng", font=bold, border=box,
-                            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
-    wb.add_named_style(cell_style)
-    wb.add_named_style(head_style)
+    styles = [
+        NamedStyle(name="Ô bảng", font=font, border=box, alignment=Alignment(wrap_text=True, vertical="top")),
+        NamedStyle(name="Số", font=font, border=box, number_format=_COUNT,
+                   alignment=Alignment(horizontal="right", vertical="top")),
+        NamedStyle(name="Tỷ lệ", font=font, border=box, number_format=_RATE,
+                   alignment=Alignment(horizontal="right", vertical="top")),
+        NamedStyle(name="Ngày", font=font, border=box, number_format=_LOCALE + "DD/MM/YYYY",
+                   alignment=Alignment(horizontal="center", vertical="top")),
+        NamedStyle(name="Ngày giờ", font=font, border=box, number_format=_LOCALE + "DD/MM/YYYY HH:MM",
+                   alignment=Alignment(horizontal="center", vertical="top")),
+        NamedStyle(name="Tiêu đề bảng", font=Font(name="Times New Roman", size=12, bold=True), border=box,
+                   alignment=Alignment(horizontal="center", vertical="center", wrap_text=True)),
+        NamedStyle(name="Tổng số", font=Font(name="Times New Roman", size=12, bold=True), border=box,
+                   number_format=_COUNT, alignment=Alignment(horizontal="right", vertical="top")),
+        NamedStyle(name="Tổng tỷ lệ", font=Font(name="Times New Roman", size=12, bold=True), border=box,
+                   number_format=_RATE, alignment=Alignment(horizontal="right", vertical="top")),
+    ]
+    for style in styles:
+        wb.add_named_style(style)
 
-    def titles(ws, lines, width):
-        for r, (text, font) in enumerate(lines, 1):
-            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
-            cell = ws.cell(row=r, column=1, value=text)
-            cell.font, cell.alignment = font, Alignment(horizontal="center")
-        return len(lines) + 2
 
-    def table(ws, row, headers, data, widths):
-        for k, head in enumerate(headers, 1):
-            ws.cell(row=row, column=k, value=head).style = "Tiêu đề bảng"
-        for values in data:
-            row += 1
-            for k, v in enumerate(values, 1):
-                ws.cell(row=row, column=k, value=v).style = "Ô bảng"
-        for k, w in enumerate(widths, 1):
-            letter = get_column_letter(k)
-            ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, w)
-        return row + 2
+def _titles(ws, model: ReportModel, label: str, title: str, width: int) -> int:
+    """The appendix's three title lines (ND30: "Phụ lục I", its title, "(Kèm theo ...)"); returns
+    the header row."""
+    from openpyxl.styles import Alignment, Font
 
-    ws = wb.active
+    lines = [(label, Font(name="Times New Roman", size=13, bold=True)),
+             (title, Font(name="Times New Roman", size=13, bold=True)),
+             (model.appendix_ref, Font(name="Times New Roman", size=13, italic=True))]
+    for r, (text, font) in enumerate(lines, 1):
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
+        cell = ws.cell(row=r, column=1, value=text)
+        cell.font, cell.alignment = font, Alignment(horizontal="center", wrap_text=True)
+    return len(lines) + 2
+
+
+def _page_setup(ws, header_row: int, last_row: int, last_col: int, *, freeze_col: int = 1) -> None:
+    """A4 landscape, one page wide, the header row on every page, panes frozen below it, a filter."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # 0: as many pages tall as needed
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_margins.left, ws.page_margins.right = 0.6, 0.4  # inches
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.6
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "Trang &P/&N"
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=freeze_col + 1)
+    if last_row > header_row:
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{last_row}"
+
+
+def _fit_height(ws, row: int, text: str | None, width: float) -> None:
+    """Room for a wrapped text: LibreOffice does not grow a row whose height the file leaves
+    unset, so a long line would print over the next one. About one character per width unit."""
+    lines = -(-len(text or "") // max(1, int(width * 0.95)))
+    if lines > 1:
+        ws.row_dimensions[row].height = 15.5 * lines
+
+
+def _widths(ws, widths) -> None:
+    for k, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(k)].width = w
+
+
+def _appendix1(ws, model: ReportModel) -> None:
+    from datetime import date, datetime
+
     ws.title = "Phụ lục I"
-    row = titles(ws, [("Phụ lục I", bold), (model.appendix1_title, bold), (model.appendix_ref, italic)], 6)
-    data = []
-    last = ("", "")
+    headers = ("STT", "Đơn vị", "Văn bản", "Số, ký hiệu", "Ngày văn bản", "Thời điểm nhận", "Tình trạng")
+    row = _titles(ws, model, "Phụ lục I", model.appendix1_title, len(headers))
+    header_row = row
+    for k, head in enumerate(headers, 1):
+        ws.cell(row=row, column=k, value=head).style = "Tiêu đề bảng"
+    last = (None, "")
     for line in model.submission_lines:
+        row += 1
         if line.stt:
             last = (int(line.stt), line.unit)
-        data.append((*last, line.document, line.number_date or None, line.received or None, line.status_word))
-    table(ws, row, ("STT", "Đơn vị", "Văn bản", "Số, ngày văn bản", "Thời điểm nhận", "Tình trạng"), data,
-          (6, 42, 12, 30, 18, 12))
-    ws.freeze_panes = ws.cell(row=row + 1, column=1)
+        received = datetime.fromisoformat(line.received_at).replace(tzinfo=None) if line.received_at else None
+        doc_date = date.fromisoformat(line.doc_date[:10]) if line.doc_date else None
+        # Every row names its unit, so a sorted or filtered sheet still reads.
+        cells = ((last[0], "Số"), (last[1], "Ô bảng"), (line.document, "Ô bảng"),
+                 (line.doc_number or (None if line.status == "missing" else "Chưa rõ số"), "Ô bảng"),
+                 (doc_date, "Ngày"), (received, "Ngày giờ"), (line.status_word, "Ô bảng"))
+        for k, (value, style) in enumerate(cells, 1):
+            ws.cell(row=row, column=k, value=value).style = style
+        _fit_height(ws, row, last[1], 42)
+    ws.row_dimensions[header_row].height = 20
+    _widths(ws, (6, 42, 12, 18, 13, 17, 12))
+    _page_setup(ws, header_row, row, len(headers), freeze_col=2)
 
-    ws = wb.create_sheet("Phụ lục II")
-    width = max(5, 2 + len(model.indicators))
-    row = titles(ws, [("Phụ lục II", bold), (model.appendix2_title, bold), (model.appendix_ref, italic)], width)
-    totals = [(i.code, i.name, i.unit or None, i.total, "bình quân" if i.method == "mean" else "tổng", i.reported)
-              for i in model.indicators]
-    row = table(ws, row, ("Mã số", "Chỉ tiêu", "Đơn vị tính", "Tổng hợp", "Cách tính", "Số đơn vị có số liệu"),
-                totals, (8, 50, 12, 12, 10, 12))
-    if model.indicators:
-        lines = [(int(f.stt), f.unit, *f.values) for f in model.figure_lines]
-        lines.append((None, "Tổng hợp", *(i.total for i in model.indicators)))
-        table(ws, row, ("STT", "Đơn vị", *(i.code for i in model.indicators)), lines,
-              (6, 42, *([10] * len(model.indicators))))
-    wb.save(out)
+
+def _appendix2(ws, model: ReportModel) -> tuple[int, int, int]:
+    """Per unit: one column per indicator (its name, its code on a second line), then the total
+    row as formulas over the units' rows. Returns (first unit row, last unit row, total row)."""
+    inds = model.indicators
+    width = 2 + len(inds)
+    row = _titles(ws, model, "Phụ lục II", model.appendix2_title, width)
+    header_row = row
+    ws.cell(row=row, column=1, value="STT").style = "Tiêu đề bảng"
+    ws.cell(row=row, column=2, value="Đơn vị").style = "Tiêu đề bảng"
+    for k, ind in enumerate(inds, 3):
+        unit = f" ({ind.unit})" if ind.unit else ""
+        ws.cell(row=row, column=k, value=f"{ind.name}{unit}\n{ind.code}").style = "Tiêu đề bảng"
+    ws.row_dimensions[row].height = 15 * min(10, max(3, max(len(i.name) for i in inds) // 12 + 2))
+    styles = ["Tỷ lệ" if i.unit == "%" or i.method != "sum" else "Số" for i in inds]
+    for line in model.figure_lines:
+        row += 1
+        ws.cell(row=row, column=1, value=int(line.stt)).style = "Số"
+        ws.cell(row=row, column=2, value=line.unit).style = "Ô bảng"
+        _fit_height(ws, row, line.unit, 44)
+        for k, (value, style) in enumerate(zip(line.values, styles), 3):
+            ws.cell(row=row, column=k, value=value).style = style
+    first, last = header_row + 1, row
+    total_row = row + 1
+    ws.cell(row=total_row, column=2, value="Tổng hợp").style = "Tiêu đề bảng"
+    ws.cell(row=total_row, column=1).style = "Tiêu đề bảng"
+    column = {ind.code: get_column_letter(k) for k, ind in enumerate(inds, 3)}
+    for k, ind in enumerate(inds, 3):
+        formula = _total_formula(ind, column, first, last) if last >= first else None  # no unit: blank
+        cell = ws.cell(row=total_row, column=k, value=formula)
+        cell.style = "Tổng tỷ lệ" if styles[k - 3] == "Tỷ lệ" else "Tổng số"
+    _widths(ws, (6, 44, *([12] * len(inds))))
+    _page_setup(ws, header_row, row, width, freeze_col=2)
+    return first, last, total_row
+
+
+def _ranges(column: dict[str, str], first: int, last: int, sheet: str = ""):
+    prefix = f"{sheet}!" if sheet else ""
+    return lambda code: f"{prefix}{column[code]}{first}:{column[code]}{last}"
+
+
+def _total_formula(ind, column: dict[str, str], first: int, last: int) -> str:
+    """The total of one indicator as a formula: what daemon.report.figures computes, so the sheet
+    and the draft agree and a clerk's correction flows (blank when no unit gave a value)."""
+    rng = _ranges(column, first, last)
+    me = rng(ind.code)
+    if ind.method == "weighted" and ind.denominator in column:
+        den = rng(ind.denominator)
+        # Units with a rate and its denominator: Σ(rate × denominator) / Σ denominator.
+        return f'=IFERROR(ROUND(SUMPRODUCT({me},{den})/SUMIFS({den},{me},"<>"),2),"")'
+    if ind.method == "ratio" and ind.denominator in column and ind.numerator in column:
+        num, den = rng(ind.numerator), rng(ind.denominator)
+        return f'=IFERROR(ROUND(SUMIFS({num},{den},"<>")/SUMIFS({den},{num},"<>")*100,2),"")'
+    if ind.method == "mean":
+        return f'=IF(COUNT({me})=0,"",ROUND(AVERAGE({me}),2))'
+    return f'=IF(COUNT({me})=0,"",SUM({me}))'
+
+
+def _count_formula(ind, column: dict[str, str], first: int, last: int, sheet: str) -> str:
+    """How many units the total counts (a rate: those that give it and its denominator)."""
+    rng = _ranges(column, first, last, sheet)
+    if ind.method == "weighted" and ind.denominator in column:
+        return f'=COUNTIFS({rng(ind.code)},"<>",{rng(ind.denominator)},"<>")'
+    if ind.method == "ratio" and ind.denominator in column and ind.numerator in column:
+        return f'=COUNTIFS({rng(ind.numerator)},"<>",{rng(ind.denominator)},"<>")'
+    return f"=COUNT({rng(ind.code)})"
+
+
+def _indicator_totals(ws, model: ReportModel, first: int, last: int, total_row: int) -> None:
+    """One row per indicator; its total is the Phụ lục II total cell (one total, one place)."""
+    from openpyxl.utils import quote_sheetname
+
+    headers = ("Mã số", "Chỉ tiêu", "Đơn vị tính", "Tổng hợp", "Cách tính", "Số đơn vị có số liệu")
+    row = _titles(ws, model, "Phụ lục II", "TỔNG HỢP THEO CHỈ TIÊU", len(headers))
+    header_row = row
+    for k, head in enumerate(headers, 1):
+        ws.cell(row=row, column=k, value=head).style = "Tiêu đề bảng"
+    sheet = quote_sheetname("Phụ lục II")
+    column = {ind.code: get_column_letter(k) for k, ind in enumerate(model.indicators, 3)}
+    for ind in model.indicators:
+        row += 1
+        rate = ind.unit == "%" or ind.method != "sum"
+        count = _count_formula(ind, column, first, last, sheet) if last >= first else 0
+        cells = ((ind.code, "Ô bảng"), (ind.name, "Ô bảng"), (ind.unit or None, "Ô bảng"),
+                 (f"={sheet}!{column[ind.code]}{total_row}", "Tỷ lệ" if rate else "Số"),
+                 (_method_words(ind), "Ô bảng"), (count, "Số"))
+        for k, (value, style) in enumerate(cells, 1):
+            ws.cell(row=row, column=k, value=value).style = style
+    ws.row_dimensions[header_row].height = 32
+    _widths(ws, (9, 60, 12, 14, 18, 14))
+    _page_setup(ws, header_row, row, len(headers), freeze_col=0)
+
+
+def _checks(ws, model: ReportModel) -> None:
+    """What the clerk should check in the figures (daemon.report.figures): one line each."""
+    from openpyxl.styles import Alignment, Font
+
+    ws.merge_cells("A1:B1")
+    ws["A1"] = "CẦN KIỂM TRA: SỐ LIỆU CỦA CÁC ĐƠN VỊ KHÔNG KHỚP HOẶC BẤT THƯỜNG"
+    ws["A1"].font, ws["A1"].alignment = Font(name="Times New Roman", size=13, bold=True), Alignment(horizontal="center")
+    header_row = 3
+    ws.cell(row=header_row, column=1, value="STT").style = "Tiêu đề bảng"
+    ws.cell(row=header_row, column=2, value="Nội dung cần kiểm tra").style = "Tiêu đề bảng"
+    lines = model.figure_checks or ("Không có số liệu nào cần kiểm tra.",)
+    row = header_row
+    for n, text in enumerate(lines, 1):
+        row += 1
+        ws.cell(row=row, column=1, value=n if model.figure_checks else None).style = "Số"
+        ws.cell(row=row, column=2, value=text).style = "Ô bảng"
+        _fit_height(ws, row, text, 120)
+    ws.row_dimensions[header_row].height = 20
+    _widths(ws, (6, 120))
+    _page_setup(ws, header_row, row, 2, freeze_col=0)
