@@ -144,7 +144,10 @@ def test_units_sending_only_a_form_add_figures_and_no_text(tmp_path):
     path = write_notes(m, tmp_path / "du-thao.docx")
     assert path.name == "du-thao-ghi-chu.docx"
     said = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
-    assert "UBND xã Thanh Mỹ: chỉ gửi biểu số liệu" in said and "Không phát hiện chênh lệch số liệu." in said
+    assert "UBND xã Thanh Mỹ: chỉ gửi biểu số liệu" in said
+    # Phòng Giáo dục's figure comes from its text alone ("4 cuộc tuyên truyền"): the notes say so.
+    assert m.figure_checks and all(c in said for c in m.figure_checks)
+    assert "Không phát hiện chênh lệch số liệu." not in said
 
 
 # -- set 3: many units writing the same thing alike ----------------------------------------
