@@ -14,7 +14,6 @@ from __future__ import annotations
 import email.message
 import os
 import re
-import unicodedata
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -24,7 +23,7 @@ from parsers.docx_reader import MACRO_PROBLEM, Blocks, read_docx, read_pptx
 from parsers.model import CONTRACT_FACTS, EXTRA_FACTS, Attachment, Document, DocumentFacts, Limits
 from parsers.sniff import sniff
 from parsers.xmlsafety import CORRUPT_ZIP_PROBLEM, ZIP_ERRORS
-from parsers.text import nfc, nfc_all
+from parsers.text import ascii_key, nfc, nfc_all
 
 ENCRYPTED_PROBLEM = "Tệp được đặt mật khẩu, không đọc được; đề nghị đơn vị gửi lại bản không đặt mật khẩu."
 EMPTY_PROBLEM = "Tệp rỗng (không có nội dung), không đọc được; đề nghị đơn vị gửi lại."
@@ -288,17 +287,11 @@ def _facts(lines: Sequence[str], tables) -> DocumentFacts | None:
 def has_nd30_header(lines: Sequence[str]) -> bool:
     """Does a spreadsheet carry an administrative header (national title, motto or "Số: x/y")?"""
     for line in lines[:60]:
-        key = _ascii_key(line)
-        if ("cong hoa xa hoi chu nghia" in key or "doc lap - tu do" in key.replace("–", "-")
+        key = ascii_key(line)  # dashes folded to a bare "-": "doc lap-tu do-hanh phuc"
+        if ("cong hoa xa hoi chu nghia" in key or "doc lap-tu do" in key
                 or re.match(r"so\s*:\s*\S*\d+\S*/", key)):
             return True
     return False
-
-
-def _ascii_key(text: str) -> str:
-    folded = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(folded.lower().split())
 
 
 # -- files on disk (the `inspect` command) ---------------------------------------------------

@@ -401,3 +401,11 @@ def test_read_file_opens_mail_and_zip(tmp_path):
     assert from_mail[0].facts.number.value == "45/BC-UBND"
     (bare,) = read_file(tmp_path / "trong.eml")
     assert bare.kind == "eml" and "Thư không có tệp đính kèm." in bare.problems
+
+
+@pytest.mark.parametrize("line, header", [
+    ("CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", True), ("Độc lập – Tự do – Hạnh phúc", True),
+    ("Độc lập-Tự do-Hạnh phúc", True), ("Số: 45/BC-UBND", True), ("Số 45 hồ sơ tiếp nhận", False),
+    ("Biểu số liệu công tác dân vận", False)])
+def test_a_sheet_header_is_known_by_title_motto_or_number(line, header):
+    assert has_nd30_header(["", line]) is header
