@@ -109,6 +109,27 @@ def write_notes(model: ReportModel, docx_path: Path, previous: ReportModel | dic
     return out
 
 
+def _bullets(doc, lines: list[str]) -> None:
+    """One "List Bullet" paragraph per line. python-docx's add_paragraph looks for the body's
+    sectPr among all its children on every call, so 18,000 figure checks (2,000 units) took 18 s;
+    copying the first paragraph and chaining the copies after it is linear."""
+    import copy
+
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    first = doc.add_paragraph(lines[0], style="List Bullet")
+    blank = copy.deepcopy(first._p)
+    for r in blank.findall(qn("w:r")):
+        blank.remove(r)
+    last = first._p
+    for line in lines[1:]:
+        p = copy.deepcopy(blank)
+        Paragraph(p, first._parent).add_run(line)
+        last.addnext(p)
+        last = p
+
+
 def _render(notes: Notes, model: ReportModel, written: str, out: Path) -> None:
     from docx import Document
     from docx.enum.section import WD_ORIENT
@@ -133,8 +154,7 @@ def _render(notes: Notes, model: ReportModel, written: str, out: Path) -> None:
 
     def block(title: str, lines, empty: str) -> None:
         doc.add_heading(title, level=2)
-        for line in lines or [empty]:
-            doc.add_paragraph(line, style="List Bullet")
+        _bullets(doc, list(lines) or [empty])
 
     block("1. Thay đổi so với phiên bản trước", [notes.changes], "")
     block("2. Số liệu chênh lệch cần kiểm tra", notes.conflicts, "Không phát hiện chênh lệch số liệu.")
