@@ -12,10 +12,10 @@ cell notation (xlsx_reader.format_value) and limits.
 """
 from __future__ import annotations
 
-from parsers.docx_reader import Blocks, truncated_problem
+from parsers.docx_reader import Blocks
 from parsers.model import Limits
 from parsers.text import decode_runs, font_kind, nfc
-from parsers.xlsx_reader import MAX_CELLS, MAX_COLS, MAX_ROWS_PER_SHEET, format_value
+from parsers.xlsx_reader import MAX_CELLS, MAX_COLS, MAX_ROWS_PER_SHEET, end_sheet, format_value, keep_row
 
 ENCRYPTED_PROBLEM = "Tệp được đặt mật khẩu, không đọc được; đề nghị đơn vị gửi lại bản không đặt mật khẩu."
 
@@ -143,30 +143,12 @@ def _read_sheets(book, out: Blocks, limits: Limits) -> None:
             width = min(sheet.row_len(r), MAX_COLS)
             values = [_cell_text(book, sheet, fonts, r, c) for c in range(width)]
             cells_seen += width
-            while values and not values[-1]:
-                values.pop()
-            if not values:
-                continue
-            rows.append(tuple(values))
-            for text in values:
-                for piece in text.split("\n"):
-                    piece = piece.strip()
-                    if piece:
-                        chars += len(piece) + 1
-                        if chars > limits.max_text_chars:
-                            out.problems.append(truncated_problem(limits))
-                            out.tables.append(tuple(rows))
-                            return
-                        out.lines.append(piece)
+            chars = keep_row(values, rows, out, limits, chars)
+            if chars < 0:
+                return
             if cells_seen > MAX_CELLS:
                 break
-        if rows:
-            out.tables.append(tuple(rows))
-        if cut_rows:
-            out.problems.append(
-                f"Trang tính \u201c{sheet.name}\u201d có quá nhiều dòng; hệ thống chỉ đọc {MAX_ROWS_PER_SHEET:,} dòng đầu."
-                .replace(",", ".")
-            )
+        end_sheet(sheet.name, rows, cut_rows, out)
         book.unload_sheet(index)
         if cells_seen > MAX_CELLS:
             out.problems.append("Bảng tính quá lớn; hệ thống chỉ đọc một phần đầu.")

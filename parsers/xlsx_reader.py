@@ -117,33 +117,46 @@ def _read_sheets(wb, out: Blocks, limits: Limits) -> None:
                 else:
                     text = format_value(value, getattr(cell, "number_format", "General"))
                 values.append(text)
-            while values and not values[-1]:
-                values.pop()
-            if not values:
-                continue
-            rows.append(tuple(values))
-            for text in values:
-                for piece in text.split("\n"):
-                    piece = piece.strip()
-                    if piece:
-                        chars += len(piece) + 1
-                        if chars > limits.max_text_chars:
-                            out.problems.append(truncated_problem(limits))
-                            out.tables.append(tuple(rows))
-                            return
-                        out.lines.append(piece)
+            chars = keep_row(values, rows, out, limits, chars)
+            if chars < 0:
+                return
             if cells_seen > MAX_CELLS:
                 break
-        if rows:
-            out.tables.append(tuple(rows))
-        if cut_rows:
-            out.problems.append(
-                f"Trang tính \u201c{ws.title}\u201d có quá nhiều dòng; hệ thống chỉ đọc {MAX_ROWS_PER_SHEET:,} dòng đầu."
-                .replace(",", ".")
-            )
+        end_sheet(ws.title, rows, cut_rows, out)
         if cells_seen > MAX_CELLS:
             out.problems.append("Bảng tính quá lớn; hệ thống chỉ đọc một phần đầu.")
             return
+
+
+def keep_row(values: list[str], rows: list, out: Blocks, limits: Limits, chars: int) -> int:
+    """A sheet row into the table and the reader's lines (xlsx and xls alike): the characters
+    used so far, or -1 when the text limit is reached (the table so far kept, a problem said)."""
+    while values and not values[-1]:
+        values.pop()
+    if not values:
+        return chars
+    rows.append(tuple(values))
+    for text in values:
+        for piece in text.split("\n"):
+            piece = piece.strip()
+            if piece:
+                chars += len(piece) + 1
+                if chars > limits.max_text_chars:
+                    out.problems.append(truncated_problem(limits))
+                    out.tables.append(tuple(rows))
+                    return -1
+                out.lines.append(piece)
+    return chars
+
+
+def end_sheet(name: str, rows: list, cut_rows: bool, out: Blocks) -> None:
+    if rows:
+        out.tables.append(tuple(rows))
+    if cut_rows:
+        out.problems.append(
+            f"Trang tính \u201c{name}\u201d có quá nhiều dòng; hệ thống chỉ đọc {MAX_ROWS_PER_SHEET:,} dòng đầu."
+            .replace(",", ".")
+        )
 
 
 def _font_name(cell, cache: dict[int, str | None]) -> str | None:
