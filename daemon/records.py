@@ -9,6 +9,7 @@ two pure helpers over raw bytes; no IO. The bottom of the house: it imports noth
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -20,6 +21,13 @@ KIND_HEADER = "X-Tonghop-Kind"
 STATUSES = ("claimed", "recorded", "review", "ignored", "failed")
 
 _MAX_HEADER_BLOCK = 1_000_000
+
+
+def cites_our_message_id(cited: str, domain: str) -> bool:
+    """True when header text (In-Reply-To, References) names a Message-ID that tonghop made
+    (outgoing.compose.make_message_id: "<tonghop.HEX32@DOMAIN>"). Here, at the bottom, because
+    intake (is this a courtesy reply to us?) and outgoing (do not answer a reply) both ask it."""
+    return re.search(rf"<tonghop\.[0-9a-f]{{32}}@{re.escape(domain)}>", cited or "", re.IGNORECASE) is not None
 
 
 def sha256_of(raw: bytes) -> str:

@@ -21,6 +21,7 @@ TEXTS = {
     "ignored.null_sender": "Thư báo lỗi chuyển phát (địa chỉ trả về rỗng); không phải văn bản báo cáo.",
     "ignored.mailer_daemon": "Thư báo lỗi chuyển phát từ {address}; không phải văn bản báo cáo.",
     "ignored.report": "Báo cáo chuyển phát thư ({value}); không phải văn bản báo cáo.",
+    "ignored.courtesy": "Thư trả lời xác nhận đã nhận (không kèm văn bản); không cần xử lý.",
     # why a message needs a person
     "review.no_sender": "Không đọc được địa chỉ người gửi; cần cán bộ xem xét.",
     "review.unknown_sender": "Địa chỉ {address} chưa được khai báo cho đơn vị nào; cần cán bộ xem xét.",

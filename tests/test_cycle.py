@@ -26,6 +26,7 @@ import corpus
 from daemon.config_toml import load_config
 from daemon.outgoing import chase
 from daemon.outgoing.compose import make_message_id
+from daemon.texts import t
 from tonghop_demo import samples
 from servers import Dovecot, ImapAccount
 from service import EXAMPLE, Daemon, make_config
@@ -473,6 +474,27 @@ def test_noise_is_never_answered_and_a_bounce_moves_mail_to_the_other_address(of
     # the units that sent noise got only their scheduled reminders
     for unit in ("phong-y-te", "xa-thanh-loi", "xa-tan-kieu", "xa-my-quy", "xa-my-dong", "xa-doc-binh-kieu"):
         assert {m.kind for m in everything if unit_address(unit) in m.to} == {"reminder"}, unit
+
+
+def test_a_thank_you_for_our_acknowledgement_is_ignored_and_answered_by_nothing(office):
+    # Giáo dục sends its plan and report and gets tonghop's acknowledgement (with the day's
+    # reminders to the others and the digest).
+    sub = Submission("phong-giao-duc", at(10, 9), BOTH).build()
+    office.account.append(sub.raw, sub.arrived)
+    office.run(at(11, 8, 5))
+    ack = next(m for m in received(office.sink) if m.kind == "ack")
+    assert ack.to == (unit_address("phong-giao-duc"),)
+    # Its clerk answers "Đã nhận" in the acknowledgement's thread, the acknowledgement quoted
+    # below, nothing attached: a courtesy, not a submission a person must look at.
+    thanks = corpus.reply_to_ours(unit_address("phong-giao-duc"), ack.message_id, ack.subject, ack.text,
+                                  text="Đã nhận, cảm ơn Phòng Nội vụ.")
+    office.account.append(thanks, at(11, 10))
+    start, queued = len(office.sink.messages), len(office.outbox())
+    office.run(at(11, 10, 5))
+    row = next(r for r in office.messages() if r["message_id"] == message_id_of(thanks))
+    assert (row["status"], row["reason"]) == ("ignored", t("ignored.courtesy")), row
+    # Nothing goes out for it: no acknowledgement back (no mail loop), no review notice to staff.
+    assert received(office.sink, start) == [] and len(office.outbox()) == queued
 
 
 def test_mail_queued_while_the_smtp_server_is_down_arrives_once_it_is_back(office):

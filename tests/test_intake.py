@@ -1,4 +1,5 @@
 """Intake rules (pure): what a message is, which unit, which requirement."""
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -6,6 +7,7 @@ import pytest
 
 from daemon.config_toml import load_config
 from daemon.intake.decide import Reading, decide, not_a_submission, unit_for_issuer
+from daemon.texts import t
 from parsers.model import FACT_NAMES, Attachment, Document, DocumentFacts, Fact, ParsedMessage
 
 CONFIG = load_config(Path(__file__).resolve().parent.parent / "config")
@@ -157,3 +159,64 @@ def test_the_year_a_document_names_decides_its_cycle():
     assert decide(Reading(message(), (doc(**no_year),)), CONFIG, january).submissions[0].cycle == "2025"
     typo = dict(REPORT, title="Kết quả thực hiện công tác dân vận năm 2014")
     assert decide(Reading(message(), (doc(**typo),)), CONFIG, january).submissions[0].cycle == "2025"
+
+
+# --- courtesy replies (issue 14, item 5) --------------------------------------------------------
+
+OUR_ID = "<tonghop." + "ab" * 16 + "@thapmuoi.example>"  # outgoing.compose.make_message_id's form
+QUOTED = ("\n\n-----Original Message-----\nFrom: phongnoivu@thapmuoi.example\nSubject: Đã nhận: Báo cáo dân vận\n\n"
+          "> Kính gửi UBND xã Mỹ Hòa,\n> Phòng Nội vụ đã nhận báo cáo. Đơn vị còn thiếu gì xin gửi bổ sung?\n")
+
+
+def reply(text, *, files=(), subject="RE: Đã nhận: Báo cáo dân vận", threaded=True, content_type="application/octet-stream"):
+    headers = (("In-Reply-To", OUR_ID), ("References", OUR_ID)) if threaded else ()
+    msg = replace(message(subject=subject, headers=headers, files=()), body_text=text, content_type="text/plain",
+                  attachments=tuple(Attachment(f, content_type, b"PK..") for f in files))
+    return msg
+
+
+@pytest.mark.parametrize("text", [
+    "Đã nhận.", "đã nhận được, cảm ơn anh chị ạ!", "Da nhan", "cam on", "Xin cảm ơn.", "Trân trọng cảm ơn Phòng Nội vụ.",
+    "OK", "noted", "tks", "Đã nhận được.\n\nTrân trọng.\nNguyễn Văn An\nVăn thư UBND xã Mỹ Hòa" + QUOTED,
+    "Đã nhận, cảm ơn." + QUOTED, "", "  \n" + QUOTED,
+])
+def test_a_courtesy_reply_to_our_mail_is_ignored_with_its_reason(text):
+    out = decide(Reading(reply(text), ()), CONFIG, ON_TIME)
+    assert (out.status, out.reason) == ("ignored", t("ignored.courtesy"))
+
+
+def test_a_courtesy_reply_is_known_by_our_subject_when_the_thread_headers_are_gone():
+    out = decide(Reading(reply("Đã nhận, cảm ơn.", threaded=False), ()), CONFIG, ON_TIME)
+    assert out.status == "ignored"
+    out = decide(Reading(reply("Da nhan", threaded=False, subject="TL: Nhắc gửi báo cáo (hạn 20/10/2024)"), ()), CONFIG, ON_TIME)
+    assert out.status == "ignored"
+
+
+@pytest.mark.parametrize("text", [
+    "Đã nhận. Cho hỏi hạn nộp là ngày nào?",  # a question: a person answers it
+    "Chưa nhận được thư xác nhận.",
+    "Đơn vị sẽ gửi báo cáo trước ngày 18/10.",
+    "Đã nhận, cảm ơn.\nNguyễn Văn An",  # a name without a closing line: a person decides, as before
+])
+def test_a_reply_with_more_than_courtesy_still_goes_to_review(text):
+    out = decide(Reading(reply(text + QUOTED), ()), CONFIG, ON_TIME)
+    assert out.status == "review" and "không có tệp" in out.reason
+
+
+def test_thanks_that_are_not_in_our_thread_still_go_to_review():
+    out = decide(Reading(reply("Cảm ơn.", threaded=False, subject="Cảm ơn"), ()), CONFIG, ON_TIME)
+    assert out.status == "review"
+
+
+def test_a_thank_you_with_a_document_attached_is_still_read_and_recorded():
+    msg = reply("Đã nhận, cảm ơn. Gửi lại báo cáo.", files=("bc.docx",))
+    out = decide(Reading(msg, (doc(**REPORT),)), CONFIG, ON_TIME)
+    assert out.status == "recorded"
+    msg = reply("Đã nhận.", files=("bc.docx",))  # only thanks in the text, but a document: it is read
+    assert decide(Reading(msg, (doc(**REPORT),)), CONFIG, ON_TIME).status == "recorded"
+    # a logo in the signature is not a document; a scan (an image with text read) is
+    logo = reply("Đã nhận.", files=("logo.png",), content_type="image/png")
+    blank = Document(filename="logo.png", kind="image", text="")
+    assert decide(Reading(logo, (blank,)), CONFIG, ON_TIME).status == "ignored"
+    scan = Document(filename="scan.png", kind="image", text="BÁO CÁO ...")
+    assert decide(Reading(logo, (scan,)), CONFIG, ON_TIME).status != "ignored"

@@ -20,7 +20,7 @@ from parsers.text import ascii_key, fold_key
 
 from daemon.config import Campaign, Config, Unit
 from daemon.records import KIND_HEADER  # on every mail we send: one coming back is never answered
-from daemon.records import AttachmentRecord, FigureRecord, Outcome, SubmissionRecord, sha256_of
+from daemon.records import AttachmentRecord, FigureRecord, Outcome, SubmissionRecord, cites_our_message_id, sha256_of
 from daemon.texts import t
 
 AUTO_REPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply")
@@ -88,6 +88,73 @@ def not_a_submission(msg: ParsedMessage, config: Config) -> str | None:
     if AUTO_REPLY_SUBJECT.search(msg.subject or ""):
         return t("ignored.auto_reply", detail=msg.subject)
     return None
+
+
+# A courtesy reply ("Đã nhận, cảm ơn anh/chị ạ") says nothing a person must act on. Its words,
+# folded to ASCII (parsers.text.ascii_key) so "đã nhận" and "da nhan" are one: a body made only
+# of these is thanks or acknowledgement; one other word ("chưa", "không", a date) and it is not.
+COURTESY_WORDS = frozenset(
+    "da nhan duoc roi cam on xin tran trong kinh thu ok okay oke noted received tks thks thx thanks "
+    "thank you many rat nhieu vang a nhe nha anh chi em ban quy phong noi vu van".split()
+)
+_COURTESY_MAX_WORDS = 15  # longer than this is a letter, whatever its words
+# Where the quoted original begins (Outlook, Gmail, Thunderbird, Vietnamese webmail) or the
+# signature: the unit's own words are the lines above.
+_QUOTE_START = re.compile(
+    r"^\s*(>|-{2,}\s*(original message|forwarded message|tin nhắn gốc|thư gốc)|-- ?$|_{5,}"
+    r"|(from|từ|sent|đã gửi|subject|tiêu đề|chủ đề):\s|on .+ wrote:|vào .+ đã viết:|.+ đã viết:$)",
+    re.IGNORECASE,
+)
+# A closing line: what follows it is the sender's name and title (a signature), not a message.
+_CLOSING = re.compile(r"^\s*(trân trọng|kính thư|best regards|regards|thân ái)\s*[.,!]*\s*$", re.IGNORECASE)
+# Subjects of our mails to units (templates/email/ack, reminder, overdue): a "Re:" of one of these
+# is in our thread even when the mailer dropped In-Reply-To and References.
+_REPLY_PREFIX = re.compile(r"^\s*((re|tl|trả lời|aw|sv|fw|fwd)\s*:\s*)+", re.IGNORECASE)
+_OUR_SUBJECTS = ("da nhan", "nhac gui", "don doc gui")
+
+
+def own_words(body: str) -> str:
+    """The sender's own text of a reply: the lines above the quoted original and the signature."""
+    lines = []
+    for line in (body or "").splitlines():
+        if _QUOTE_START.match(line):
+            break
+        lines.append(line)
+        if _CLOSING.match(line):
+            break
+    return "\n".join(lines).strip()
+
+
+def in_our_thread(msg: ParsedMessage, config: Config) -> bool:
+    """True when the message answers a mail tonghop sent: it cites our Message-ID, or its subject
+    is "Re: " and one of our subjects."""
+    cited = " ".join(filter(None, (msg.header("In-Reply-To"), msg.header("References"))))
+    if cites_our_message_id(cited, config.smtp.sender.split("@")[-1]):
+        return True
+    subject = msg.subject or ""
+    prefix = _REPLY_PREFIX.match(subject)
+    return bool(prefix) and ascii_key(subject[prefix.end():]).startswith(_OUR_SUBJECTS)
+
+
+def courtesy_reply(reading: Reading, config: Config) -> str | None:
+    """The reason this message is only a courtesy reply to our mail ("đã nhận", "cảm ơn", or
+    empty), or None. Any document attached, or any word beyond thanks (a question, "chưa nhận"),
+    and it goes the normal way: a person, or the unit's submission, needs it."""
+    msg = reading.message
+    # An attachment counts unless it is nothing but a picture without text (a logo in the
+    # signature); a scan is read by OCR and then has text, so it is never taken for a logo.
+    pairs = zip(msg.attachments, reading.documents)
+    if any(not a.content_type.startswith("image/") or d.text.strip() for a, d in pairs):
+        return None
+    if not in_our_thread(msg, config):
+        return None
+    text = own_words(msg.body_text)
+    if "?" in text:
+        return None
+    words = re.findall(r"[a-z0-9]+", ascii_key(text))
+    if len(words) > _COURTESY_MAX_WORDS or not set(words) <= COURTESY_WORDS:
+        return None
+    return t("ignored.courtesy")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -198,7 +265,7 @@ def _attachment_records(reading: Reading) -> tuple[AttachmentRecord, ...]:
 def decide(reading: Reading, config: Config, received_at: datetime) -> Outcome:
     """The decision about one message. `received_at` is the server's arrival time."""
     msg = reading.message
-    reason = not_a_submission(msg, config)
+    reason = not_a_submission(msg, config) or courtesy_reply(reading, config)
     if reason:
         return Outcome(status="ignored", reason=reason, attachments=_attachment_records(reading))
     attachments = _attachment_records(reading)

@@ -4,7 +4,6 @@ come from templates/email/ (Jinja2, StrictUndefined) so admins can edit them.
 """
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from daemon.clock import deadline_words, moment_words
 from daemon.config import Campaign, Config, Unit
 from daemon.outgoing.chase import Chase
 from daemon.outgoing.compose import compose, make_message_id
-from daemon.records import OutgoingMail
+from daemon.records import OutgoingMail, cites_our_message_id
 from daemon.status import STATUS_WORDS, campaign_units, cells, counts
 from daemon.texts import TYPE_NAMES
 
@@ -126,8 +125,7 @@ def answers_our_mail(message, config: Config) -> bool:
     """True when the message is a reply to a mail we sent: it cites one of our Message-IDs
     (make_message_id's form, our sender's domain) in In-Reply-To or References."""
     cited = " ".join(filter(None, (message.header("In-Reply-To"), message.header("References"))))
-    domain = re.escape(config.smtp.sender.split("@")[-1])
-    return re.search(rf"<tonghop\.[0-9a-f]{{32}}@{domain}>", cited, re.IGNORECASE) is not None
+    return cites_our_message_id(cited, config.smtp.sender.split("@")[-1])
 
 
 def acknowledgement(config: Config, renderer: Renderer, *, msg_row: int, message, outcome, documents,
