@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from daemon.clock import Clock, local_text, parse_now
@@ -108,7 +109,25 @@ def cmd_check_config(args) -> int:
         for r in c.requirements:
             deadline = c.deadline(r, cycle, config.office.timezone)
             print(f"  - {r.name}: hạn {deadline.strftime('%H:%M ngày %d/%m/%Y')}")
+    print_days_off(config, now)
     return 0
+
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def print_days_off(config, now) -> None:
+    """The next 12 months' days off, so the office sees which days mail will skip before it does."""
+    from daemon.outgoing.workdays import days_off
+
+    start = now.astimezone(config.office.timezone).date()
+    end = start.replace(year=start.year + 1) if (start.month, start.day) != (2, 29) else start + timedelta(days=365)
+    print(f"Ngày nghỉ và ngày làm bù trong 12 tháng tới (từ {start:%d/%m/%Y}), theo [office] trong settings.toml:")
+    listed = days_off(start, end, config.office.calendar)
+    for day, name in listed:
+        print(f"  - {WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}: {name}")
+    if not listed:
+        print("  (không có)")
 
 
 def message_entries(store: Store, status: str | None) -> list[dict]:

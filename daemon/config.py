@@ -29,6 +29,16 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class OfficeCalendar:
+    """The office's working days, for every campaign: the country's public holidays (the
+    `holidays` package) plus the office's own days off, minus its make-up working Saturdays."""
+
+    country: str = "VN"  # `holidays.country_holidays` code; "" for no public holidays
+    days_off: frozenset[date] = frozenset()  # extra days off (bridges the package lacks, local ones)
+    working_saturdays: frozenset[date] = frozenset()  # "ngày làm bù": a Saturday worked as a weekday
+
+
+@dataclass(frozen=True)
 class Office:
     name: str  # "Phòng Nội vụ huyện Tháp Mười"
     parent_body: str  # "ỦY BAN NHÂN DÂN HUYỆN THÁP MƯỜI"
@@ -38,6 +48,7 @@ class Office:
     other_addresses: tuple[str, ...]  # more addresses of ours (aliases)
     staff: tuple[str, ...]  # who receives notices, digests and drafts
     timezone: ZoneInfo
+    calendar: OfficeCalendar = OfficeCalendar()
 
     @property
     def own_addresses(self) -> frozenset[str]:

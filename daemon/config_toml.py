@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.config import (DRAFT_FACTS, DRAFT_ROLES, UNIT_KINDS, Campaign, ChaseRules, Config, ConfigError,
                            DraftArea, DraftSection, DraftSpec, FigureRules, IntakeSettings, MailboxSettings,
-                           Notices, Office, RateRule, Requirement, SmtpSettings, Storage, Unit)
+                           Notices, Office, OfficeCalendar, RateRule, Requirement, SmtpSettings, Storage, Unit)
 from parsers.model import Limits
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -186,6 +186,7 @@ def _office(o: _Reader) -> Office:
     if not staff:
         o.error("staff", "cần ít nhất một địa chỉ cán bộ nhận thông báo, bản tổng hợp và dự thảo")
     return Office(
+        calendar=_calendar(o),
         name=o.get("name", str, required=True) or "",
         parent_body=o.get("parent_body", str, required=True) or "",
         issuer=o.get("issuer", str, required=True) or "",
@@ -195,6 +196,30 @@ def _office(o: _Reader) -> Office:
         staff=staff,
         timezone=tz,
     )
+
+
+def _dates(r: _Reader, key: str) -> list[date]:
+    """A TOML list of dates (2025-02-03, unquoted); an error naming the file and key otherwise."""
+    value = r.table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(d, date) and not isinstance(d, datetime) for d in value):
+        r.error(key, "phải là danh sách ngày dạng 2025-01-27 (không có dấu ngoặc kép)")
+        return []
+    return value
+
+
+def _calendar(o: _Reader) -> OfficeCalendar:
+    import holidays  # the package's country tables load on first use; only the config reader needs the list
+
+    country = o.get("holidays_country", str, "VN") or ""
+    if country and country not in holidays.list_supported_countries():
+        o.error("holidays_country", f"«{country}» không phải mã quốc gia gói holidays hỗ trợ; ví dụ \"VN\"")
+        country = "VN"
+    saturdays = _dates(o, "working_saturdays")
+    for d in saturdays:
+        if d.weekday() != 5:
+            o.error("working_saturdays", f"ngày {d:%d/%m/%Y} không phải thứ Bảy (ngày làm bù là thứ Bảy)")
+    return OfficeCalendar(country=country, days_off=frozenset(_dates(o, "days_off")),
+                          working_saturdays=frozenset(saturdays))
 
 
 def _mailbox(m: _Reader, base: Path) -> tuple[MailboxSettings, str | None]:

@@ -3,9 +3,10 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from daemon.config import ChaseRules
+from daemon.config import ChaseRules, OfficeCalendar
 from daemon.config_toml import load_config
 from daemon.outgoing.chase import chases, digest_due, steps
+from daemon.outgoing.workdays import is_working_day
 from daemon.status import Cell, cells, status_document
 
 CONFIG = load_config(Path(__file__).resolve().parent.parent / "config")
@@ -39,6 +40,50 @@ def test_steps_fall_on_working_days():
 def test_holidays_are_skipped():
     rules = ChaseRules(before_days=(3,), overdue_days=(), holidays=frozenset({date(2024, 10, 17)}))
     assert [s.at.date() for s in steps(CAMPAIGN, DEADLINE, rules)] == [date(2024, 10, 16)]
+
+
+def test_a_deadline_after_tet_moves_reminders_off_tet():
+    # Deadline 03/02/2025 (a Monday, "before this day"): the last day to send is Sun 02/02. Tết 2025
+    # is 27/01-02/02 (public holidays from the `holidays` package); without the calendar the
+    # reminders landed on 27/01 and 31/01. Now every step is a working day before or after Tết.
+    deadline = datetime(2025, 2, 3, tzinfo=TZ)
+    office = CONFIG.office.calendar
+    plan = [(s.kind, s.at.date()) for s in steps(CAMPAIGN, deadline, CAMPAIGN.reminders, office)]
+    # 7 days before: Mon 27/01 (29 Tết) -> Fri 24/01; 3 days: Fri 31/01 -> Fri 24/01 (the same day:
+    # the latest due step alone goes out); 1 day: Sun 02/02 -> Fri 24/01; overdue: Mon 03/02, Fri 07/02.
+    assert plan == [("reminder", date(2025, 1, 24))] * 3 + [("overdue", date(2025, 2, 3)), ("overdue", date(2025, 2, 7))]
+    assert not any(date(2025, 1, 27) <= day <= date(2025, 2, 2) for _, day in plan)
+    # a campaign's own `holidays` still count on top of the office's calendar (old files keep working)
+    rules = replace(CAMPAIGN.reminders, holidays=frozenset({date(2025, 1, 24)}))
+    assert [s.at.date() for s in steps(CAMPAIGN, deadline, rules, office) if s.kind == "reminder"] == [date(2025, 1, 23)] * 3
+    # the digest is not sent during Tết either
+    config = replace(CONFIG, campaigns=(replace(CAMPAIGN, requirements=tuple(
+        replace(r, deadline="02-03") for r in CAMPAIGN.requirements)),))
+    assert digest_due(config, datetime(2025, 1, 29, 9, 0, tzinfo=TZ)) is None
+    assert digest_due(config, datetime(2025, 2, 3, 9, 0, tzinfo=TZ)) == date(2025, 2, 3)
+
+
+def test_working_day_rule_office_days_off_and_make_up_saturdays():
+    rules, office = CAMPAIGN.reminders, CONFIG.office.calendar
+    assert office.working_saturdays == {date(2024, 5, 4), date(2025, 4, 26)}  # from settings.toml
+    assert is_working_day(date(2025, 4, 26), office, rules)  # Sat, make-up for the bridge of Fri 02/05
+    assert not is_working_day(date(2025, 4, 19), office, rules)  # an ordinary Saturday
+    assert not is_working_day(date(2025, 5, 2), office, rules)  # the bridge itself
+    assert not is_working_day(date(2024, 4, 29), office, rules)  # the 2024 bridge (Mon before 30/4)
+    assert not is_working_day(date(2025, 4, 7), office, rules)  # Hùng Kings' day 2025
+    extra = replace(office, days_off=frozenset({date(2025, 4, 8)}))
+    assert is_working_day(date(2025, 4, 8), office, rules) and not is_working_day(date(2025, 4, 8), extra, rules)
+    # a reminder that would fall on the bridge Fri 02/05 goes back past 01/05 and 30/04 (holidays
+    # too) to Tue 29/04; a make-up Saturday is a day a reminder may use
+    deadline = datetime(2025, 5, 3, tzinfo=TZ)
+    one_day = ChaseRules(before_days=(1,), overdue_days=())
+    assert [s.at.date() for s in steps(CAMPAIGN, deadline, one_day, office)] == [date(2025, 4, 29)]
+    deadline = datetime(2025, 4, 27, tzinfo=TZ)  # last day Sat 26/04, the make-up Saturday
+    assert [s.at.date() for s in steps(CAMPAIGN, deadline, one_day, office)] == [date(2025, 4, 26)]
+    assert [s.at.date() for s in steps(CAMPAIGN, deadline, one_day, replace(office, working_saturdays=frozenset()))] \
+        == [date(2025, 4, 25)]
+    # working_days_only = false still means every day
+    assert is_working_day(date(2025, 1, 29), office, replace(rules, working_days_only=False))
 
 
 def test_only_units_that_owe_get_reminders_and_only_the_latest_step():

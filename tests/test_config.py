@@ -168,3 +168,25 @@ def test_connect_reports_an_unreachable_mailbox(cfg, capsys, monkeypatch):
     capsys.readouterr()
     assert main(["--config", str(cfg), "check-config", "--connect"]) == 2
     assert "khóa «mailbox.url»: không kết nối được hộp thư" in capsys.readouterr().err
+
+
+def test_office_calendar_bad_dates_name_file_and_key(cfg, capsys):
+    path = cfg / "settings.toml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("days_off = []", 'days_off = ["2025-01-24"]')
+    text = text.replace("working_saturdays = [2024-05-04, 2025-04-26]", "working_saturdays = [2025-04-25]")
+    path.write_text(text, encoding="utf-8")
+    assert main(["--config", str(cfg), "check-config"]) == 2
+    err = capsys.readouterr().err
+    assert "settings.toml: khóa «office.days_off»: phải là danh sách ngày" in err
+    assert "settings.toml: khóa «office.working_saturdays»: ngày 25/04/2025 không phải thứ Bảy" in err
+
+
+def test_check_config_prints_the_next_12_months_days_off(cfg, capsys):
+    assert main(["--config", str(cfg), "--now", "2024-12-02T08:00", "check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "Ngày nghỉ và ngày làm bù trong 12 tháng tới (từ 02/12/2024)" in out
+    assert "Thứ Tư 29/01/2025: Tết Nguyên Đán" in out  # names from the holidays package, in Vietnamese
+    assert "Thứ Sáu 02/05/2025: Ngày nghỉ (thay cho ngày 26/04/2025)" in out  # the 30/4 bridge
+    assert "Thứ Bảy 26/04/2025: ngày làm bù" in out  # the office's make-up Saturday
+    assert "2024-09-02" not in out and "02/09/2024" not in out and "02/12/2025" not in out  # 12 months only

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from daemon.config import Campaign, ChaseRules, Config
+from daemon.config import Campaign, ChaseRules, Config, OfficeCalendar
+from daemon.outgoing.workdays import is_working_day
 from daemon.status import Cell, campaign_units
 
 
@@ -36,33 +37,29 @@ class Chase:
         return f"{self.kind}:{self.campaign}:{self.cycle}:{self.unit_id}:{self.step.at.date().isoformat()}"
 
 
-def is_working_day(day: date, rules: ChaseRules) -> bool:
-    if not rules.working_days_only:
-        return True
-    return day.weekday() < 5 and day not in rules.holidays
-
-
-def shift_to_working_day(day: date, rules: ChaseRules, direction: int) -> date:
+def shift_to_working_day(day: date, rules: ChaseRules, direction: int,
+                         office: OfficeCalendar = OfficeCalendar()) -> date:
     """Move a day off to the nearest working day: earlier for reminders, later for chasing."""
     for _ in range(60):
-        if is_working_day(day, rules):
+        if is_working_day(day, office, rules):
             return day
         day += timedelta(days=direction)
     return day
 
 
-def steps(campaign: Campaign, deadline: datetime, rules: ChaseRules) -> list[Step]:
+def steps(campaign: Campaign, deadline: datetime, rules: ChaseRules,
+          office: OfficeCalendar = OfficeCalendar()) -> list[Step]:
     tz = deadline.tzinfo
     # A deadline at 00:00 means "before this day": count days from the last day one can still send.
     last_day = (deadline - timedelta(microseconds=1)).date()
     out = []
     for days in rules.before_days:
-        day = shift_to_working_day(last_day - timedelta(days=days - 1) if days else last_day, rules, -1)
+        day = shift_to_working_day(last_day - timedelta(days=days - 1) if days else last_day, rules, -1, office)
         at = datetime.combine(day, rules.at, tzinfo=tz)
         if at < deadline:
             out.append(Step("reminder", at, days))
     for days in rules.overdue_days:
-        day = shift_to_working_day(last_day + timedelta(days=days), rules, +1)
+        day = shift_to_working_day(last_day + timedelta(days=days), rules, +1, office)
         out.append(Step("overdue", datetime.combine(day, rules.at, tzinfo=tz), days))
     return sorted(out, key=lambda s: s.at)
 
@@ -84,7 +81,7 @@ def chases(config: Config, campaign: Campaign, cycle: str, table: dict[tuple[str
         for kind in ("reminder", "overdue"):
             # reminders only for what is not yet late; chasing only for what is
             wanted = [r for r in missing if (now < deadlines[r]) == (kind == "reminder")]
-            due = [latest_due([s for s in steps(campaign, deadlines[r], rules) if s.kind == kind], now) for r in wanted]
+            due = [latest_due([s for s in steps(campaign, deadlines[r], rules, config.office.calendar) if s.kind == kind], now) for r in wanted]
             due = [s for s in due if s is not None]
             if not due:
                 continue
@@ -106,9 +103,9 @@ def digest_due(config: Config, now: datetime) -> date | None:
     for campaign in config.campaigns:
         cycle = campaign.cycle_of(now, tz)
         for req in campaign.requirements:
-            plan = steps(campaign, campaign.deadline(req, cycle, tz), campaign.reminders)
+            plan = steps(campaign, campaign.deadline(req, cycle, tz), campaign.reminders, config.office.calendar)
             if plan and plan[0].at.date() <= local.date() <= plan[-1].at.date():
-                if is_working_day(local.date(), campaign.reminders):
+                if is_working_day(local.date(), config.office.calendar, campaign.reminders):
                     return local.date()
     return None
 
