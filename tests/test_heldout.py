@@ -7,36 +7,18 @@ bench/facts.py --corpus tests/heldout).
 """
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+import corpus_checks as C
 import heldout_make
-from parsers.document import read_document
-from parsers.model import CONTRACT_FACTS, Attachment
+from parsers.model import CONTRACT_FACTS
 
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_facts", Path(__file__).resolve().parent.parent / "bench" / "facts.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-score = _bench().score
-
-FLOOR = 0.95
 ENTRIES = [e for e in heldout_make.load() if e["fmt"] not in heldout_make.CONVERTED]
 
 
 @pytest.fixture(scope="module")
 def tally(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("heldout")
-    for e in ENTRIES:
-        name, data = heldout_make.build(e)
-        (folder / name).write_bytes(data)
-    return score(ENTRIES, folder)
+    return C.tally(heldout_make, ENTRIES, tmp_path_factory.mktemp("heldout"))
 
 
 def test_set_is_large_and_varied():
@@ -50,18 +32,8 @@ def test_set_is_large_and_varied():
 
 @pytest.mark.parametrize("name", CONTRACT_FACTS)
 def test_each_fact_is_read_right_on_the_held_out_set(tally, name):
-    counts, misses = tally
-    right, total = counts[name]
-    assert right >= FLOOR * total, [m for m in misses if m[1] == name]
+    C.assert_fact_floor(tally, name)
 
 
 def test_committed_files_are_what_the_maker_writes():
-    for e in ENTRIES:
-        name, data = heldout_make.build(e)
-        committed = (heldout_make.HERE / name).read_bytes()
-        if e["fmt"] == "docx":
-            def lines(raw):
-                return read_document(Attachment(name, "", raw)).lines
-            assert lines(committed) == lines(data), f"run tests/heldout_make.py ({name})"
-        else:
-            assert committed == data, f"run tests/heldout_make.py ({name})"
+    C.assert_committed_files_current(heldout_make, ENTRIES, heldout_make.HERE, "tests/heldout_make.py")

@@ -7,37 +7,18 @@ right in at least FLOOR of the documents, and the committed files must be what t
 """
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+import corpus_checks as C
 import realdocs_make
-from parsers.document import read_document
-from parsers.model import CONTRACT_FACTS, Attachment
+from parsers.model import CONTRACT_FACTS
 
-
-def _bench():
-    """bench/facts.py as a module (bench/ is scripts, not a package): the test scores as it does."""
-    spec = importlib.util.spec_from_file_location("bench_facts", Path(__file__).resolve().parent.parent / "bench" / "facts.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-score = _bench().score
-
-FLOOR = 0.95
 ENTRIES = [e for e in realdocs_make.load() if e["fmt"] != "pdf"]
 
 
 @pytest.fixture(scope="module")
 def tally(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("realdocs")
-    for e in ENTRIES:
-        name, data = realdocs_make.build(e)
-        (folder / name).write_bytes(data)
-    return score(ENTRIES, folder)
+    return C.tally(realdocs_make, ENTRIES, tmp_path_factory.mktemp("realdocs"))
 
 
 def test_corpus_is_large_and_varied():
@@ -53,20 +34,8 @@ def test_corpus_is_large_and_varied():
 
 @pytest.mark.parametrize("name", CONTRACT_FACTS)
 def test_each_fact_is_read_right_on_the_corpus(tally, name):
-    counts, misses = tally
-    right, total = counts[name]
-    assert right >= FLOOR * total, [m for m in misses if m[1] == name]
+    C.assert_fact_floor(tally, name)
 
 
 def test_committed_files_are_what_the_maker_writes():
-    # Text formats byte for byte; a .docx by what it reads as, so that another python-docx or lxml
-    # release (other package bytes) does not fail the test while the documents say the same.
-    for e in ENTRIES:
-        name, data = realdocs_make.build(e)
-        committed = (realdocs_make.CORPUS / name).read_bytes()
-        if e["fmt"] == "docx":
-            def lines(raw):
-                return read_document(Attachment(name, "", raw)).lines
-            assert lines(committed) == lines(data), f"run tests/realdocs_make.py ({name})"
-        else:
-            assert committed == data, f"run tests/realdocs_make.py ({name})"
+    C.assert_committed_files_current(realdocs_make, ENTRIES, realdocs_make.CORPUS, "tests/realdocs_make.py")
