@@ -238,10 +238,11 @@ def image_pdf(gray_pages: list[tuple[int, int, bytes]], dpi: int) -> bytes:
         kids.append(b"%d 0 R" % page_id)
     header = [b"<< /Type /Catalog /Pages 2 0 R >>",
               b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % len(kids)]
-    return _pdf_file(header + objects)
+    return pdf_file(header + objects)
 
 
-def _pdf_file(objects: list[bytes]) -> bytes:
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of these objects (1 0 R the catalog), with its cross-reference table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []

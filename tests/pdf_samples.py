@@ -18,6 +18,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from fixtures_docs import pdf_file
+
 GLYPH_WIDTH = 500  # every glyph is half an em wide: positions are easy to compute and check
 PAGE_WIDTH, PAGE_HEIGHT = 595, 842  # A4 in points
 
@@ -140,18 +142,7 @@ def _assemble(contents: list[bytes], fonts: list[_Font]) -> bytes:
                        % (PAGE_WIDTH, PAGE_HEIGHT, resources, len(objects)))
         kids.append(b"%d 0 R" % len(objects))
     objects[1] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % len(kids)
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    return pdf_file(objects)
 
 
 # -- documents --------------------------------------------------------------------------------
