@@ -10,7 +10,9 @@ Floors, bottom to top:
   2  config_toml, store, status                reading the config folder; the ledger; status rules
   3  intake/, outgoing/, report/               the rooms: each imports only floors below and itself
   4  runner, checks                            the service loop; check-config
-  5  cli                                       the command line
+  5  desk                                      the clerk's actions (decide again through runner)
+  6  web/                                      the web desk (Flask), over desk and the floors below
+  7  cli                                       the command line
 """
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ FLOORS = {
     "daemon.config_toml": 2, "daemon.store": 2, "daemon.status": 2,
     "daemon.intake": 3, "daemon.outgoing": 3, "daemon.report": 3,
     "daemon.runner": 4, "daemon.checks": 4,
-    "daemon.cli": 5,
+    "daemon.desk": 5,
+    "daemon.web": 6,
+    "daemon.cli": 7,
 }
 
 
