@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from daemon import logs
 from daemon.clock import Clock, local_text, parse_now
 from daemon.config import UNIT_KINDS, Config, ConfigError
 from daemon.config_toml import load_config
@@ -243,7 +244,7 @@ def cmd_run(args) -> int:
     from daemon.runner import Runner
 
     config, clock = load(args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logs.setup(logging.INFO)
     store = Store.open(config)
     store.check_writable()  # never run while unable to record: say why and exit 1 instead
     runner = Runner(config, store, clock)
@@ -264,7 +265,7 @@ def cmd_reprocess(args) -> int:
     if not args.all and not args.ids:
         raise UsageError("Cần ghi mã thư (ID) hoặc --all.")
     config, clock = load(args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logs.setup(logging.INFO)
     store = Store.open(config)
     runner = Runner(config, store, clock)
     ids = [r["id"] for r in store.messages()] if args.all else args.ids
@@ -312,7 +313,7 @@ def cmd_demo(args) -> int:
         until = parse_now(args.now, tz) if args.now else None
     except ValueError:
         raise UsageError(t("cli.bad_now", value=args.now))
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
+    logs.setup(logging.WARNING)
     result = demo.run(Path(args.dir), until)
     if result.now is not None:
         print("\nTình hình nộp văn bản lúc " + result.now.strftime("%H:%M ngày %d/%m/%Y") + ":\n")

@@ -101,6 +101,8 @@ TEXTS = {
     "cli.config_bad": "Cấu hình có {count} lỗi (thư mục {dir}):",
     "cli.bad_now": "Giá trị --now «{value}» không hợp lệ; dùng dạng ISO 8601, ví dụ 2024-10-19T08:00",
     "cli.mailbox_down": "Không kết nối được hộp thư: {error}",
+    # systemd's STATUS= line (systemctl status tonghop)
+    "systemd.watching": "Đang theo dõi {folder}; lượt gần nhất xử lý {handled} thư, lúc {at}",
 }
 
 
