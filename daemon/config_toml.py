@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.config import (DRAFT_FACTS, DRAFT_ROLES, UNIT_KINDS, Campaign, ChaseRules, Config, ConfigError,
                            DraftArea, DraftSection, DraftSpec, FigureRules, IntakeSettings, MailboxSettings,
-                           Notices, Office, OfficeCalendar, RateRule, Requirement, SmtpSettings, Storage, Unit)
+                           Notices, OAuth2Settings, Office, OfficeCalendar, RateRule, Requirement, SmtpSettings,
+                           Storage, Unit)
 from parsers.model import Limits
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -90,6 +91,28 @@ def _password(r: _Reader, base: Path) -> str | None:
         except OSError as exc:
             r.error("password_file", f"không đọc được tệp mật khẩu {path}: {exc.strerror}")
     return None
+
+
+def _credentials(r: _Reader, base: Path) -> tuple[OAuth2Settings | None, str | None]:
+    """auth = "password" (password_env / password_file) or "oauth2" (a token command or file)."""
+    auth = r.get("auth", str, "password")
+    command = r.get("oauth2_token_command", str, None)
+    token_file = r.get("oauth2_token_file", str, None)
+    if auth not in ("password", "oauth2"):
+        r.error("auth", f"phải là \"password\" hoặc \"oauth2\", đang là «{auth}»")
+        return None, None
+    if auth == "password":
+        for key in ("oauth2_token_command", "oauth2_token_file"):
+            if key in r.table:
+                r.error(key, "chỉ dùng khi auth = \"oauth2\"")
+        return None, _password(r, base)
+    for key in ("password_env", "password_file", "password"):
+        if key in r.table:
+            r.error(key, "auth = \"oauth2\" không dùng mật khẩu; bỏ khóa này")
+    if bool(command) == bool(token_file):
+        r.error("auth", "với auth = \"oauth2\", cần đúng một trong hai: oauth2_token_command hoặc oauth2_token_file")
+        return None, None
+    return OAuth2Settings(token_command=command, token_file=(base / token_file).resolve() if token_file else None), None
 
 
 def _url_parts(r: _Reader, name: str, url: str, schemes: dict[str, int], path_scheme: str, base: Path):
@@ -250,7 +273,10 @@ def _mailbox(m: _Reader, base: Path) -> tuple[MailboxSettings, str | None]:
         m.error("batch_size", "phải lớn hơn 0")
     if scheme != "maildir" and not user:
         m.error("url", "thiếu tên đăng nhập, ví dụ imaps://phongnoivu@mail.example.vn/INBOX")
-    return mailbox, (_password(m, base) if scheme != "maildir" else None)
+    if scheme == "maildir":
+        return mailbox, None
+    oauth2, password = _credentials(m, base)
+    return replace(mailbox, oauth2=oauth2), password
 
 
 def _smtp(s: _Reader, base: Path, office: Office) -> tuple[SmtpSettings, str | None]:
@@ -274,7 +300,10 @@ def _smtp(s: _Reader, base: Path, office: Office) -> tuple[SmtpSettings, str | N
         tls_verify=s.get("tls_verify", bool, True),
         ca_file=(base / sca).resolve() if sca else None,
     )
-    return smtp, (_password(s, base) if sscheme != "dir" else None)
+    if sscheme == "dir":
+        return smtp, None
+    oauth2, password = _credentials(s, base)
+    return replace(smtp, oauth2=oauth2), password
 
 
 def _intake(i: _Reader) -> IntakeSettings:

@@ -126,7 +126,7 @@ def test_bad_now_is_a_usage_error(cfg, capsys):
 
 def test_missing_config_folder(tmp_path, capsys):
     assert main(["--config", str(tmp_path / "nope"), "check-config"]) == 2
-    assert "không tìm thấy thư mục cấu hình" in capsys.readouterr().err
+    assert "không tìm thấy thư mục cấu hình" in capsys.readouterr().err.lower()
 
 
 def test_check_config_renders_every_template_and_names_the_broken_one(cfg, capsys):

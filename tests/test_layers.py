@@ -25,7 +25,7 @@ FLOORS = {
     "daemon.records": 0, "daemon.texts": 0, "daemon.clock": 0, "daemon.durable": 0, "daemon.faults": 0,
     "daemon.systemd": 0, "daemon.logs": 0, "daemon.skeleton": 0,
     "daemon.config": 1,
-    "daemon.config_toml": 2, "daemon.store": 2, "daemon.status": 2,
+    "daemon.config_toml": 2, "daemon.store": 2, "daemon.status": 2, "daemon.oauth2": 2,
     "daemon.intake": 3, "daemon.outgoing": 3, "daemon.report": 3,
     "daemon.runner": 4, "daemon.checks": 4,
     "daemon.desk": 5,
