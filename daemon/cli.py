@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from daemon import logs
 from daemon.clock import Clock, local_text, parse_now
 from daemon.config import UNIT_KINDS, Config, ConfigError
 from daemon.config_toml import load_config
@@ -33,7 +34,9 @@ class UsageError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tonghop", description="Thu nhận và tổng hợp báo cáo của các đơn vị qua thư điện tử.")
-    p.add_argument("--config", default=None, help="thư mục cấu hình (mặc định: $TONGHOP_CONFIG, nếu không có thì ./config)")
+    p.add_argument("--version", action="version", version=f"tonghop {version()}")
+    p.add_argument("--config", default=None,
+                   help="thư mục cấu hình (mặc định: $TONGHOP_CONFIG, nếu không có thì /etc/tonghop, rồi ./config)")
     p.add_argument("--now", default=None, help="coi như đồng hồ đang chỉ thời điểm này (ISO 8601; không ghi múi giờ thì theo giờ văn phòng)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -67,15 +70,44 @@ def build_parser() -> argparse.ArgumentParser:
     dem = sub.add_parser("demo", help="chạy thử trọn một đợt báo cáo (01/10 đến sau hạn 20/10/2024) trên hộp thư cục bộ; "
                                       "--now dừng câu chuyện ở thời điểm đó")
     dem.add_argument("--dir", default="demo-run", help="thư mục chạy thử (tạo mới mỗi lần; mặc định ./demo-run)")
+    ini = sub.add_parser("init", help="tạo cấu hình và mẫu thư cho một văn phòng mới (bản sao để sửa)")
+    ini.add_argument("dir", metavar="DIR", help="thư mục mới; tonghop ghi DIR/config và DIR/templates")
     return p
 
 
-def config_dir(args) -> Path:
-    return Path(args.config or os.environ.get("TONGHOP_CONFIG") or "config")
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError, version as installed
+
+    try:
+        return installed("tonghop")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(chưa cài đặt)"
+
+
+SYSTEM_CONFIG = Path("/etc/tonghop")
+
+
+def config_dir(args, system: Path = SYSTEM_CONFIG) -> Path:
+    """Where admins expect it: --config, then $TONGHOP_CONFIG, then /etc/tonghop (an installed
+    service), then ./config (a checkout). check-config and `run` say which folder they use."""
+    chosen = args.config or os.environ.get("TONGHOP_CONFIG")
+    folder = Path(chosen) if chosen else system if within(system) else Path("config")
+    return within(folder) or folder
+
+
+def within(folder: Path) -> Path | None:
+    """The config folder in `folder`: itself, or the config/ that `tonghop init` wrote in it."""
+    for candidate in (folder, folder / "config"):
+        if (candidate / "settings.toml").is_file():
+            return candidate
+    return None
 
 
 def load(args) -> tuple[Config, Clock]:
-    config = load_config(config_dir(args))
+    folder = config_dir(args)
+    if not (folder / "settings.toml").is_file():
+        raise UsageError(t("cli.no_config", dir=folder.resolve(), system=SYSTEM_CONFIG))
+    config = load_config(folder)
     clock = Clock()
     if args.now:
         try:
@@ -243,7 +275,8 @@ def cmd_run(args) -> int:
     from daemon.runner import Runner
 
     config, clock = load(args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logs.setup(logging.INFO)
+    logging.getLogger("tonghop").info(t("cli.started", version=version(), dir=config.dir, storage=config.storage.root))
     store = Store.open(config)
     store.check_writable()  # never run while unable to record: say why and exit 1 instead
     runner = Runner(config, store, clock)
@@ -264,7 +297,7 @@ def cmd_reprocess(args) -> int:
     if not args.all and not args.ids:
         raise UsageError("Cần ghi mã thư (ID) hoặc --all.")
     config, clock = load(args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logs.setup(logging.INFO)
     store = Store.open(config)
     runner = Runner(config, store, clock)
     ids = [r["id"] for r in store.messages()] if args.all else args.ids
@@ -307,12 +340,14 @@ def cmd_demo(args) -> int:
     from tonghop_demo import run as demo
     from daemon.status import status_document
 
-    tz = load_config(demo.EXAMPLE_CONFIG).office.timezone
+    from daemon import skeleton
+
+    tz = load_config(skeleton.root() / "config").office.timezone
     try:
         until = parse_now(args.now, tz) if args.now else None
     except ValueError:
         raise UsageError(t("cli.bad_now", value=args.now))
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
+    logs.setup(logging.WARNING)
     result = demo.run(Path(args.dir), until)
     if result.now is not None:
         print("\nTình hình nộp văn bản lúc " + result.now.strftime("%H:%M ngày %d/%m/%Y") + ":\n")
@@ -322,7 +357,20 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_init(args) -> int:
+    from daemon import skeleton
+
+    target = Path(args.dir)
+    for sub in ("config", "templates"):
+        if (target / sub).exists():
+            raise UsageError(t("cli.init_exists", path=(target / sub).resolve()))
+    config, templates = skeleton.copy_to(target)
+    print(t("cli.init_done", config=config.resolve(), templates=templates.resolve()))
+    return 0
+
+
 COMMANDS = {
+    "init": cmd_init,
     "demo": cmd_demo,
     "run": cmd_run,
     "messages": cmd_messages,

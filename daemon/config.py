@@ -56,6 +56,14 @@ class Office:
 
 
 @dataclass(frozen=True)
+class OAuth2Settings:
+    """Where an OAuth2 access token comes from ([mailbox]/[smtp] auth = "oauth2"): one of the two."""
+
+    token_command: str | None = None
+    token_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class MailboxSettings:
     url: str
     scheme: str  # "imap" | "imaps" | "imap+starttls" | "maildir"
@@ -72,6 +80,7 @@ class MailboxSettings:
     batch_size: int
     tls_verify: bool
     ca_file: Path | None
+    oauth2: OAuth2Settings | None = None  # None: log in with the password
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class SmtpSettings:
     timeout_seconds: float
     tls_verify: bool
     ca_file: Path | None
+    oauth2: OAuth2Settings | None = None  # None: log in with the password
 
 
 @dataclass(frozen=True)

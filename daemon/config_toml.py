@@ -7,10 +7,11 @@ beyond reading files and the environment (for password_env).
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.config import (DRAFT_FACTS, DRAFT_ROLES, UNIT_KINDS, Campaign, ChaseRules, Config, ConfigError,
                            DraftArea, DraftSection, DraftSpec, FigureRules, IntakeSettings, MailboxSettings,
-                           Notices, Office, OfficeCalendar, RateRule, Requirement, SmtpSettings, Storage, Unit)
+                           Notices, OAuth2Settings, Office, OfficeCalendar, RateRule, Requirement, SmtpSettings,
+                           Storage, Unit)
 from parsers.model import Limits
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -30,6 +32,7 @@ class _Reader:
 
     def __init__(self, problems: list[str], file: str, table: dict, prefix: str = ""):
         self.problems, self.file, self.table, self.prefix = problems, file, table, prefix
+        self.asked: set[str] = set()  # every key the parser looked for: the ones this table may have
 
     def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -38,6 +41,7 @@ class _Reader:
         self.problems.append(f"{self.file}: khóa «{self.key(name)}»: {what}")
 
     def sub(self, name: str) -> "_Reader":
+        self.asked.add(name)
         value = self.table.get(name, {})
         if not isinstance(value, dict):
             self.error(name, "phải là một bảng [" + self.key(name) + "]")
@@ -45,6 +49,7 @@ class _Reader:
         return _Reader(self.problems, self.file, value, f"{self.key(name)}.")
 
     def get(self, name: str, kind: type, default=..., *, required: bool = False):
+        self.asked.add(name)
         if name not in self.table:
             if required or default is ...:
                 self.error(name, "bắt buộc nhưng chưa khai báo")
@@ -64,10 +69,20 @@ class _Reader:
             return None if default is ... else default
         return value
 
-    def unknown_keys(self, allowed: set[str]) -> None:
+    def known(self, *names: str) -> None:
+        """Keys this table may have that the parser did not look at this time (a password key
+        beside a maildir: url, say): not typos."""
+        self.asked.update(names)
+
+    def unknown_keys(self, allowed: set[str] | None = None) -> None:
+        """Every key that is not in `allowed` (default: the keys the parser looked for, so call it
+        after reading the table) is an error, with the nearest known key suggested."""
+        allowed = self.asked if allowed is None else allowed
         for name in self.table:
             if name not in allowed:
-                self.error(name, "không có khóa này (gõ sai tên khóa?)")
+                near = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6)
+                hint = f"; ý bạn là «{near[0]}»?" if near else " (gõ sai tên khóa?)"
+                self.error(name, f"không có khóa này{hint}")
 
 
 def _password(r: _Reader, base: Path) -> str | None:
@@ -90,6 +105,29 @@ def _password(r: _Reader, base: Path) -> str | None:
         except OSError as exc:
             r.error("password_file", f"không đọc được tệp mật khẩu {path}: {exc.strerror}")
     return None
+
+
+def _credentials(r: _Reader, base: Path) -> tuple[OAuth2Settings | None, str | None]:
+    """auth = "password" (password_env / password_file) or "oauth2" (a token command or file)."""
+    r.known("password", "password_env", "password_file")  # wrong beside oauth2, but said so below, not as typos
+    auth = r.get("auth", str, "password")
+    command = r.get("oauth2_token_command", str, None)
+    token_file = r.get("oauth2_token_file", str, None)
+    if auth not in ("password", "oauth2"):
+        r.error("auth", f"phải là \"password\" hoặc \"oauth2\", đang là «{auth}»")
+        return None, None
+    if auth == "password":
+        for key in ("oauth2_token_command", "oauth2_token_file"):
+            if key in r.table:
+                r.error(key, "chỉ dùng khi auth = \"oauth2\"")
+        return None, _password(r, base)
+    for key in ("password_env", "password_file", "password"):
+        if key in r.table:
+            r.error(key, "auth = \"oauth2\" không dùng mật khẩu; bỏ khóa này")
+    if bool(command) == bool(token_file):
+        r.error("auth", "với auth = \"oauth2\", cần đúng một trong hai: oauth2_token_command hoặc oauth2_token_file")
+        return None, None
+    return OAuth2Settings(token_command=command, token_file=(base / token_file).resolve() if token_file else None), None
 
 
 def _url_parts(r: _Reader, name: str, url: str, schemes: dict[str, int], path_scheme: str, base: Path):
@@ -157,14 +195,17 @@ class _Settings:
 
 def _settings(problems: list[str], base: Path, data: dict) -> _Settings:
     root = _Reader(problems, "settings.toml", data)
-    root.unknown_keys({"office", "mailbox", "smtp", "storage", "intake", "notices", "limits"})
-    office = _office(root.sub("office"))
-    mailbox, mpass = _mailbox(root.sub("mailbox"), base)
-    smtp, spass = _smtp(root.sub("smtp"), base, office)
-    st = root.sub("storage")
-    storage = Storage(root=(base / (st.get("path", str, "../var") or "../var")).resolve())
-    return _Settings(office, mailbox, mpass, smtp, spass, storage, _intake(root.sub("intake")),
-                     _notices(root.sub("notices"), base), _limits(root.sub("limits")))
+    sections = {name: root.sub(name) for name in ("office", "mailbox", "smtp", "storage")}
+    office = _office(sections["office"])
+    mailbox, mpass = _mailbox(sections["mailbox"], base)
+    smtp, spass = _smtp(sections["smtp"], base, office)
+    storage = Storage(root=(base / (sections["storage"].get("path", str, "../var") or "../var")).resolve())
+    settings = _Settings(office, mailbox, mpass, smtp, spass, storage, _intake(root.sub("intake")),
+                         _notices(root.sub("notices"), base), _limits(root.sub("limits")))
+    for section in sections.values():  # the others check their keys as they read them
+        section.unknown_keys()
+    root.unknown_keys()
+    return settings
 
 
 def _office(o: _Reader) -> Office:
@@ -200,6 +241,7 @@ def _office(o: _Reader) -> Office:
 
 def _dates(r: _Reader, key: str) -> list[date]:
     """A TOML list of dates (2025-02-03, unquoted); an error naming the file and key otherwise."""
+    r.known(key)
     value = r.table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(d, date) and not isinstance(d, datetime) for d in value):
         r.error(key, "phải là danh sách ngày dạng 2025-01-27 (không có dấu ngoặc kép)")
@@ -250,7 +292,11 @@ def _mailbox(m: _Reader, base: Path) -> tuple[MailboxSettings, str | None]:
         m.error("batch_size", "phải lớn hơn 0")
     if scheme != "maildir" and not user:
         m.error("url", "thiếu tên đăng nhập, ví dụ imaps://phongnoivu@mail.example.vn/INBOX")
-    return mailbox, (_password(m, base) if scheme != "maildir" else None)
+    if scheme == "maildir":
+        m.known("auth", "password_env", "password_file", "oauth2_token_command", "oauth2_token_file")
+        return mailbox, None
+    oauth2, password = _credentials(m, base)
+    return replace(mailbox, oauth2=oauth2), password
 
 
 def _smtp(s: _Reader, base: Path, office: Office) -> tuple[SmtpSettings, str | None]:
@@ -274,7 +320,11 @@ def _smtp(s: _Reader, base: Path, office: Office) -> tuple[SmtpSettings, str | N
         tls_verify=s.get("tls_verify", bool, True),
         ca_file=(base / sca).resolve() if sca else None,
     )
-    return smtp, (_password(s, base) if sscheme != "dir" else None)
+    if sscheme == "dir":
+        s.known("auth", "password_env", "password_file", "oauth2_token_command", "oauth2_token_file")
+        return smtp, None
+    oauth2, password = _credentials(s, base)
+    return replace(smtp, oauth2=oauth2), password
 
 
 def _intake(i: _Reader) -> IntakeSettings:

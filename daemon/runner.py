@@ -26,12 +26,16 @@ from daemon.outgoing import chase, notices, outbox, smtp
 from daemon.records import Outcome, message_id_of
 from daemon.report import tracking
 from daemon.store import StorageError, Store, storage_problem
+from daemon.systemd import Notifier
 from daemon.texts import t
 
 log = logging.getLogger("tonghop")
 
 MAX_ATTEMPTS = 3  # a message that kills the process this often is set aside, not retried forever
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
+# The jobs' names in the log, for the admin reading journalctl.
+JOB_NAMES = {"refresh_tracking": "cập nhật sổ theo dõi", "queue_chases": "nhắc hạn và báo quá hạn",
+             "queue_digest": "bản tin hằng ngày", "write_drafts": "viết dự thảo", "send_outbox": "gửi thư"}
 
 
 def folder_for(status: str, config: Config) -> str:
@@ -54,6 +58,7 @@ class Runner:
         self.renderer = notices.Renderer(config.notices.templates)
         self.sender = smtp.Sender(config.smtp, config.smtp_password)
         self.tracking_stale = False
+        self.notifier = Notifier()  # systemd's READY/STATUS/WATCHDOG; a no-op outside systemd
 
     # --- one message ----------------------------------------------------------------------------
 
@@ -61,7 +66,7 @@ class Runner:
         try:
             return intake.decide_raw(raw, self.config, received_at)
         except Exception as exc:  # a bug or a hostile file must not stop the service
-            log.exception("message %s: error while reading", msg_id)
+            log.exception("thư %s: lỗi khi đọc", msg_id)
             error = f"{type(exc).__name__}: {exc}"
             return Outcome(status="failed", reason=t("failed.exception", error=error, id=msg_id)), None
 
@@ -128,7 +133,7 @@ class Runner:
                 out.append(notices.review_notice(cfg, self.renderer, msg_row=row, outcome=outcome, raw=raw,
                                                  archive_path=self.store.archive.path(row["sha256"]), now=now))
         except Exception:  # a broken template must not lose the decision: it is logged and the office sees it in check-config
-            log.exception("message %s: could not write the answer", row["id"])
+            log.exception("thư %s: không soạn được thư trả lời", row["id"])
         return [m for m in out if m is not None]
 
     def handle(self, fetched: Fetched, uidvalidity: int) -> None:
@@ -194,6 +199,7 @@ class Runner:
                 break
             self.handle(fetched, uidvalidity)
             handled += 1
+            self.notifier.watchdog()  # a long backlog is progress, not a hang
         return handled
 
     def run_jobs(self, now: datetime) -> None:
@@ -202,12 +208,13 @@ class Runner:
         for job in (self.refresh_tracking, self.queue_chases, self.queue_digest, self.write_drafts, self.send_outbox):
             if self.stopping:
                 return
+            self.notifier.watchdog()
             try:
                 job(now)
             except sqlite3.OperationalError as exc:  # disk full, read-only: said plainly, tried next pass
                 log.error(t("storage.job", path=self.store.path, error=storage_problem(exc, self.store.path)))
             except Exception:
-                log.exception("job %s failed", job.__name__)
+                log.exception("Lỗi khi %s", JOB_NAMES.get(job.__name__, job.__name__))
 
     def refresh_tracking(self, now: datetime) -> None:
         """Rewrite the tracking workbook once per pass in which submissions were recorded."""
@@ -325,13 +332,16 @@ class Runner:
                     self.recover()
                     recover_due = False
                 self.connect()
-                self.fetch_pass()
+                handled = self.fetch_pass()
                 self.run_jobs(self.clock.now())
                 backoff = BACKOFF_START
+                self.notifier.ready(t("systemd.watching", folder=f"{self.source.identity} ({self.source.folder})",
+                                      handled=handled, at=self.clock.now().strftime("%H:%M %d/%m/%Y")))
                 if not self.stopping:
-                    self.source.wait(self.config.mailbox.poll_seconds, lambda: self.stopping or self.reload_requested)
+                    self.source.wait(self.config.mailbox.poll_seconds, self.wait_over)
             except MailboxError as exc:
                 log.warning("%s; thử lại sau %.0f giây", t("cli.mailbox_down", error=exc), backoff)
+                self.notifier.status(t("cli.mailbox_down", error=exc))
                 self.disconnect()
                 self.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
@@ -343,11 +353,17 @@ class Runner:
                 self.disconnect()
                 self.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
+        self.notifier.stopping()
         self.disconnect()
         log.info("tonghop dừng theo yêu cầu")
 
+    def wait_over(self) -> bool:
+        """Asked about once a second while waiting for mail: the watchdog's heartbeat too."""
+        self.notifier.watchdog()
+        return self.stopping or self.reload_requested
+
     def sleep(self, seconds: float) -> None:
-        sleep_until(time.monotonic() + seconds, lambda: self.stopping)
+        sleep_until(time.monotonic() + seconds, lambda: self.notifier.watchdog() or self.stopping)
 
     # --- signals ---------------------------------------------------------------------------------
 
@@ -361,6 +377,7 @@ class Runner:
 
     def reload(self) -> None:
         self.reload_requested = False
+        self.notifier.reloading()  # READY=1 follows after the next pass
         try:
             new = self.config_loader()
         except ConfigError as exc:

@@ -87,6 +87,7 @@ TEXTS = {
                    "nên tonghop không gửi thư không mã hóa.",
     "mailer.no_password": "Chưa có mật khẩu SMTP cho tài khoản {user} (khai báo password_env hoặc password_file).",
     "mailer.no_auth": "Máy chủ thư {where} không cho đăng nhập (không hỗ trợ AUTH).",
+    "mailer.oauth2": "Không lấy được mã truy cập OAuth2 để gửi thư qua {where}: {error}",
     "mailer.auth": "Máy chủ thư {where} từ chối đăng nhập của {user}: {reply}",
     "mailer.auth_required": "Máy chủ thư yêu cầu đăng nhập (khai báo tài khoản trong [smtp] url): {reply}",
     "mailer.greeting": "Máy chủ thư {where} từ chối phiên làm việc: {reply}",
@@ -101,6 +102,15 @@ TEXTS = {
     "cli.config_bad": "Cấu hình có {count} lỗi (thư mục {dir}):",
     "cli.bad_now": "Giá trị --now «{value}» không hợp lệ; dùng dạng ISO 8601, ví dụ 2024-10-19T08:00",
     "cli.mailbox_down": "Không kết nối được hộp thư: {error}",
+    "cli.started": "tonghop {version} khởi động; cấu hình: {dir}; dữ liệu: {storage}",
+    "cli.no_config": ("Không tìm thấy thư mục cấu hình tonghop ở {dir} (thư mục có settings.toml). tonghop tìm theo thứ tự: --config, "
+                      "biến TONGHOP_CONFIG, {system}, ./config. Tạo cấu hình mới bằng: tonghop init THƯ_MỤC"),
+    "cli.init_exists": "{path} đã có; tonghop không ghi đè cấu hình đang dùng. Hãy chọn một thư mục khác.",
+    "cli.init_done": ("Đã tạo cấu hình mẫu ở {config} và mẫu thư ở {templates}.\n"
+                      "Bước tiếp theo: sửa settings.toml (hộp thư, máy chủ gửi thư, cán bộ nhận thư), units.toml "
+                      "(các đơn vị) và campaigns/ (các chiến dịch), rồi chạy: tonghop --config {config} check-config"),
+    # systemd's STATUS= line (systemctl status tonghop)
+    "systemd.watching": "Đang theo dõi {folder}; lượt gần nhất xử lý {handled} thư, lúc {at}",
 }
 
 

@@ -116,7 +116,10 @@ class StoredMessage:
 class Dovecot:
     """A private Dovecot on loopback: plain IMAP + STARTTLS on `port`, implicit TLS on `tls_port`."""
 
-    def __init__(self, binary: str | None = None) -> None:
+    def __init__(self, binary: str | None = None, *, oauth2_introspection_url: str | None = None) -> None:
+        """With oauth2_introspection_url, logins by XOAUTH2/OAUTHBEARER are checked by Dovecot's
+        oauth2 passdb against that RFC 7662 token introspection endpoint (PLAIN still works)."""
+        self.oauth2_introspection_url = oauth2_introspection_url
         binary = binary or shutil.which("dovecot") or "/usr/sbin/dovecot"
         if not os.path.isfile(binary):
             raise RuntimeError(
@@ -164,7 +167,7 @@ class Dovecot:
             "protocols = imap",
             f"listen = {LOOPBACK}",
             "disable_plaintext_auth = no",
-            "auth_mechanisms = plain login",
+            "auth_mechanisms = plain login" + (" xoauth2 oauthbearer" if self.oauth2_introspection_url else ""),
             "ssl = yes",
             f"ssl_cert = <{self.cert_file}",
             f"ssl_key = <{self.key_file}",
@@ -188,6 +191,15 @@ class Dovecot:
             "mail_max_userip_connections = 100",
             "auth_failure_delay = 0",
         ]
+        if self.oauth2_introspection_url:
+            oauth2_conf = self.root / "dovecot-oauth2.conf.ext"
+            oauth2_conf.write_text(
+                "introspection_mode = post\n"
+                f"introspection_url = {self.oauth2_introspection_url}\n"
+                "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+            )
+            # After the passwd-file passdb: a token is no password there, so Dovecot goes on to this one.
+            lines.append(f"passdb {{\n  driver = oauth2\n  args = {oauth2_conf}\n}}")
         lines.append("service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}")
         return "\n".join(line for line in lines if line) + "\n"
 
@@ -478,6 +490,32 @@ class _Handler:
         return "250 OK"
 
 
+@dataclass
+class _OAuth2Handler(_Handler):
+    """Also AUTH XOAUTH2, checked against `tokens` (user -> the tokens that are valid now), the
+    way Gmail and Microsoft 365 do: a refused token gets a 334 with an error JSON, then 535."""
+
+    tokens: dict = field(default_factory=dict)
+    seen: list = field(default_factory=list)
+
+    async def auth_XOAUTH2(self, server, args):  # noqa: N802 (aiosmtpd finds auth_<MECHANISM>)
+        import base64
+
+        from aiosmtpd.smtp import AuthResult
+
+        blob = args[1] if len(args) > 1 else ""
+        try:
+            fields = dict(part.split("=", 1) for part in base64.b64decode(blob).decode().split("\x01") if "=" in part)
+        except ValueError:
+            return AuthResult(success=False)
+        user, token = fields.get("user"), fields.get("auth", "").removeprefix("Bearer ")
+        self.seen.append((user, token))
+        if token in self.tokens.get(user, ()):
+            return AuthResult(success=True, auth_data=type("Login", (), {"login": user})())
+        await server.challenge_auth('{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}')
+        return AuthResult(success=False, handled=False)
+
+
 class SmtpSink:
     """An SMTP server on loopback that keeps every message it receives in `messages`.
 
@@ -485,12 +523,16 @@ class SmtpSink:
     stop() then start() listens again on the same port, as a mail server back from an outage.
     """
 
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
+    def __init__(self, user: str | None = None, password: str | None = None, *,
+                 oauth2_tokens: dict | None = None) -> None:
         self.host = LOOPBACK
         self.port = free_port()
         self.user = user
         self.password = password
-        self._handler = _Handler(require_auth=user is not None)
+        if oauth2_tokens is not None:  # AUTH XOAUTH2 only, for these tokens
+            self._handler = _OAuth2Handler(require_auth=True, tokens=oauth2_tokens)
+        else:
+            self._handler = _Handler(require_auth=user is not None)
         self._controller = None
         self._started_once = False
 
@@ -519,8 +561,10 @@ class SmtpSink:
         if self._controller is not None:
             return
         kwargs: dict = {"enable_SMTPUTF8": True}
-        if self.user is not None:
+        if self.user is not None or isinstance(self._handler, _OAuth2Handler):
             kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
+        if isinstance(self._handler, _OAuth2Handler):
+            kwargs.update(auth_exclude_mechanism=["PLAIN", "LOGIN"])
         deadline = time.monotonic() + 10
         while True:
             # A new Controller each time: one that was stopped cannot be started again.

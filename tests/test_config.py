@@ -126,7 +126,7 @@ def test_bad_now_is_a_usage_error(cfg, capsys):
 
 def test_missing_config_folder(tmp_path, capsys):
     assert main(["--config", str(tmp_path / "nope"), "check-config"]) == 2
-    assert "không tìm thấy thư mục cấu hình" in capsys.readouterr().err
+    assert "không tìm thấy thư mục cấu hình" in capsys.readouterr().err.lower()
 
 
 def test_check_config_renders_every_template_and_names_the_broken_one(cfg, capsys):
@@ -190,3 +190,34 @@ def test_check_config_prints_the_next_12_months_days_off(cfg, capsys):
     assert "Thứ Sáu 02/05/2025: Ngày nghỉ (thay cho ngày 26/04/2025)" in out  # the 30/4 bridge
     assert "Thứ Bảy 26/04/2025: ngày làm bù" in out  # the office's make-up Saturday
     assert "2024-09-02" not in out and "02/09/2024" not in out and "02/12/2025" not in out  # 12 months only
+
+
+@pytest.mark.parametrize("section, line, typo, suggestion", [
+    ("[mailbox]", "pol_seconds = 5", "mailbox.pol_seconds", "poll_seconds"),
+    ("[mailbox]", "tls_verfy = false", "mailbox.tls_verfy", "tls_verify"),
+    ("[storage]", 'paht = "/var/lib/tonghop"', "storage.paht", "path"),
+    ("[smtp]", "timout_seconds = 5", "smtp.timout_seconds", "timeout_seconds"),
+    ("[office]", 'timezon = "Asia/Ho_Chi_Minh"', "office.timezon", "timezone"),
+    ("[notices]", "digest_att = \"07:00\"", "notices.digest_att", "digest_at"),
+])
+def test_every_settings_section_rejects_a_typo_and_suggests_the_key(cfg, section, line, typo, suggestion):
+    text = (cfg / "settings.toml").read_text(encoding="utf-8")
+    assert section in text
+    (cfg / "settings.toml").write_text(text.replace(section, f"{section}\n{line}", 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert any(f"«{typo}»" in p and f"ý bạn là «{suggestion}»" in p for p in err.value.problems), err.value.problems
+
+
+def test_a_misspelt_section_is_named_too(cfg):
+    text = (cfg / "settings.toml").read_text(encoding="utf-8")
+    (cfg / "settings.toml").write_text(text + "\n[mailbx]\nurl = \"x\"\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert any("«mailbx»" in p and "ý bạn là «mailbox»" in p for p in err.value.problems), err.value.problems
+
+
+def test_password_keys_beside_a_maildir_are_not_typos(cfg):
+    text = (cfg / "settings.toml").read_text(encoding="utf-8")
+    (cfg / "settings.toml").write_text(text.replace("[mailbox]", '[mailbox]\npassword_env = "X"', 1), encoding="utf-8")
+    load_config(cfg)  # maildir: the key is unused, not wrong

@@ -4,8 +4,8 @@ imports daemon/, and the service never imports the demo (tonghop_demo/), which o
 fails here before anyone has to trace it.
 
 Floors, bottom to top:
-  0  records, texts, clock, durable, faults    shared records and helpers (no daemon/ imports
-                                                 but each other)
+  0  records, texts, clock, durable, faults,   shared records and helpers (no daemon/ imports
+     systemd, logs, skeleton                     but each other)
   1  config                                    the typed, frozen configuration
   2  config_toml, store, status                reading the config folder; the ledger; status rules
   3  intake/, outgoing/, report/               the rooms: each imports only floors below and itself
@@ -23,13 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FLOORS = {
     "daemon.records": 0, "daemon.texts": 0, "daemon.clock": 0, "daemon.durable": 0, "daemon.faults": 0,
+    "daemon.systemd": 0, "daemon.logs": 0, "daemon.skeleton": 0,
     "daemon.config": 1,
-    "daemon.config_toml": 2, "daemon.store": 2, "daemon.status": 2,
+    "daemon.config_toml": 2, "daemon.store": 2, "daemon.status": 2, "daemon.oauth2": 2,
     "daemon.intake": 3, "daemon.outgoing": 3, "daemon.report": 3,
     "daemon.runner": 4, "daemon.checks": 4,
     "daemon.desk": 5,
     "daemon.web": 6,
-    "daemon.cli": 7,
+    "daemon.cli": 7, "daemon.__main__": 7,
 }
 
 

@@ -46,3 +46,20 @@ def test_every_locked_package_has_hashes():
     blocks = re.split(r"\n(?=[A-Za-z0-9])", text.strip())
     assert len(blocks) >= 20
     assert all("--hash=sha256:" in block for block in blocks if "==" in block.split("\n")[0])
+
+
+def _pins(name: str) -> dict[str, str]:
+    text = (ROOT / name).read_text(encoding="utf-8")
+    return {canonicalize_name(n): v for n, v in _PIN_RE.findall(text)}
+
+
+def test_production_lock_is_the_dev_lock_without_the_test_tools():
+    """`make install` (production) installs requirements.txt: the same versions the suite ran with,
+    every runtime dependency, and none of the test extra's own packages."""
+    dev, prod = _pins("requirements-lock.txt"), _pins("requirements.txt")
+    assert {n: dev.get(n) for n in prod} == prod, "run `make lock`: the two locks disagree"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = {canonicalize_name(Requirement(s).name) for s in project["dependencies"]}
+    assert runtime <= set(prod), runtime - set(prod)
+    test_tools = {canonicalize_name(Requirement(s).name) for s in project["optional-dependencies"]["test"]}
+    assert not (test_tools & set(prod)), test_tools & set(prod)

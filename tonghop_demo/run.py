@@ -22,10 +22,10 @@ from pathlib import Path
 from daemon.clock import Clock
 from daemon.config import Config
 from daemon.config_toml import load_config
+from daemon import skeleton
 from daemon.store import Store
 from tonghop_demo import story
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config"
 BAR_WIDTH = 12
 
 # How the progress line names what the service did (message statuses, outgoing mail kinds).
@@ -63,9 +63,8 @@ def prepare(target: Path) -> Config:
     """A fresh demo folder: the example config and templates, var/ made by the service itself."""
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(EXAMPLE_CONFIG, target / "config")
-    shutil.copytree(EXAMPLE_CONFIG.parent / "templates", target / "templates")
-    return load_config(target / "config")
+    config, _ = skeleton.copy_to(target)
+    return load_config(config)
 
 
 def _said(counts: dict[str, int], words) -> list[str]:

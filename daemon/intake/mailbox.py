@@ -27,6 +27,7 @@ from imapclient.imap_utf7 import encode as utf7_encode
 from daemon.clock import STOP_SLICE_SECONDS, sleep_until
 from daemon.config import MailboxSettings
 from daemon.durable import fsync_dir
+from daemon.oauth2 import OAuth2Error, TokenSource
 
 # How often a wait() looks at should_stop: the runner must stop within a second.
 # Maildir has no push: wait() lists new/ and cur/ this often.
@@ -139,6 +140,7 @@ class ImapSource(Source):
     def __init__(self, settings: MailboxSettings, password: str | None, *, use_move: bool = True):
         self.settings = settings
         self.password = password
+        self.tokens = TokenSource(settings.oauth2) if settings.oauth2 else None  # auth = "oauth2"
         self.folder = settings.folder
         host = settings.host or ""
         shown = f"[{host}]" if ":" in host else host.lower()
@@ -182,7 +184,7 @@ class ImapSource(Source):
     def open(self) -> None:
         self.close()
         s = self.settings
-        if not self.password:
+        if not self.password and self.tokens is None:
             raise MailboxError(f"Chưa có mật khẩu cho hộp thư {self.identity}.")
         tls = s.scheme in ("imaps", "imap+starttls")
         try:
@@ -210,13 +212,28 @@ class ImapSource(Source):
                     # Raises when STARTTLS is not offered: never fall back to plain text.
                     self._client.starttls(context)
             with self._guard("Đăng nhập hộp thư không thành công"):
-                self._client.login(s.user, self.password)
+                self._login(self._client)
             with self._guard(f"Không mở được thư mục «{self.folder}»"):
                 selected = self._client.select_folder(self.folder)
                 self._uidvalidity = int(selected[b"UIDVALIDITY"])
         except MailboxError:
             self.close()
             raise
+
+    def _login(self, client: IMAPClient) -> None:
+        s = self.settings
+        if self.tokens is None:
+            client.login(s.user, self.password)
+            return
+        try:
+            try:
+                client.oauth2_login(s.user, self.tokens.token())
+            except LoginError:
+                # Revoked or expired before its time: one more try with a token fetched now.
+                self.tokens.invalidate()
+                client.oauth2_login(s.user, self.tokens.token())
+        except OAuth2Error as exc:
+            raise MailboxError(f"Không lấy được mã truy cập OAuth2 cho hộp thư {self.identity}: {exc}") from None
 
     def close(self) -> None:
         client, self._client = self._client, None

@@ -16,6 +16,7 @@ from typing import Sequence
 
 from daemon.config import SmtpSettings
 from daemon.durable import write_bytes
+from daemon.oauth2 import OAuth2Error, TokenSource, xoauth2
 from daemon.records import message_id_of
 from daemon.texts import t
 
@@ -84,6 +85,7 @@ class Sender:
     def __init__(self, settings: SmtpSettings, password: str | None) -> None:
         self.settings = settings
         self.password = password
+        self.tokens = TokenSource(settings.oauth2) if settings.oauth2 else None  # auth = "oauth2"
         self.where = f"{settings.host}:{settings.port}"
 
     @property
@@ -172,7 +174,9 @@ class Sender:
                     raise DeliveryError(_t("no_starttls", where=self.where), temporary=True, connection=True)
                 smtp.starttls(context=self._tls_context())
                 smtp.ehlo()
-            if s.user:
+            if s.user and self.tokens is not None:
+                self._login_oauth2(smtp, s.user)
+            elif s.user:
                 if self.password is None:
                     raise DeliveryError(_t("no_password", user=s.user), temporary=True, connection=True)
                 self._login(smtp, s.user, self.password)
@@ -185,6 +189,25 @@ class Sender:
             if smtp is not None:
                 smtp.close()
             raise self._session_error(exc) from exc
+
+    def _login_oauth2(self, smtp: smtplib.SMTP, user: str) -> None:
+        """AUTH XOAUTH2 with the initial response; a refused token is fetched again once."""
+        if "XOAUTH2" not in smtp.esmtp_features.get("auth", "").upper().split():
+            raise smtplib.SMTPNotSupportedError("AUTH XOAUTH2 not offered")
+        try:
+            for attempt in (1, 2):
+                token = self.tokens.token()
+                # On failure the server sends a 334 with an error JSON and waits for an empty line.
+                answers = iter([xoauth2(user, token), ""])
+                try:
+                    smtp.auth("XOAUTH2", lambda challenge=None: next(answers, ""), initial_response_ok=True)
+                    return
+                except smtplib.SMTPAuthenticationError:
+                    self.tokens.invalidate()
+                    if attempt == 2:
+                        raise
+        except OAuth2Error as exc:
+            raise DeliveryError(_t("oauth2", where=self.where, error=exc), temporary=True, connection=True) from None
 
     @staticmethod
     def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
