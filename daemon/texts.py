@@ -5,7 +5,7 @@ or printed by the commands. Keeping them together keeps the wording consistent a
 """
 from __future__ import annotations
 
-from parsers.facts import TYPE_NAMES as _ND30_TYPES
+from parsers.doc_types import TYPE_NAMES as _ND30_TYPES
 
 # Type code -> the type's name in a sentence ("BC" -> "Báo cáo"): Phụ lục III of ND30 as parsers/
 # reads it, plus "CV" for a công văn (which has no code of its own).

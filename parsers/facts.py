@@ -25,6 +25,7 @@ from typing import Sequence
 
 from parsers.facts_common import (BULLET_RE, COLUMNS_RE, FAIR, GOOD, HIGH, LOW, NOT_FOUND, RULE_RE,
                                   is_upper)
+from parsers.doc_types import TYPE_NAMES  # apart, so that daemon.texts imports it cheaply
 from parsers.facts_leaders import read_leaders
 from parsers.facts_signing import POST_START_RE, opens_signing, read_signing
 from parsers.figures import table_figures
@@ -34,18 +35,6 @@ from parsers.text import letters_key, nfc_all, squash
 
 FIELDS = FACT_NAMES  # the name tests and callers already import from here
 
-# Phụ lục III of ND30: type names and their codes. A công văn has no code; we call it "CV".
-TYPE_NAMES: dict[str, str] = {
-    "NGHỊ QUYẾT": "NQ", "QUYẾT ĐỊNH": "QĐ", "CHỈ THỊ": "CT", "QUY CHẾ": "QC", "QUY ĐỊNH": "QyĐ",
-    "THÔNG CÁO": "TC", "THÔNG BÁO": "TB", "HƯỚNG DẪN": "HD", "CHƯƠNG TRÌNH": "CTr",
-    "KẾ HOẠCH": "KH", "PHƯƠNG ÁN": "PA", "ĐỀ ÁN": "ĐA", "DỰ ÁN": "DA", "BÁO CÁO": "BC",
-    "BIÊN BẢN": "BB", "TỜ TRÌNH": "TTr", "HỢP ĐỒNG": "HĐ", "CÔNG ĐIỆN": "CĐ",
-    "BẢN GHI NHỚ": "BGN", "BẢN THỎA THUẬN": "BTT", "GIẤY ỦY QUYỀN": "GUQ", "GIẤY MỜI": "GM",
-    "GIẤY GIỚI THIỆU": "GGT", "GIẤY NGHỈ PHÉP": "GNP", "PHIẾU GỬI": "PG", "PHIẾU CHUYỂN": "PC",
-    "PHIẾU BÁO": "PB",
-    # Legal normative documents (Luật Ban hành văn bản quy phạm pháp luật): units forward them.
-    "NGHỊ ĐỊNH": "NĐ", "THÔNG TƯ": "TT", "THÔNG TƯ LIÊN TỊCH": "TTLT",
-}
 # Codes as written in numbers, upper-cased for lookup ("QYĐ" -> "QyĐ"); "QD" is a Đ lost on the way.
 TYPE_CODES: dict[str, str] = {code.upper(): code for code in TYPE_NAMES.values()}
 TYPE_CODES["QD"] = "QĐ"
