@@ -109,6 +109,9 @@ def cmd_check_config(args) -> int:
         for r in c.requirements:
             deadline = c.deadline(r, cycle, config.office.timezone)
             print(f"  - {r.name}: hạn {deadline.strftime('%H:%M ngày %d/%m/%Y')}")
+        from daemon.checks import plan_lines
+        for line in plan_lines(config, c, cycle):
+            print(line)
     print_days_off(config, now)
     return 0
 
