@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     ins = sub.add_parser("inspect", help="xem tonghop đọc được gì trong các tệp (không cần cấu hình)")
     ins.add_argument("files", nargs="+", metavar="FILE")
     ins.add_argument("--json", action="store_true", help="in dạng JSON")
-    dem = sub.add_parser("demo", help="chạy thử trọn một đợt báo cáo (01/10 đến sau hạn 20/10/2024) trên hộp thư cục bộ; "
+    dem = sub.add_parser("demo", help="chạy thử trọn một đợt báo cáo (30/09 đến sau hạn 20/10/2024) trên hộp thư cục bộ; "
                                       "--now dừng câu chuyện ở thời điểm đó")
     dem.add_argument("--dir", default="demo-run", help="thư mục chạy thử (tạo mới mỗi lần; mặc định ./demo-run)")
     return p
