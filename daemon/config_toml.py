@@ -478,8 +478,6 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
                             "(cần bảng có cột «Mã số» và «Chỉ tiêu»)")
     basis = _basis(r.sub("basis"), path.parent) if "basis" in data else None
     draft = _draft_spec(r.sub("draft"), reqs)
-    if basis is not None and not draft.letter:
-        draft = replace(draft, letter=basis.short)  # the draft's {letter}: the same document
     return Campaign(
         basis=basis,
         indicators=indicators,
