@@ -11,7 +11,7 @@ from __future__ import annotations
 import email
 import shutil
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email import policy
 from pathlib import Path
 
