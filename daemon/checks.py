@@ -47,8 +47,9 @@ def _renders(config: Config, now: datetime):
     yield "review.txt", lambda: notices.review_notice(
         config, renderer, msg_row=row, outcome=Outcome(status="review", reason="kiểm tra"), raw=b"Subject: x\r\n\r\n",
         archive_path=Path("archive/0.eml"), now=now)
-    for kind in ("reminder", "overdue"):
-        chase = Chase(kind, campaign.id, cycle, unit.id, Step(kind, now, 3), (req.id,))
+    # the second overdue notice has its own wording and copies: render both
+    for kind, number in (("opening", 1), ("reminder", 1), ("overdue", 1), ("overdue", 2)):
+        chase = Chase(kind, campaign.id, cycle, unit.id, Step(kind, now, 3, number), (req.id,))
         yield f"{kind}.txt", lambda chase=chase: notices.chase_mail(config, renderer, chase, now, set())
     yield "digest.txt", lambda: notices.digest(config, renderer, now.date(), [], [], [], now)
     yield "undeliverable.txt", lambda: notices.undeliverable(
@@ -100,6 +101,42 @@ def schedule_problems(config: Config, now: datetime) -> list[str]:
                 f"{max(deadlines).strftime('%d/%m/%Y')} đã qua và chiến dịch chỉ diễn ra một lần (recurrence = "
                 "\"once\"); không còn kỳ nào để thu. Sửa hạn, đổi sang \"yearly\" hoặc bỏ tệp này.")
     return problems
+
+
+def plan_lines(config: Config, campaign, cycle: str) -> list[str]:
+    """What check-config prints of a cycle's mail to units: the document cited, the opening
+    notice's date, the reminder and overdue dates, who is copied from which overdue notice on."""
+    from daemon.outgoing.chase import opening_step, steps
+
+    tz, rules, out = config.office.timezone, campaign.reminders, []
+    basis = campaign.basis
+    if basis is not None:
+        out.append(f"  Văn bản giao nhiệm vụ: {basis.citation}"
+                   + (f" (gửi kèm tệp {basis.file.name})" if basis.file else ""))
+    step = opening_step(campaign, cycle, tz, config.office.calendar)
+    if step is None:
+        out.append("  Thư triển khai: không gửi (opening_days_before = 0)")
+    else:
+        files = [f for f, on in (("văn bản giao nhiệm vụ", basis is not None and basis.file is not None),
+                                 ("biểu mẫu", campaign.form is not None)) if on]
+        out.append(f"  Thư triển khai: {step.at:%H:%M ngày %d/%m/%Y} ({rules.opening_days_before} ngày trước hạn)"
+                   + (", kèm " + " và ".join(files) if files else ""))
+    if campaign.requirements:
+        first = min(campaign.requirements, key=lambda r: campaign.deadline(r, cycle, tz))
+        plan = steps(campaign, campaign.deadline(first, cycle, tz), rules, config.office.calendar)
+        reminders = [f"{s.at:%d/%m}" for s in plan if s.kind == "reminder"]
+        out.append("  Thư nhắc: " + (", ".join(reminders) or "không có"))
+        for s in plan:
+            if s.kind != "overdue":
+                continue
+            line = f"  Thư đôn đốc lần {s.number}: {s.at:%d/%m/%Y}"
+            if rules.overdue_cc_from and s.number >= rules.overdue_cc_from:
+                heads = [u for u in (config.unit(i) for i in campaign.unit_ids) if u and u.cc] if rules.overdue_cc_unit_head else []
+                copies = ([f"người đứng đầu của {len(heads)} đơn vị có địa chỉ cc trong units.toml"] if heads else []) + (
+                    [f"{rules.overdue_cc_name} ({', '.join(rules.overdue_cc)})"] if rules.overdue_cc else [])
+                line += "; đồng gửi: " + ("; ".join(copies) if copies else "không có địa chỉ nào được khai báo")
+            out.append(line)
+    return out
 
 
 def connection_problems(config: Config) -> list[str]:

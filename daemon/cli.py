@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     ins = sub.add_parser("inspect", help="xem tonghop đọc được gì trong các tệp (không cần cấu hình)")
     ins.add_argument("files", nargs="+", metavar="FILE")
     ins.add_argument("--json", action="store_true", help="in dạng JSON")
-    dem = sub.add_parser("demo", help="chạy thử trọn một đợt báo cáo (01/10 đến sau hạn 20/10/2024) trên hộp thư cục bộ; "
+    dem = sub.add_parser("demo", help="chạy thử trọn một đợt báo cáo (30/09 đến sau hạn 20/10/2024) trên hộp thư cục bộ; "
                                       "--now dừng câu chuyện ở thời điểm đó")
     dem.add_argument("--dir", default="demo-run", help="thư mục chạy thử (tạo mới mỗi lần; mặc định ./demo-run)")
     ini = sub.add_parser("init", help="tạo cấu hình và mẫu thư cho một văn phòng mới (bản sao để sửa)")
@@ -141,6 +141,9 @@ def cmd_check_config(args) -> int:
         for r in c.requirements:
             deadline = c.deadline(r, cycle, config.office.timezone)
             print(f"  - {r.name}: hạn {deadline.strftime('%H:%M ngày %d/%m/%Y')}")
+        from daemon.checks import plan_lines
+        for line in plan_lines(config, c, cycle):
+            print(line)
     print_days_off(config, now)
     return 0
 

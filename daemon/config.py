@@ -49,6 +49,11 @@ class Office:
     staff: tuple[str, ...]  # who receives notices, digests and drafts
     timezone: ZoneInfo
     calendar: OfficeCalendar = OfficeCalendar()
+    # Who units call about this mail: the signature of every mail ([office] contact_*).
+    contact_name: str = ""  # "Nguyễn Thị Lan"
+    contact_title: str = ""  # "chuyên viên Phòng Nội vụ"
+    contact_phone: str = ""  # "0277 3826 123"
+    contact_email: str = ""  # "" means the office's address
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -132,11 +137,39 @@ class Unit:
     aliases: tuple[str, ...] = ()  # other names the unit signs with (issuer matching)
     active_from: date | None = None
     active_until: date | None = None
+    # "Kính gửi: ..." of every mail to the unit, as units.toml resolved it ("" -> default_addressee)
+    addressee: str = ""
+    # the unit's head (Chủ tịch, Thủ trưởng): copied on the firmer overdue notices (lower case)
+    cc: tuple[str, ...] = ()
 
     def active_on(self, day: date) -> bool:
         return (self.active_from is None or self.active_from <= day) and (
             self.active_until is None or day <= self.active_until
         )
+
+
+# Whom a mail to a unit is addressed to, by kind ({name}: the unit's name, "UBND" written out):
+# the seed letter makes the Chairman of each commune and the head of each agency answerable.
+ADDRESSEE_DEFAULTS = {
+    "commune": "Chủ tịch {name}",
+    "town": "Chủ tịch {name}",
+    "department": "Thủ trưởng {name}",
+    "service_unit": "Thủ trưởng {name}",
+}
+
+
+def full_unit_name(name: str) -> str:
+    """ "UBND xã Trường Xuân" -> "Ủy ban nhân dân xã Trường Xuân" (the form an address line uses)."""
+    return "Ủy ban nhân dân " + name[5:] if name.startswith("UBND ") else name
+
+
+def default_addressee(unit: "Unit", pattern: str | None = None) -> str:
+    pattern = pattern or ADDRESSEE_DEFAULTS.get(unit.kind, "{name}")
+    return pattern.replace("{name}", full_unit_name(unit.name))
+
+
+def addressee_of(unit: "Unit") -> str:
+    return unit.addressee or default_addressee(unit)
 
 
 @dataclass(frozen=True)
@@ -159,6 +192,46 @@ class ChaseRules:
     at: time = time(8, 0)
     working_days_only: bool = True  # move steps off Saturdays, Sundays and holidays
     holidays: frozenset[date] = frozenset()
+    opening_days_before: int = 0  # the opening notice, days before the first deadline (0: none)
+    overdue_cc_from: int = 2  # from this overdue notice on (1 = the first), the heads are copied
+    overdue_cc: tuple[str, ...] = ()  # the district's leadership, copied from overdue_cc_from on
+    overdue_cc_unit_head: bool = True  # copy the unit's own head (units.toml `cc`) as well
+    overdue_cc_name: str = "Lãnh đạo Ủy ban nhân dân huyện"  # who overdue_cc is, as the notice names them
+
+
+@dataclass(frozen=True)
+class Basis:
+    """The document that set the duty ([basis] of a campaign): cited by every mail to units and
+    attached (with the form) to the opening notice."""
+
+    kind: str = "Công văn"  # its type, as it is cited: "Công văn", "Kế hoạch", "Quyết định"
+    number: str = ""  # "1234/UBND-NV"
+    date: date | None = None
+    issuer: str = ""  # "UBND huyện"
+    summary: str = ""  # "về việc báo cáo công tác dân vận" (a leading "V/v" is written out)
+    file: Path | None = None  # the document itself, attached to the opening notice
+
+    @property
+    def citation(self) -> str:
+        """ "Công văn số 1234/UBND-NV ngày 15/09/2024 của UBND huyện về việc ..." """
+        parts = [self.kind or "Văn bản"]
+        if self.number:
+            parts.append(f"số {self.number}")
+        if self.date:
+            parts.append(f"ngày {self.date:%d/%m/%Y}")
+        if self.issuer:
+            parts.append(f"của {self.issuer}")
+        summary = self.summary.strip()
+        if summary[:4].lower() == "v/v ":
+            summary = "về việc " + summary[4:]
+        if summary:
+            parts.append(summary)
+        return " ".join(parts)
+
+    @property
+    def short(self) -> str:
+        """ "Công văn số 1234/UBND-NV ngày 15/09/2024 của UBND huyện" (its number and date only)."""
+        return Basis(self.kind, self.number, self.date, self.issuer).citation
 
 
 @dataclass(frozen=True)
@@ -269,6 +342,7 @@ class Campaign:
     indicators: tuple = ()  # parsers.figures.Indicator rows read from the form
     draft: DraftSpec = DraftSpec()  # the consolidated draft ([draft])
     figure_rules: FigureRules = FigureRules()  # [figures]: rates recomputed, pairs checked
+    basis: Basis | None = None  # [basis]: the document that set the duty
 
     def requirement(self, req_id: str) -> Requirement | None:
         return next((r for r in self.requirements if r.id == req_id), None)
@@ -317,3 +391,10 @@ class Config:
             return None
         address = address.strip().lower()
         return next((u for u in self.units if address in u.emails), None)
+
+    def unit_for_cc_address(self, address: str | None) -> Unit | None:
+        """The unit whose head's address (units.toml `cc`) this is: copies only, never a sender."""
+        if not address:
+            return None
+        address = address.strip().lower()
+        return next((u for u in self.units if address in u.cc), None)

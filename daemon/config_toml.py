@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from daemon.config import (DRAFT_FACTS, DRAFT_ROLES, UNIT_KINDS, Campaign, ChaseRules, Config, ConfigError,
+from daemon.config import (ADDRESSEE_DEFAULTS, DRAFT_FACTS, Basis, default_addressee, DRAFT_ROLES, UNIT_KINDS, Campaign, ChaseRules, Config, ConfigError,
                            DraftArea, DraftSection, DraftSpec, FigureRules, IntakeSettings, MailboxSettings,
                            Notices, OAuth2Settings, Office, OfficeCalendar, RateRule, Requirement, SmtpSettings,
                            Storage, Unit)
@@ -226,7 +226,14 @@ def _office(o: _Reader) -> Office:
                 o.error(key, f"«{a}» không phải địa chỉ thư hợp lệ")
     if not staff:
         o.error("staff", "cần ít nhất một địa chỉ cán bộ nhận thông báo, bản tổng hợp và dự thảo")
+    contact_email = (o.get("contact_email", str, "") or "").strip().lower()
+    if contact_email and not EMAIL_RE.match(contact_email):
+        o.error("contact_email", f"«{contact_email}» không phải địa chỉ thư hợp lệ")
     return Office(
+        contact_name=(o.get("contact_name", str, "") or "").strip(),
+        contact_title=(o.get("contact_title", str, "") or "").strip(),
+        contact_phone=(o.get("contact_phone", str, "") or "").strip(),
+        contact_email=contact_email,
         calendar=_calendar(o),
         name=o.get("name", str, required=True) or "",
         parent_body=o.get("parent_body", str, required=True) or "",
@@ -372,7 +379,20 @@ def _limits(lim: _Reader) -> Limits:
     return Limits(**values)
 
 
+def _addressee_patterns(problems: list[str], data: dict) -> dict[str, str]:
+    """[addressee] of units.toml: the address line per kind of unit, {name} for the unit's name."""
+    r = _Reader(problems, "units.toml", data).sub("addressee")
+    r.unknown_keys(set(UNIT_KINDS))
+    out = dict(ADDRESSEE_DEFAULTS)
+    for kind in UNIT_KINDS:
+        value = r.get(kind, str, None)
+        if value is not None and value.strip():
+            out[kind] = " ".join(value.split())
+    return out
+
+
 def _units(problems: list[str], data: dict) -> tuple[Unit, ...]:
+    patterns = _addressee_patterns(problems, data)
     entries = data.get("unit", [])
     if not isinstance(entries, list) or not entries:
         problems.append("units.toml: khóa «unit»: cần ít nhất một mục [[unit]]")
@@ -380,7 +400,7 @@ def _units(problems: list[str], data: dict) -> tuple[Unit, ...]:
     units, seen_ids, seen_emails = [], set(), {}
     for n, entry in enumerate(entries, 1):
         r = _Reader(problems, "units.toml", entry, f"unit[{n}].")
-        r.unknown_keys({"id", "name", "kind", "emails", "aliases", "active_from", "active_until"})
+        r.unknown_keys({"id", "name", "kind", "emails", "aliases", "active_from", "active_until", "addressee", "cc"})
         uid = r.get("id", str, required=True) or f"?{n}"
         if not ID_RE.match(uid):
             r.error("id", f"«{uid}» chỉ được dùng chữ thường không dấu, số và dấu gạch ngang")
@@ -406,16 +426,23 @@ def _units(problems: list[str], data: dict) -> tuple[Unit, ...]:
                 r.error(key, "phải là ngày dạng 2025-07-01 (không có dấu ngoặc kép)")
                 v = None
             dates[key] = v
-        units.append(
-            Unit(
-                id=uid,
-                name=r.get("name", str, required=True) or uid,
-                kind=kind or "department",
-                emails=emails,
-                aliases=tuple(r.get("aliases", list, [])),
-                **dates,
-            )
+        cc = tuple(e.strip().lower() for e in r.get("cc", list, []))
+        for e in cc:
+            if not EMAIL_RE.match(e):
+                r.error("cc", f"«{e}» không phải địa chỉ thư hợp lệ")
+            elif e in emails:
+                r.error("cc", f"địa chỉ «{e}» đã là địa chỉ nhận thư của đơn vị (khóa emails)")
+        unit = Unit(
+            id=uid,
+            name=r.get("name", str, required=True) or uid,
+            kind=kind or "department",
+            emails=emails,
+            aliases=tuple(r.get("aliases", list, [])),
+            cc=cc,
+            **dates,
         )
+        addressee = " ".join((r.get("addressee", str, "") or "").split())
+        units.append(replace(unit, addressee=addressee or default_addressee(unit, patterns.get(unit.kind))))
     return tuple(units)
 
 
@@ -434,7 +461,7 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
     name = f"campaigns/{path.name}"
     r = _Reader(problems, name, data)
     r.unknown_keys({"id", "title", "recurrence", "opens", "unit_kinds", "units", "exclude_units", "requirement",
-                    "reminders", "form", "draft", "figures"})
+                    "reminders", "form", "draft", "figures", "basis"})
     cid = r.get("id", str, path.stem) or path.stem
     if not ID_RE.match(cid):
         r.error("id", f"«{cid}» chỉ được dùng chữ thường không dấu, số và dấu gạch ngang")
@@ -499,13 +526,16 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
         if not indicators:
             r.error("form", f"không đọc được chỉ tiêu nào trong biểu mẫu {form_path.name} "
                             "(cần bảng có cột «Mã số» và «Chỉ tiêu»)")
+    basis = _basis(r.sub("basis"), path.parent) if "basis" in data else None
+    draft = _draft_spec(r.sub("draft"), reqs)
     return Campaign(
+        basis=basis,
         indicators=indicators,
         figure_rules=_figure_rules(r.sub("figures"), indicators),
         id=cid,
         reminders=_chase_rules(r.sub("reminders")),
         form=form_path,
-        draft=_draft_spec(r.sub("draft"), reqs),
+        draft=draft,
         title=r.get("title", str, required=True) or cid,
         recurrence=recurrence,
         opens=opens,
@@ -682,8 +712,28 @@ def _form_indicators(path: Path) -> tuple:
     return tuple(read_form_indicators(doc.tables))
 
 
+def _basis(r: _Reader, folder: Path) -> Basis:
+    """[basis]: the document that set the duty; its file (relative to the campaign's folder) must exist."""
+    r.unknown_keys({"kind", "number", "date", "issuer", "summary", "file"})
+    day = r.table.get("date")
+    if day is not None and not (isinstance(day, date) and not isinstance(day, datetime)):
+        r.error("date", "phải là ngày dạng 2024-09-15 (không có dấu ngoặc kép)")
+        day = None
+    number = (r.get("number", str, "") or "").strip()
+    if not number:
+        r.error("number", "cần số, ký hiệu của văn bản giao nhiệm vụ, ví dụ \"1234/UBND-NV\"")
+    name = r.get("file", str, None)
+    file = (folder / name).resolve() if name else None
+    if file is not None and not file.is_file():
+        r.error("file", f"không tìm thấy tệp văn bản {file} (đường dẫn tính từ thư mục {folder})")
+    return Basis(kind=(r.get("kind", str, "Công văn") or "Công văn").strip(), number=number, date=day,
+                 issuer=(r.get("issuer", str, "") or "").strip(), summary=(r.get("summary", str, "") or "").strip(),
+                 file=file)
+
+
 def _chase_rules(r: _Reader) -> ChaseRules:
-    r.unknown_keys({"before_days", "overdue_days", "at", "working_days_only", "holidays"})
+    r.unknown_keys({"before_days", "overdue_days", "at", "working_days_only", "holidays", "opening_days_before",
+                    "overdue_cc_from", "overdue_cc", "overdue_cc_unit_head", "overdue_cc_name"})
     days = {}
     for key, default in (("before_days", [7, 3, 1]), ("overdue_days", [1, 5])):
         value = r.table.get(key, default)
@@ -695,7 +745,24 @@ def _chase_rules(r: _Reader) -> ChaseRules:
     if not isinstance(holidays, list) or not all(isinstance(d, date) and not isinstance(d, datetime) for d in holidays):
         r.error("holidays", "phải là danh sách ngày dạng 2024-09-02 (không có dấu ngoặc kép)")
         holidays = []
+    opening = r.get("opening_days_before", int, 0)
+    if opening is not None and not 0 <= opening <= 180:
+        r.error("opening_days_before", "phải từ 0 (không gửi thư triển khai) đến 180 ngày")
+        opening = 0
+    cc_from = r.get("overdue_cc_from", int, 2)
+    if cc_from is not None and cc_from < 0:
+        r.error("overdue_cc_from", "phải là số nguyên không âm (0: không gửi bản đồng gửi)")
+        cc_from = 2
+    cc = tuple(a.strip().lower() for a in r.get("overdue_cc", list, []))
+    for a in cc:
+        if not EMAIL_RE.match(a):
+            r.error("overdue_cc", f"«{a}» không phải địa chỉ thư hợp lệ")
     return ChaseRules(
+        opening_days_before=opening or 0,
+        overdue_cc_from=2 if cc_from is None else cc_from,
+        overdue_cc=cc,
+        overdue_cc_unit_head=r.get("overdue_cc_unit_head", bool, True),
+        overdue_cc_name=" ".join((r.get("overdue_cc_name", str, "") or "").split()) or ChaseRules.overdue_cc_name,
         before_days=days["before_days"],
         overdue_days=days["overdue_days"],
         at=_clock(r, "at", "08:00"),

@@ -231,10 +231,11 @@ class Runner:
             table = status.cells(self.config, campaign, cycle, self.store.submissions(campaign.id, cycle))
             # A reminder still waiting (the SMTP server was down) for a unit that has since sent
             # everything would ask for what it already sent: it is withdrawn, never delivered.
-            for row in self.store.queued_mail(("reminder", "overdue")):
+            for row in self.store.queued_mail(("opening", "reminder", "overdue")):
                 if row["key"].split(":")[1:3] == [campaign.id, cycle] and not status.owed(campaign, table, row["unit_id"]):
                     self.store.withdraw(row["id"], t("outbox.withdrawn"))
-            for due in chase.chases(self.config, campaign, cycle, table, now):
+            for due in [*chase.openings(self.config, campaign, cycle, table, now),
+                        *chase.chases(self.config, campaign, cycle, table, now)]:
                 if self.store.has_mail(due.key):
                     continue
                 mail = notices.chase_mail(self.config, self.renderer, due, now, failing)

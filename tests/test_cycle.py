@@ -23,6 +23,7 @@ from email import policy
 import pytest
 
 import corpus
+from daemon.config import addressee_of
 from daemon.config_toml import load_config
 from daemon.outgoing import chase
 from daemon.outgoing.compose import make_message_id
@@ -40,6 +41,7 @@ NAMES = {r.id: r.name for r in CAMPAIGN.requirements}
 KIND_OF = {"KH": "ke-hoach", "BC": "bao-cao"}
 DEADLINE = CAMPAIGN.deadline(CAMPAIGN.requirement("bao-cao"), "2024", TZ)  # 20/10/2024 00:00, a Sunday
 STEPS = chase.steps(CAMPAIGN, DEADLINE, CAMPAIGN.reminders)
+OPENING = chase.opening_step(CAMPAIGN, "2024", TZ)  # 30/09/2024 08:00: 20 days before the deadline
 UNITS = [u for u in CAMPAIGN.unit_ids]
 STAFF = list(CONFIG.office.staff)
 DOMAIN = CONFIG.smtp.sender.split("@")[1]
@@ -236,6 +238,12 @@ def expected_chases(plan: list[Submission], passes: list[datetime]) -> dict[str,
     something, the latest step of the right kind that has passed, once per step."""
     out: dict[str, tuple] = {}
     for moment in passes:
+        if OPENING.at <= moment < STEPS[0].at:  # the opening notice, once per unit, until reminders begin
+            for unit in UNITS:
+                missing = missing_at(plan, unit, moment)
+                if missing:
+                    out.setdefault(f"opening:dan-van:2024:{unit}", (moment, unit, "opening", missing))
+            continue
         kind = "reminder" if moment < DEADLINE else "overdue"
         due = [s for s in STEPS if s.kind == kind and s.at <= moment]
         for unit in UNITS:
@@ -310,7 +318,7 @@ def test_a_cycle_over_28_units_sends_exactly_the_mail_due(office):
         else:
             assert digests == []
         # the chases of this pass are exactly those the plan and the steps call for now
-        chases = {m.message_id: m for m in mails if m.kind in ("reminder", "overdue")}
+        chases = {m.message_id: m for m in mails if m.kind in ("opening", "reminder", "overdue")}
         want = {make_message_id(k, DOMAIN): v for k, v in expected.items() if v[0] == now}
         assert set(chases) == set(want), (now, sorted(v[1] for v in want.values()),
                                          sorted(m.to[0] for m in chases.values()))
@@ -318,7 +326,9 @@ def test_a_cycle_over_28_units_sends_exactly_the_mail_due(office):
             mail = chases[mid]
             assert mail.kind == kind and mail.to == (CONFIG.unit(unit).emails[0],)
             assert mail.auto_submitted == "auto-generated" and mail.in_reply_to is None
-            assert f"Kính gửi {CONFIG.unit(unit).name}," in mail.text and "trước ngày 20/10/2024" in mail.text
+            assert f"Kính gửi: {addressee_of(CONFIG.unit(unit))}." in mail.text and "trước ngày 20/10/2024" in mail.text
+            assert "Thực hiện Công văn số 1234/UBND-NV ngày 15/09/2024 của UBND huyện" in mail.text
+            assert "Người liên hệ: Nguyễn Thị Lan" in mail.text and "Điện thoại: 0277 3826 123" in mail.text
             assert ("đã quá hạn" in mail.text) == (kind == "overdue")
             for req in REQS:
                 assert (f"- {NAMES[req]}: hạn nộp" in mail.text) == (req in missing), (unit, req, mail.text)
@@ -341,20 +351,26 @@ def test_a_cycle_over_28_units_sends_exactly_the_mail_due(office):
     steps_by_day = {s.at.date(): s for s in STEPS}
     for unit in UNITS:
         address = CONFIG.unit(unit).emails[0]
-        got = [(m.kind, d) for d, ms in by_pass.items() for m in ms if m.kind in ("reminder", "overdue") and m.to == (address,)]
+        got = [(m.kind, d) for d, ms in by_pass.items() for m in ms if m.kind in ("opening", "reminder", "overdue")
+               and m.to == (address,)]
         want = [(v[2], v[0]) for v in sorted(expected.values(), key=lambda v: v[0]) if v[1] == unit]
         assert got == want, unit
         last = max((s.arrived for s in plan if s.unit == unit), default=None)
         if last is not None and not missing_at(plan, unit, last):
             assert all(d < last for _, d in got), unit  # none once it has sent everything
-    # spot checks that do not depend on the model: 11, 17, 18 reminders, 21 and 24 overdue
+    # spot checks that do not depend on the model: the opening notice on the first pass after
+    # 30/09, 11, 17, 18 reminders, 21 and 24 overdue
+    assert OPENING.at == at(30, 8, month=9)
     five = [("reminder", 11), ("reminder", 17), ("reminder", 18), ("overdue", 21), ("overdue", 24)]
     assert sorted(steps_by_day) == [at(d).date() for _, d in five]
+    five = [("opening", 1), *five]
     for unit in NEVER | {"xa-doc-binh-kieu", "phong-van-hoa"}:
         address = CONFIG.unit(unit).emails[0]
         assert [(m.kind, d.day) for d, ms in by_pass.items() for m in ms if m.to == (address,)
                 and m.kind != "ack"] == five, unit
-    for unit in ("tt-my-an", "xa-hung-thanh", "xa-tan-kieu", "tt-van-hoa-the-thao", "phong-giao-duc"):
+    for unit in ("xa-hung-thanh", "xa-tan-kieu", "tt-van-hoa-the-thao", "phong-giao-duc"):  # sent after 01/10
+        assert [m.kind for m in everything if m.kind != "ack" and m.to == (CONFIG.unit(unit).emails[0],)] == ["opening"], unit
+    for unit in ("tt-my-an", "xa-thanh-loi"):  # sent everything before the first pass
         assert not [m for m in everything if m.kind != "ack" and m.to == (CONFIG.unit(unit).emails[0],)], unit
     overdue_units = {m.to[0] for m in everything if m.kind == "overdue"}
     late_or_never = {CONFIG.unit(u).emails[0] for u in UNITS if missing_at(plan, u, at(21, 8, 5))}

@@ -30,7 +30,7 @@ BAR_WIDTH = 12
 
 # How the progress line names what the service did (message statuses, outgoing mail kinds).
 STATUS_WORDS = (("recorded", "ghi nhận"), ("review", "cần xem xét"), ("ignored", "bỏ qua"), ("failed", "lỗi"))
-MAIL_WORDS = (("ack", "thư báo đã nhận"), ("reminder", "thư nhắc"), ("overdue", "thư đôn đốc"),
+MAIL_WORDS = (("opening", "thư triển khai"), ("ack", "thư báo đã nhận"), ("reminder", "thư nhắc"), ("overdue", "thư đôn đốc"),
               ("review", "thông báo cần xem xét"), ("digest", "bản tin hằng ngày"), ("draft", "thư gửi dự thảo"),
               ("undeliverable", "thông báo không gửi được"), ("address_failing", "thông báo địa chỉ lỗi"))
 
@@ -104,7 +104,7 @@ def run(target: Path = Path("demo-run"), until: datetime | None = None, echo=say
     echo(f"Chiến dịch: {config.campaigns[0].title} năm {story.YEAR}, "
          f"{len(config.campaigns[0].unit_ids)} đơn vị, hạn nộp trước 0 giờ ngày 20/10/{story.YEAR}.\n")
     if not moments:
-        echo("Thời điểm --now ở trước câu chuyện (01/10/2024): không có gì để chạy.")
+        echo("Thời điểm --now ở trước câu chuyện (30/09/2024): không có gì để chạy.")
     pending = list(arrivals)
     delivered_total = 0
     for step, moment in enumerate(moments, 1):
@@ -134,6 +134,21 @@ def run(target: Path = Path("demo-run"), until: datetime | None = None, echo=say
     return Result(target, config, store, moments[-1].at if moments else until, drafts, time.monotonic() - began)
 
 
+OPENING_EXAMPLE = "xa-truong-xuan"  # whose opening notice the summary points to
+
+
+def opening_file(config: Config, unit_id: str) -> Path | None:
+    """The .eml of the opening notice one unit received (the dir: outbox), to open and read."""
+    unit = config.unit(unit_id)
+    if unit is None or config.smtp.path is None:
+        return None
+    for path in sorted(config.smtp.path.glob("*.eml")):
+        head = path.read_bytes().split(b"\r\n\r\n", 1)[0]
+        if b"X-Tonghop-Kind: opening" in head and unit.emails[0].encode() in head:
+            return path
+    return None
+
+
 def summary(result: Result, echo=say) -> None:
     """Where to look next: the draft, its tables, the outbox, and commands to explore."""
     config, folder = result.config, result.folder
@@ -145,6 +160,9 @@ def summary(result: Result, echo=say) -> None:
         rows += [(f"Dự thảo bản {d['version']} (trước đó)", d["docx"]) for d in result.drafts[:-1]]
     sent = result.store.sent_count()
     rows.append((f"Thư tonghop đã gửi ({sent} tệp .eml)", config.smtp.path))
+    opening = opening_file(config, OPENING_EXAMPLE)
+    if opening is not None:
+        rows.append((f"Thư triển khai gửi {config.unit(OPENING_EXAMPLE).name}", opening))
     rows.append(("Hộp thư (Maildir)", config.mailbox.path))
     tracking = config.storage.root / "bang-theo-doi.xlsx"  # daemon/tracking.py rewrites it after each pass
     if tracking.exists():

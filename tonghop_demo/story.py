@@ -1,6 +1,6 @@
 """The story `tonghop demo` tells: one reporting cycle of the Tháp Mười case (the seed letter: each
-unit sends its plan and its report on mass-mobilisation work before 20 October), from 1 October
-to after the deadline, as the office's mailbox sees it.
+unit sends its plan and its report on mass-mobilisation work before 20 October), from the opening
+notice on 30 September to after the deadline, as the office's mailbox sees it.
 
 This module is data and small builders only: the moments the demo stops at (`MOMENTS`), and each
 mail with the time the mail server received it (`arrivals`). Mail is built lazily, when the demo
@@ -57,7 +57,9 @@ class Moment:
 
 
 MOMENTS = (
-    Moment(at(1, 8), "Đầu tháng 10: Phòng Nội vụ mở hộp thư, vài đơn vị đã gửi sớm."),
+    Moment(at(30, 8, 5, month=9), "20 ngày trước hạn: tonghop gửi thư triển khai tới từng đơn vị, dẫn Công văn "
+                                  "số 1234/UBND-NV, kèm công văn và biểu mẫu số liệu."),
+    Moment(at(1, 8), "Đầu tháng 10: Phòng Nội vụ mở hộp thư, vài đơn vị đã gửi ngay sau thư triển khai."),
     Moment(at(8, 17), "Tuần đầu: văn bản gửi về bằng nhiều cách: tệp nén, thư chuyển tiếp, biểu số liệu, phông cũ."),
     Moment(at(11, 8, 5), "Còn 7 ngày đến hạn: tonghop tự nhắc những đơn vị còn thiếu văn bản."),
     Moment(at(15, 10), "Sau thư nhắc, thư về dồn dập, có cả thư cần người xem và thư trả lời tự động."),
@@ -65,7 +67,8 @@ MOMENTS = (
     Moment(at(18, 8, 5), "Thứ Sáu 18/10, ngày làm việc cuối trước hạn: nhắc lần cuối."),
     Moment(at(20, 7), "Hết hạn nộp (0 giờ ngày 20/10): tonghop viết dự thảo báo cáo tổng hợp, gửi cán bộ."),
     Moment(at(21, 8, 5), "Sau hạn: đôn đốc đơn vị chưa nộp; một báo cáo trễ hạn làm ra dự thảo bản 2."),
-    Moment(at(24, 8, 5), "Năm ngày sau hạn: đôn đốc lần hai những đơn vị vẫn chưa nộp."),
+    Moment(at(24, 8, 5), "Năm ngày sau hạn: đôn đốc lần hai, lời lẽ kiên quyết hơn, những đơn vị vẫn chưa nộp; "
+                         "thư gửi xã Láng Biển đồng gửi Chủ tịch UBND xã."),
 )
 
 

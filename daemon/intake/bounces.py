@@ -18,7 +18,8 @@ def failures_for_us(raw: bytes, outcome: Outcome, config: Config, store) -> list
         return []
     out = []
     for failure in delivery_failures(raw):
-        unit = config.unit_for_address(failure.recipient)
+        # a unit's address, or its head's (copied on overdue notices): either is then left out
+        unit = config.unit_for_address(failure.recipient) or config.unit_for_cc_address(failure.recipient)
         if unit is None:
             continue
         if failure.original_message_ids:

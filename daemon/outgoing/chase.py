@@ -16,9 +16,10 @@ from daemon.status import Cell, campaign_units
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # "reminder" (before the deadline) | "overdue" (after it)
+    kind: str  # "opening" (the cycle's first mail) | "reminder" (before the deadline) | "overdue" (after it)
     at: datetime
-    days: int  # days before (reminder) or after (overdue) the deadline, as configured
+    days: int  # days before (opening, reminder) or after (overdue) the deadline, as configured
+    number: int = 1  # which of its kind: the second overdue notice is 2
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Chase:
 
     @property
     def key(self) -> str:
+        if self.kind == "opening":  # once per unit and cycle, whatever its date became
+            return f"opening:{self.campaign}:{self.cycle}:{self.unit_id}"
         return f"{self.kind}:{self.campaign}:{self.cycle}:{self.unit_id}:{self.step.at.date().isoformat()}"
 
 
@@ -53,15 +56,58 @@ def steps(campaign: Campaign, deadline: datetime, rules: ChaseRules,
     # A deadline at 00:00 means "before this day": count days from the last day one can still send.
     last_day = (deadline - timedelta(microseconds=1)).date()
     out = []
-    for days in rules.before_days:
+    for number, days in enumerate(rules.before_days, 1):
         day = shift_to_working_day(last_day - timedelta(days=days - 1) if days else last_day, rules, -1, office)
         at = datetime.combine(day, rules.at, tzinfo=tz)
         if at < deadline:
-            out.append(Step("reminder", at, days))
-    for days in rules.overdue_days:
+            out.append(Step("reminder", at, days, number))
+    for number, days in enumerate(rules.overdue_days, 1):
         day = shift_to_working_day(last_day + timedelta(days=days), rules, +1, office)
-        out.append(Step("overdue", datetime.combine(day, rules.at, tzinfo=tz), days))
+        out.append(Step("overdue", datetime.combine(day, rules.at, tzinfo=tz), days, number))
     return sorted(out, key=lambda s: s.at)
+
+
+def opening_step(campaign: Campaign, cycle: str, tz, office: OfficeCalendar = OfficeCalendar()) -> Step | None:
+    """When the cycle's opening notice goes out: `opening_days_before` days before its first
+    deadline, counted like a reminder (moved earlier off a day off), never before the cycle opens
+    (moved later to a working day then). None when the campaign sends no opening notice."""
+    rules = campaign.reminders
+    if not rules.opening_days_before or not campaign.requirements:
+        return None
+    deadline = min(campaign.deadline(r, cycle, tz) for r in campaign.requirements)
+    last_day = (deadline - timedelta(microseconds=1)).date()
+    day = shift_to_working_day(last_day - timedelta(days=rules.opening_days_before - 1), rules, -1, office)
+    if campaign.recurrence == "once":
+        opens = date.fromisoformat(campaign.opens)
+    else:
+        month, dom = (int(x) for x in campaign.opens.split("-"))
+        opens = date(int(cycle), month, dom)
+    if day < opens:
+        day = shift_to_working_day(opens, rules, +1, office)
+    at = datetime.combine(day, rules.at, tzinfo=tz)
+    return Step("opening", at, rules.opening_days_before) if at < deadline else None
+
+
+def openings(config: Config, campaign: Campaign, cycle: str, table: dict[tuple[str, str], Cell],
+             now: datetime) -> list[Chase]:
+    """The opening notices due at `now`: to each unit that still owes something, from the opening
+    step until the first reminder (after downtime the reminder, the later step, says it instead,
+    as only the latest due step of a kind goes out)."""
+    tz = config.office.timezone
+    step = opening_step(campaign, cycle, tz, config.office.calendar)
+    if step is None or now < step.at:
+        return []
+    later = [s for r in campaign.requirements
+             for s in steps(campaign, campaign.deadline(r, cycle, tz), campaign.reminders, config.office.calendar)]
+    if any(s.at <= now for s in later if s.at > step.at) or all(
+            now >= campaign.deadline(r, cycle, tz) for r in campaign.requirements):
+        return []
+    out = []
+    for unit in campaign_units(config, campaign, now.astimezone(tz).date()):
+        missing = tuple(r.id for r in campaign.requirements if table[(unit.id, r.id)].status == "missing")
+        if missing:
+            out.append(Chase("opening", campaign.id, cycle, unit.id, step, missing))
+    return out
 
 
 def latest_due(candidates: list[Step], now: datetime) -> Step | None:

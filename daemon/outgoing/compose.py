@@ -51,6 +51,7 @@ def compose(
     in_reply_to: str | None = None,
     references: Sequence[str] = (),
     attachments: Sequence[tuple[str, bytes, str]] = (),
+    cc: Sequence[str] = (),
 ) -> bytes:
     """The raw bytes (CRLF) of one outgoing mail. attachments: (file name, content, content type).
 
@@ -60,6 +61,8 @@ def compose(
     msg = EmailMessage(policy=_POLICY)
     msg["From"] = FROM_PLACEHOLDER  # encoded by with_from below
     msg["To"] = [Address(addr_spec=r) for r in recipients]
+    if cc:  # copies (the unit's head on a firmer notice): also in the envelope, see notices._mail
+        msg["Cc"] = [Address(addr_spec=r) for r in cc]
     msg["Subject"] = SUBJECT_PLACEHOLDER  # encoded by with_subject below
     msg["Date"] = date
     msg["Message-ID"] = message_id

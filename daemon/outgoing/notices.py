@@ -10,14 +10,14 @@ from pathlib import Path
 import jinja2
 
 from daemon.clock import deadline_words, moment_words
-from daemon.config import Campaign, Config, Unit
+from daemon.config import Campaign, Config, Unit, addressee_of
 from daemon.outgoing.chase import Chase
 from daemon.outgoing.compose import compose, make_message_id
 from daemon.records import OutgoingMail, cites_our_message_id
 from daemon.status import STATUS_WORDS, campaign_units, cells, counts
 from daemon.texts import TYPE_NAMES
 
-KINDS = ("ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing")
+KINDS = ("opening", "ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing")
 MAX_ATTACHED_ORIGINAL = 10 * 1024 * 1024  # larger originals are pointed to in the archive instead
 ADVICE = {
     "mật khẩu": "Đề nghị gửi lại bản không đặt mật khẩu.",
@@ -93,15 +93,52 @@ def deadline_text(campaign: Campaign, req_id: str, cycle: str, config: Config) -
 
 
 def _base(config: Config) -> dict:
-    return {"office": config.office.name, "office_address": config.office.address}
+    office = config.office
+    return {"office": office.name, "office_address": office.address,
+            # the signature (_signature.txt): who to call about this mail
+            "contact": {"name": office.contact_name, "title": office.contact_title, "phone": office.contact_phone,
+                        "email": office.contact_email or office.address}}
+
+
+def _unit_context(unit: Unit, campaign: Campaign | None) -> dict:
+    """What every mail to a unit says about whom it is addressed to and on what grounds."""
+    basis = campaign.basis if campaign is not None else None
+    return {"addressee": addressee_of(unit), "basis": basis.citation if basis else "",
+            "basis_short": basis.short if basis else ""}
+
+
+CONTENT_TYPES = {
+    ".pdf": "application/pdf", ".doc": "application/msword", ".xls": "application/vnd.ms-excel",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _file(path: Path) -> tuple[str, bytes, str]:
+    return path.name, path.read_bytes(), CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+def escalation_copies(config: Config, campaign: Campaign, unit: Unit, step, failing: set[str]) -> tuple[list[str], bool, bool]:
+    """(addresses, the unit's head copied, the district copied) for an overdue notice: from the
+    campaign's `overdue_cc_from`-th notice on; addresses known to fail are left out, so a dead
+    copy address never brings a bounce back on every notice."""
+    rules = campaign.reminders
+    if step.kind != "overdue" or not rules.overdue_cc_from or step.number < rules.overdue_cc_from:
+        return [], False, False
+    head = [a for a in unit.cc if a not in failing] if rules.overdue_cc_unit_head else []
+    district = [a for a in rules.overdue_cc if a not in failing]
+    return head + district, bool(head), bool(district)
 
 
 def _mail(config: Config, renderer: Renderer, *, key: str, kind: str, to: list[str], context: dict,
           now: datetime, unit_id: str | None = None, auto: str = "auto-generated", in_reply_to: str | None = None,
-          attachments=()) -> OutgoingMail | None:
+          attachments=(), cc=()) -> OutgoingMail | None:
     recipients = [a for a in dict.fromkeys(x.lower() for x in to) if a not in config.office.own_addresses]
     if not recipients:
         return None  # never mail ourselves
+    # copies travel in the envelope too (OutgoingMail.recipients), after the To addresses
+    copies = [a for a in dict.fromkeys(x.lower() for x in cc) if a not in config.office.own_addresses
+              and a not in recipients]
     subject, text, page = renderer.render(kind, {**_base(config), **context})
     domain = config.smtp.sender.split("@")[-1]
     message_id = make_message_id(key, domain)
@@ -110,8 +147,9 @@ def _mail(config: Config, renderer: Renderer, *, key: str, kind: str, to: list[s
         text=text, html=page, kind=kind, message_id=message_id, date=now.astimezone(config.office.timezone),
         auto_submitted=auto,
         in_reply_to=in_reply_to, references=[in_reply_to] if in_reply_to else [], attachments=attachments,
+        cc=copies,
     )
-    return OutgoingMail(key=key, kind=kind, recipients=tuple(recipients), subject=subject, message_id=message_id,
+    return OutgoingMail(key=key, kind=kind, recipients=tuple(recipients + copies), subject=subject, message_id=message_id,
                         raw=raw, unit_id=unit_id)
 
 
@@ -187,6 +225,7 @@ def acknowledgement(config: Config, renderer: Renderer, *, msg_row: int, message
         "unit": unit.name, "subject": message.subject or "(không có tiêu đề)", "received_at": when(received_at, config),
         "recorded": outcome.status == "recorded", "documents": recorded_docs, "problems": problems,
         "still_owed": still_owed, "campaign": campaign.title if campaign else "", "cycle": cycle,
+        **_unit_context(unit, campaign),
     }
     return _mail(config, renderer, key=f"ack:{msg_row}", kind="ack", to=[message.from_addr], context=context,
                  now=now, unit_id=unit.id, auto="auto-replied", in_reply_to=message.message_id)
@@ -210,6 +249,7 @@ def review_notice(config: Config, renderer: Renderer, *, msg_row: dict, outcome,
 
 
 def chase_mail(config: Config, renderer: Renderer, chase: Chase, now: datetime, failing: set[str]) -> OutgoingMail | None:
+    """The opening notice, a reminder or an overdue notice to one unit (chase.kind)."""
     campaign = config.campaign(chase.campaign)
     unit = config.unit(chase.unit_id)
     tz = config.office.timezone
@@ -221,13 +261,21 @@ def chase_mail(config: Config, renderer: Renderer, chase: Chase, now: datetime, 
                      # "trước ngày 20/10" and a notice on 21/10: one day late
                      "days_left": max(days, 0), "days_late": max(-days, 1)})
     files = []
-    if chase.kind == "reminder" and campaign.form is not None:
-        files.append((campaign.form.name, campaign.form.read_bytes(),
-                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    basis = campaign.basis
+    if chase.kind == "opening" and basis is not None and basis.file is not None:
+        files.append(_file(basis.file))
+    if chase.kind in ("opening", "reminder") and campaign.form is not None:
+        files.append(_file(campaign.form))
+    copies, head, district = escalation_copies(config, campaign, unit, chase.step, failing)
+    rules = campaign.reminders
     context = {"unit": unit.name, "campaign": campaign.title, "cycle": chase.cycle, "owed": owed,
-               "now": when(now, config), "form": bool(files)}
+               "now": when(now, config), "form": campaign.form is not None and chase.kind in ("opening", "reminder"),
+               "basis_file": chase.kind == "opening" and basis is not None and basis.file is not None,
+               "notice_no": chase.step.number, "last_notice": chase.kind == "overdue" and chase.step.number >= len(rules.overdue_days),
+               "copied_head": head, "copied_district": district, "district": rules.overdue_cc_name,
+               **_unit_context(unit, campaign)}
     return _mail(config, renderer, key=chase.key, kind=chase.kind, to=unit_addresses(unit, failing), context=context,
-                 now=now, unit_id=unit.id, attachments=files)
+                 now=now, unit_id=unit.id, attachments=files, cc=copies)
 
 
 def digest(config: Config, renderer: Renderer, day: date, rows: list[dict], arrivals: list[dict],
@@ -287,7 +335,8 @@ def undeliverable(config: Config, renderer: Renderer, row: dict, now: datetime) 
 def address_failing(config: Config, renderer: Renderer, unit: Unit, address: str, detail: str, failing: set[str],
                     now: datetime) -> OutgoingMail | None:
     others = [a for a in unit.emails if a != address and a not in failing]
-    context = {"unit": unit.name, "address": address, "detail": detail, "others": others}
+    context = {"unit": unit.name, "address": address, "detail": detail, "others": others,
+               "copy": address not in unit.emails}  # the head's address, copied on overdue notices
     return _mail(config, renderer, key=f"address_failing:{unit.id}:{address}:{now.date().isoformat()}",
                  kind="address_failing", to=list(config.office.staff), context=context, now=now)
 
