@@ -342,6 +342,7 @@ def review_summary(config: Config, renderer: Renderer, rows: list[dict], message
                       "address": m.get("from_addr") or "", "subject": m.get("subject") or "(không có tiêu đề)",
                       "reason": m.get("reason") or ""})
     context = {"items": items, "count": len(items), "limit": config.notices.max_per_address_per_day,
+               "example": next((i["id"] for i in items if i["id"] != ""), ""),
                "folder": config.mailbox.review_folder, "now": when(now, config)}
     return _mail(config, renderer, key=f"review_summary:{rows[0]['id']}-{rows[-1]['id']}:{len(rows)}",
                  kind="review_summary", to=list(config.office.staff), context=context, now=now)
