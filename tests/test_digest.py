@@ -123,3 +123,14 @@ def test_status_table_says_deadlines_as_the_mails_do_and_json_keeps_its_form(con
     assert not any("00:00" in line or "kỳ 2024" in line for line in lines)
     # status --json is a contract: the deadline stays an ISO 8601 moment
     assert doc["campaigns"][0]["requirements"][0]["deadline"] == "2024-10-20T00:00:00+07:00"
+
+
+def test_a_rendered_reply_subject_keeps_one_prefix(tmp_path):
+    """Where reply subjects are made (a template's "Tiêu đề:" line around the unit's subject)."""
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "ack.txt").write_text("Tiêu đề: Đã nhận: {{ subject }}\n\nKính gửi.\n", encoding="utf-8")
+    (tmp_path / "email" / "_layout.html").write_text("<p>{{ subject }}</p>", encoding="utf-8")
+    renderer = notices.Renderer(tmp_path)
+    for theirs in ("Re: Nhắc gửi kế hoạch", "RE: Đã nhận: Nhắc gửi kế hoạch", "Fwd: TL: Nhắc gửi kế hoạch"):
+        assert renderer.render("ack", {"subject": theirs})[0] == "Đã nhận: Nhắc gửi kế hoạch"
+    assert renderer.render("ack", {"subject": "Báo cáo tháng 10"})[0] == "Đã nhận: Báo cáo tháng 10"

@@ -13,7 +13,7 @@ import jinja2
 from daemon.clock import deadline_words, moment_words
 from daemon.config import Campaign, Config, Unit
 from daemon.outgoing.chase import Chase
-from daemon.outgoing.compose import compose, make_message_id
+from daemon.outgoing.compose import compose, make_message_id, tidy_subject
 from daemon.records import OutgoingMail, cites_our_message_id
 from daemon.status import STATUS_WORDS, campaign_units, cells, counts
 from daemon.texts import TYPE_NAMES
@@ -44,6 +44,7 @@ class Renderer:
         text = self.env.get_template(f"{kind}.txt").render(**context)
         first, _, body = text.partition("\n")
         subject = first.removeprefix("Tiêu đề:").strip() if first.startswith("Tiêu đề:") else kind
+        subject = tidy_subject(subject)  # "Đã nhận: " + "Re: Nhắc gửi..." keeps one prefix
         body = _tidy(body)
         html_name = f"{kind}.html"
         if (self.dir / html_name).exists():
