@@ -235,7 +235,11 @@ def _summarize_surplus(store, due: list[dict], counts, now: datetime, *, tz: tzi
                     report.limited.append(row["id"])
                     changed = True
             continue
-        mail = summarize(surplus)
+        try:
+            mail = summarize(surplus)
+        except Exception:  # a broken template: the notices wait for the limit like any mail, and go out
+            log.exception("Không viết được thư tổng hợp các thư cần xem xét")
+            mail = None
         if mail is None:
             continue  # nothing to write them into: they wait for the limit like any mail
         reason = _t("summarized", limit=limit, addresses=", ".join(recipients))
