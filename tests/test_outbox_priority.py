@@ -132,3 +132,19 @@ def test_under_the_cap_every_notice_goes_on_its_own(service, smtp_sink):
     assert kinds(smtp_sink) == ["review"] * CAP
     assert {r["status"] for r in outbox(store)} == {"sent"}
     assert json.loads(store.db.execute("select recipients from outbox limit 1").fetchone()[0]) == list(config.office.staff)
+
+
+def test_a_summary_that_cannot_be_written_leaves_the_notices_waiting(service, smtp_sink):
+    from daemon.outgoing.outbox import send_due
+
+    config, store, runner = service
+    for n in range(CAP + 3):
+        add_review(config, store, runner, n, MORNING - timedelta(hours=1))
+
+    def broken(rows):
+        raise RuntimeError("mẫu thư hỏng")
+
+    report = send_due(store, runner.sender, MORNING, tz=TZ, max_per_address_per_day=CAP, summarize=broken)
+    assert len(report.sent) == CAP and len(report.limited) == 3 and not report.summarized
+    held = [r for r in outbox(store) if r["status"] == "queued"]
+    assert len(held) == 3 and all(f"{CAP} thư" in r["last_error"] for r in held)  # waiting, with the reason
