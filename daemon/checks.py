@@ -52,6 +52,8 @@ def _renders(config: Config, now: datetime):
         chase = Chase(kind, campaign.id, cycle, unit.id, Step(kind, now, 3, number), (req.id,))
         yield f"{kind}.txt", lambda chase=chase: notices.chase_mail(config, renderer, chase, now, set())
     yield "digest.txt", lambda: notices.digest(config, renderer, now.date(), [], [], [], now)
+    yield "review_summary.txt", lambda: notices.review_summary(
+        config, renderer, [{"id": 1, "subject": "Báo cáo", "message": 0}], [row | {"reason": "kiểm tra"}], now)
     yield "undeliverable.txt", lambda: notices.undeliverable(
         config, renderer, {"id": 0, "kind": "ack", "subject": "Báo cáo", "recipients": [unit.emails[0]],
                            "last_error": "550"}, now)

@@ -8,11 +8,11 @@ import logging
 import os
 import sys
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from daemon import logs
-from daemon.clock import Clock, local_text, parse_now
+from daemon.clock import Clock, deadline_words, local_text, parse_now
 from daemon.config import UNIT_KINDS, Config, ConfigError
 from daemon.config_toml import load_config
 from daemon.intake.mailbox import MailboxError
@@ -140,7 +140,7 @@ def cmd_check_config(args) -> int:
         print(f"Chiến dịch «{c.id}»: {c.title} (kỳ {cycle}, {len(c.unit_ids)} đơn vị)")
         for r in c.requirements:
             deadline = c.deadline(r, cycle, config.office.timezone)
-            print(f"  - {r.name}: hạn {deadline.strftime('%H:%M ngày %d/%m/%Y')}")
+            print(f"  - {r.name}: hạn nộp {deadline_words(deadline)}")
         from daemon.checks import plan_lines
         for line in plan_lines(config, c, cycle):
             print(line)
@@ -230,9 +230,10 @@ def print_status_table(doc: dict, config: Config, colour: bool, echo=print) -> N
     from daemon.status import STATUS_WORDS
 
     for c in doc["campaigns"]:
-        echo(f"{c['title']} (kỳ {c['cycle']})")
+        echo(f"{c['title']}, năm {c['cycle']}")
         for r in c["requirements"]:
-            echo(f"  {r['name']}: hạn {local(r['deadline'], config)}")
+            deadline = datetime.fromisoformat(r["deadline"]).astimezone(config.office.timezone)
+            echo(f"  {r['name']}: hạn nộp {deadline_words(deadline)}")
         width = max(len(u["name"]) for u in c["units"]) + 2
         head = "".join(f"{r['name'][:22]:24}" for r in c["requirements"])
         echo(f"{'STT':>4}  {'Đơn vị':{width}}{head}")

@@ -293,6 +293,9 @@ class Runner:
             give_up_after=timedelta(hours=cfg.notices.give_up_hours),
             max_per_address_per_day=cfg.notices.max_per_address_per_day,
             own_addresses=cfg.office.own_addresses, should_stop=lambda: self.stopping,
+            summarize=lambda rows: notices.review_summary(
+                cfg, self.renderer, rows, [self.store.find_message(r["message"]) if r.get("message") else None
+                                           for r in rows], now),
         )
         for row in report.gave_up:
             notice = notices.undeliverable(cfg, self.renderer, row, now)

@@ -470,12 +470,17 @@ class Store:
         Compared as datetimes: the stored strings may carry different offsets (a --now in UTC, the
         office's +07:00), and "…T01:00+00:00" < "…T08:00+07:00" as text although it is later."""
         rows = self.db.execute(
-            "select id, key, kind, recipients, subject, attempts, created_at, next_attempt_at "
+            "select id, key, kind, message, recipients, subject, attempts, created_at, next_attempt_at "
             "from outbox where status = 'queued' order by id"
         )
         cols = [c[0] for c in rows.description]
         due = [dict(zip(cols, r)) for r in rows.fetchall()]
         return [r for r in due if not r["next_attempt_at"] or _moment(r["next_attempt_at"], tz) <= now]
+
+    def last_queued_at(self, kind: str, tz: tzinfo) -> datetime | None:
+        """When the newest outbox mail of this kind was queued (None: never)."""
+        row = self.db.execute("select created_at from outbox where kind = ? order by id desc limit 1", [kind]).fetchone()
+        return _moment(row[0], tz) if row and row[0] else None
 
     def sent_today(self, now: datetime, tz: tzinfo) -> Counter:
         """How many outbox mails each address (lower case) was sent on now's local date."""

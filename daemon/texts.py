@@ -76,6 +76,10 @@ TEXTS = {
     "mailer.own_only": "Không gửi: mọi người nhận ({addresses}) đều là địa chỉ của chính văn phòng; "
                 "gửi đi sẽ làm thư quay vòng.",
     "mailer.limited": "Tạm hoãn đến {until}: hôm nay đã gửi đủ {limit} thư tới {addresses}.",
+    "mailer.summarized": "Không gửi riêng: hôm nay số thư tới {addresses} đã đến mức tối đa {limit} thư; "
+                         "thư này được gộp vào thư tổng hợp các thư cần xem xét.",
+    "mailer.summary_wait": "Tạm hoãn đến {at}: hôm nay số thư tới {addresses} đã đến mức tối đa {limit} thư; "
+                           "thư này sẽ được gộp vào thư tổng hợp các thư cần xem xét gửi lúc đó.",
     "mailer.limited_some": "Không gửi tới {addresses}: hôm nay đã gửi đủ {limit} thư tới địa chỉ này.",
     "mailer.refused_some": "Máy chủ thư từ chối người nhận: {details}.",
     "mailer.gave_up": "Đã ngừng thử gửi sau {hours:g} giờ. Lỗi cuối cùng: {error}",

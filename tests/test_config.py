@@ -112,7 +112,7 @@ def test_check_config_prints_summary_and_exits_2_on_errors(cfg, capsys):
     assert main(["--config", str(cfg), "--now", "2024-10-01T08:00", "check-config"]) == 0
     out = capsys.readouterr().out
     assert "xã: 12" in out and "cơ quan chuyên môn: 12" in out and "đơn vị sự nghiệp: 4" in out
-    assert "Chiến dịch «dan-van»" in out and "hạn 00:00 ngày 20/10/2024" in out
+    assert "Chiến dịch «dan-van»" in out and "hạn nộp trước ngày 20/10/2024" in out
     (cfg / "units.toml").write_text("[[unit]]\nid = \"X Y\"\n", encoding="utf-8")
     assert main(["--config", str(cfg), "check-config"]) == 2
     err = capsys.readouterr().err

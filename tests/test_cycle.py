@@ -254,27 +254,38 @@ def expected_chases(plan: list[Submission], passes: list[datetime]) -> dict[str,
     return out
 
 
-DIGEST_COUNTS = re.compile(r"^- (.+) \(hạn [^)]*\): đúng hạn (\d+), trễ hạn (\d+), chưa nộp (\d+) trên (\d+) đơn vị\.$", re.M)
-DIGEST_ARRIVAL = re.compile(r"^- (\d\d:\d\d ngày [\d/]+): (.+) - ([a-z-]+)(?: \(số (.+)\))?$", re.M)
+DIGEST_COUNTS = re.compile(r"^\((\d)\) (.+), hạn nộp (trước [^:]*?): đúng hạn (\d+), trễ hạn (\d+), chưa nộp (\d+) "
+                           r"trên (\d+) đơn vị\.$", re.M)
+DIGEST_ARRIVAL = re.compile(r"^(\d\d:\d\d ngày [\d/]+) \| (.+?) +\| (.+?) +\|(?: (.+))?$", re.M)
 WORDS = {"on_time": "đúng hạn", "late": "trễ hạn", "missing": "chưa nộp"}
 
 
 def check_digest(mail: Mail, status: dict, plan: list[Submission], now: datetime) -> None:
-    """The digest's numbers, table and newest arrivals agree with `status --json` at that time."""
+    """The digest's numbers, table and newest arrivals agree with `status --json` at that time:
+    the counts per requirement (by name, with its deadline in words), one line per unit that still
+    owes something and none for a unit that sent everything, the arrivals by unit and document name."""
     campaign = status["campaigns"][0]
-    counts = {m.group(1): tuple(int(x) for x in m.group(2, 3, 4, 5)) for m in DIGEST_COUNTS.finditer(mail.text)}
-    assert set(counts) == set(NAMES.values()), mail.text
-    for req in campaign["requirements"]:
+    found = {m.group(2): (m.group(1), m.group(3), tuple(int(x) for x in m.group(4, 5, 6, 7)))
+             for m in DIGEST_COUNTS.finditer(mail.text)}
+    assert set(found) == set(NAMES.values()), mail.text
+    for k, req in enumerate(campaign["requirements"], 1):
         cells = [u["submissions"][req["id"]]["status"] for u in campaign["units"]]
         want = (cells.count("on_time"), cells.count("late"), cells.count("missing"), len(campaign["units"]))
-        assert counts[req["name"]] == want, (now, req["id"], counts[req["name"]], want)
+        assert found[req["name"]] == (str(k), "trước ngày 20/10/2024", want), (now, req["id"], found[req["name"]], want)
     for unit in campaign["units"]:
-        words = " +".join(WORDS[unit["submissions"][r]["status"]] for r in REQS)
-        assert re.search(rf"^  {re.escape(unit['name'])} +{words}\s*$", mail.text, re.M), (unit["name"], words)
+        statuses = [unit["submissions"][r]["status"] for r in REQS]
+        row = re.compile(rf"^\d+ +\| {re.escape(unit['name'])} +\| " + r" +\| ".join(WORDS[s] for s in statuses) + "$", re.M)
+        listed = re.search(rf"^\d+ +\| {re.escape(unit['name'])} +\|", mail.text, re.M)
+        if "missing" in statuses:
+            assert row.search(mail.text), (unit["name"], statuses, mail.text)
+        else:
+            assert listed is None, (unit["name"], "sent everything but is listed as owing")
     arrivals = {(m.group(2), m.group(3), m.group(4), m.group(1)) for m in DIGEST_ARRIVAL.finditer(mail.text)}
-    want = {(CONFIG.unit(s.unit).name, d["req"], d["number"], shown(s.arrived))
+    want = {(CONFIG.unit(s.unit).name, NAMES[d["req"]], d["number"], shown(s.arrived))
             for s in plan if now - timedelta(days=1) <= s.arrived <= now for d in s.docs}
     assert arrivals == want, (now, arrivals ^ want)
+    for jargon in ("«", "»", "kỳ 2024", "giờ máy chủ", "00:00", "ke-hoach", "bao-cao", "dan-van"):
+        assert jargon not in mail.text, (jargon, mail.text)
 
 
 def check_ack(mail: Mail, sub: Submission, plan: list[Submission]) -> None:

@@ -102,7 +102,7 @@ def run(target: Path = Path("demo-run"), until: datetime | None = None, echo=say
     runner = Runner(config, store, Clock(moments[0].at if moments else until))
     echo(f"Chạy thử tonghop trong {target}")
     echo(f"Chiến dịch: {config.campaigns[0].title} năm {story.YEAR}, "
-         f"{len(config.campaigns[0].unit_ids)} đơn vị, hạn nộp trước 0 giờ ngày 20/10/{story.YEAR}.\n")
+         f"{len(config.campaigns[0].unit_ids)} đơn vị, hạn nộp trước ngày 20/10/{story.YEAR}.\n")
     if not moments:
         echo("Thời điểm --now ở trước câu chuyện (30/09/2024): không có gì để chạy.")
     pending = list(arrivals)

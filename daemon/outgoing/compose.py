@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from datetime import datetime
 from email import policy as email_policy
 from email.header import Header
@@ -139,6 +140,36 @@ def with_from(raw: bytes, sender_name: str, sender: str) -> bytes:
     return raw.replace(FROM_PLACEHOLDER.encode("ascii"), value.encode("utf-8"), 1)
 
 
+# What mail readers and we put before a subject when answering or forwarding: "Re:", "RE[2]:",
+# "Fwd:", "TL:" (Trả lời), "Đã nhận:", "Đã nhận, cần bổ sung:" (our acknowledgements).
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:re|aw|sv|fw|fwd|tl|tr|trả\s+lời|chuyển\s+tiếp|đã\s+nhận(?:,\s*cần\s+bổ\s+sung)?)"
+    r"\s*(?:\[\d+\]|\(\d+\))?\s*:\s*", re.IGNORECASE)
+
+
+def strip_reply_prefixes(subject: str) -> str:
+    """The subject without its leading reply/forward/acknowledgement prefixes, any case:
+    "RE: Fwd: Đã nhận: Nhắc gửi báo cáo" -> "Nhắc gửi báo cáo"."""
+    text = unicodedata.normalize("NFC", subject or "")
+    while True:
+        shorter = _REPLY_PREFIX.sub("", text, count=1)
+        if shorter == text or not shorter.strip():
+            return text.strip()
+        text = shorter
+
+
+def tidy_subject(subject: str) -> str:
+    """Our subject with one prefix only: a reply's subject is built as our prefix before the
+    unit's subject ("Đã nhận: " + "Re: Nhắc gửi..."), which would double them; the prefixes after
+    our first one are dropped. A subject that does not start with such a prefix is kept as is."""
+    text = unicodedata.normalize("NFC", " ".join((subject or "").split()))
+    first = _REPLY_PREFIX.match(text)
+    if not first:
+        return text
+    rest = strip_reply_prefixes(text[first.end():])
+    return f"{text[:first.end()].strip()} {rest}" if rest else text
+
+
 def with_subject(raw: bytes, subject: str) -> bytes:
     """Put the Subject in, RFC 2047 encoded by email.header.Header.
 
@@ -146,7 +177,7 @@ def with_subject(raw: bytes, subject: str) -> bytes:
     encoded words (CPython's generator puts the space in the fold, where RFC 2047 says it is
     ignored), so "báo cáo" would reach the unit as "báocáo". A header is one line: a subject
     taken from an incoming mail may carry line breaks."""
-    encoded = Header(" ".join(subject.split()), "utf-8", header_name="Subject").encode(linesep="\r\n")
+    encoded = Header(" ".join(tidy_subject(subject).split()), "utf-8", header_name="Subject").encode(linesep="\r\n")
     return raw.replace(SUBJECT_PLACEHOLDER.encode("ascii"), encoded.encode("ascii"), 1)
 
 

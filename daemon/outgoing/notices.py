@@ -4,7 +4,8 @@ come from templates/email/ (Jinja2, StrictUndefined) so admins can edit them.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+import unicodedata
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import jinja2
@@ -12,12 +13,13 @@ import jinja2
 from daemon.clock import deadline_words, moment_words
 from daemon.config import Campaign, Config, Unit, addressee_of
 from daemon.outgoing.chase import Chase
-from daemon.outgoing.compose import compose, make_message_id
+from daemon.outgoing.compose import compose, make_message_id, tidy_subject
 from daemon.records import OutgoingMail, cites_our_message_id
 from daemon.status import STATUS_WORDS, campaign_units, cells, counts
 from daemon.texts import TYPE_NAMES
 
-KINDS = ("opening", "ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing")
+KINDS = ("opening", "ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing",
+         "review_summary")
 MAX_ATTACHED_ORIGINAL = 10 * 1024 * 1024  # larger originals are pointed to in the archive instead
 ADVICE = {
     "mật khẩu": "Đề nghị gửi lại bản không đặt mật khẩu.",
@@ -42,6 +44,7 @@ class Renderer:
         text = self.env.get_template(f"{kind}.txt").render(**context)
         first, _, body = text.partition("\n")
         subject = first.removeprefix("Tiêu đề:").strip() if first.startswith("Tiêu đề:") else kind
+        subject = tidy_subject(subject)  # "Đã nhận: " + "Re: Nhắc gửi..." keeps one prefix
         body = _tidy(body)
         html_name = f"{kind}.html"
         if (self.dir / html_name).exists():
@@ -278,8 +281,55 @@ def chase_mail(config: Config, renderer: Renderer, chase: Chase, now: datetime, 
                  now=now, unit_id=unit.id, attachments=files, cc=copies)
 
 
+def cycle_words(campaign: Campaign, cycle: str) -> str:
+    """A cycle as the office says it: "năm 2024" (a yearly campaign's cycle is its year)."""
+    return f"năm {cycle}"
+
+
+def _width(text: str) -> int:
+    return sum(1 for ch in unicodedata.normalize("NFC", text) if not unicodedata.combining(ch))
+
+
+def text_table(heads: list[str], rows: list[list[str]]) -> list[str]:
+    """A table for the plain-text part: a heading line, a rule, one line per row, columns padded."""
+    widths = [max([_width(h)] + [_width(str(r[i])) for r in rows]) for i, h in enumerate(heads)]
+
+    def line(cells) -> str:
+        return " | ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths)).rstrip()
+
+    return [line(heads), "-+-".join("-" * w for w in widths), *(line(r) for r in rows)]
+
+
+def _name_of(config: Config, unit_id: str | None, fallback: str) -> str:
+    unit = config.unit(unit_id) if unit_id else None
+    return unit.name if unit else fallback
+
+
+def pending_reviews(reviews: list[dict], rows: list[dict]) -> list[dict]:
+    """The messages still waiting for the office: a review message from a known unit that has
+    since sent a document that was recorded is settled by that sending (a clerk settles the others,
+    which takes them out of status "review")."""
+    later: dict[str, datetime] = {}
+    for r in rows:
+        moment = datetime.fromisoformat(r["received_at"])
+        if r["unit_id"] not in later or moment > later[r["unit_id"]]:
+            later[r["unit_id"]] = moment
+    out = []
+    for m in reviews:
+        if m.get("status", "review") != "review":
+            continue
+        newest = later.get(m.get("unit_id"))
+        if newest is not None and m.get("received_at") and newest > datetime.fromisoformat(m["received_at"]):
+            continue
+        out.append(m)
+    return out
+
+
 def digest(config: Config, renderer: Renderer, day: date, rows: list[dict], arrivals: list[dict],
            reviews: list[dict], now: datetime) -> OutgoingMail | None:
+    """The office's morning digest: per campaign the counts per requirement, the units that still
+    owe something (one line each, under column headings), the documents received since yesterday
+    and the messages still waiting for a person; names only, no codes."""
     tz = config.office.timezone
     campaigns = []
     for campaign in config.campaigns:
@@ -287,23 +337,64 @@ def digest(config: Config, renderer: Renderer, day: date, rows: list[dict], arri
         table = cells(config, campaign, cycle, rows)
         n = counts(campaign, table)
         units = campaign_units(config, campaign, day)
+        reqs = campaign.requirements
+        pending = [{"name": u.name, "cells": [STATUS_WORDS[table[(u.id, r.id)].status] for r in reqs]}
+                   for u in units if any(table[(u.id, r.id)].status == "missing" for r in reqs)]
         campaigns.append({
-            "title": campaign.title, "cycle": cycle, "unit_count": len(campaign.unit_ids),
-            "requirements": [{"name": r.name, "deadline": deadline_text(campaign, r.id, cycle, config), **n[r.id]}
-                             for r in campaign.requirements],
-            "units": [{"name": u.name, "cells": [STATUS_WORDS[table[(u.id, r.id)].status] for r in campaign.requirements]}
-                      for u in units],
+            "title": campaign.title, "cycle": cycle_words(campaign, cycle), "unit_count": len(campaign.unit_ids),
+            "requirements": [{"number": k, "name": r.name, "deadline": deadline_text(campaign, r.id, cycle, config),
+                              **n[r.id]} for k, r in enumerate(reqs, 1)],
+            "pending": pending,
+            "pending_lines": text_table(["STT", "Đơn vị"] + [f"({k})" for k in range(1, len(reqs) + 1)],
+                                        [[str(i), p["name"], *p["cells"]] for i, p in enumerate(pending, 1)]),
         })
+
+    def requirement_name(row: dict) -> str:
+        campaign = config.campaign(row["campaign"]) if row.get("campaign") else None
+        req = campaign.requirement(row["requirement"]) if campaign else None
+        return req.name if req else row["requirement"]
+
+    new = [{"received_at": when(a["received_at"], config), "unit": _name_of(config, a["unit_id"], a["unit_id"]),
+            "requirement": requirement_name(a), "number": a["doc_number"] or ""}
+           for a in sorted(arrivals, key=lambda a: datetime.fromisoformat(a["received_at"]))]
+    waiting = [{"id": r["id"], "received_at": when(r["received_at"], config),
+                "sender": _name_of(config, r.get("unit_id"), r["from_addr"] or "(không rõ)"),
+                "address": r["from_addr"] or "", "subject": r.get("subject") or "(không có tiêu đề)",
+                "reason": r["reason"] or ""} for r in pending_reviews(reviews, rows)]
     context = {
-        "day": day.strftime("%d/%m/%Y"), "now": when(now, config), "campaigns": campaigns,
-        "arrivals": [{"received_at": when(a["received_at"], config),
-                      "unit": config.unit(a["unit_id"]).name if config.unit(a["unit_id"]) else a["unit_id"],
-                      "requirement": a["requirement"], "number": a["doc_number"]} for a in arrivals],
-        "reviews": [{"id": r["id"], "sender": r["from_addr"] or "(không rõ)", "received_at": when(r["received_at"], config),
-                     "reason": r["reason"]} for r in reviews],
+        "day": day.strftime("%d/%m/%Y"), "now": when(now, config), "since": when(now - timedelta(days=1), config),
+        "campaigns": campaigns, "arrivals": new,
+        "arrival_lines": text_table(["Nhận lúc", "Đơn vị", "Văn bản", "Số, ký hiệu"],
+                                    [[a["received_at"], a["unit"], a["requirement"], a["number"]] for a in new]),
+        "reviews": waiting,
+        "review_lines": text_table(["Mã thư", "Nhận lúc", "Người gửi", "Lý do"],
+                                   [[str(r["id"]), r["received_at"], r["sender"], r["reason"]] for r in waiting]),
     }
     return _mail(config, renderer, key=f"digest:{day.isoformat()}", kind="digest", to=list(config.office.staff),
                  context=context, now=now)
+
+
+def review_summary(config: Config, renderer: Renderer, rows: list[dict], messages: list[dict | None],
+                   now: datetime) -> OutgoingMail | None:
+    """One mail to the office listing review notices the daily limit had no room for (rows: their
+    outbox rows, messages: the incoming message of each, or None). Keyed by the rows, made once."""
+    if not rows:
+        return None
+    items = []
+    for row, m in zip(rows, messages):
+        if m is None:
+            items.append({"id": "", "received_at": "", "sender": "", "address": "", "subject": row["subject"],
+                          "reason": ""})
+            continue
+        items.append({"id": m["id"], "received_at": when(m["received_at"], config),
+                      "sender": _name_of(config, m.get("unit_id"), m.get("from_addr") or "(không rõ)"),
+                      "address": m.get("from_addr") or "", "subject": m.get("subject") or "(không có tiêu đề)",
+                      "reason": m.get("reason") or ""})
+    context = {"items": items, "count": len(items), "limit": config.notices.max_per_address_per_day,
+               "example": next((i["id"] for i in items if i["id"] != ""), ""),
+               "folder": config.mailbox.review_folder, "now": when(now, config)}
+    return _mail(config, renderer, key=f"review_summary:{rows[0]['id']}-{rows[-1]['id']}:{len(rows)}",
+                 kind="review_summary", to=list(config.office.staff), context=context, now=now)
 
 
 def draft_mail(config: Config, renderer: Renderer, campaign: Campaign, cycle: str, version: int, docx: Path,
@@ -324,7 +415,7 @@ def draft_mail(config: Config, renderer: Renderer, campaign: Campaign, cycle: st
 
 
 def undeliverable(config: Config, renderer: Renderer, row: dict, now: datetime) -> OutgoingMail | None:
-    if row.get("kind") in ("undeliverable", "review", "digest", "address_failing"):
+    if row.get("kind") in ("undeliverable", "review", "digest", "address_failing", "review_summary"):
         return None  # mail to the office itself failing: logged, never a notice about a notice
     context = {"subject": row["subject"], "recipients": ", ".join(row["recipients"]) if isinstance(row["recipients"], list)
                else row["recipients"], "error": row.get("last_error") or "không rõ"}

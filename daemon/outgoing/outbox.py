@@ -2,6 +2,13 @@
 retries, backoff, give-up, a per-address daily limit, and never mails our own addresses. It takes
 `now` from the service clock (which may be simulated) and never reads the real clock; every SQL
 statement it needs is a Store method.
+
+Order and the daily limit: rows go out by kind (PRIORITY: the draft and the digest first, review
+notices last), so a burst of review notices never delays the draft. The draft, the digest and the
+summary of review notices are never held by the daily limit (UNCAPPED). When more review notices
+are due for the office than the limit leaves room for, the surplus is withdrawn (status
+"withdrawn", with the reason) and listed in one summary mail instead (`summarize`, built by
+notices.review_summary); at most one summary per SUMMARY_GAP, later surplus waits for the next.
 """
 from __future__ import annotations
 
@@ -26,6 +33,14 @@ BACKOFF_MAX = timedelta(minutes=30)
 LEASE = timedelta(minutes=15)
 
 
+# Lower goes first. Unknown kinds sit with the unit mail.
+PRIORITY = {"draft": 0, "digest": 1, "review_summary": 2, "undeliverable": 3, "address_failing": 3,
+            "ack": 4, "reminder": 5, "overdue": 5, "review": 6}
+UNCAPPED = frozenset({"draft", "digest", "review_summary"})
+SUMMARIZED = "review"
+SUMMARY_GAP = timedelta(hours=1)
+
+
 def _t(key: str, **values) -> str:
     return t(f"mailer.{key}", **values)
 
@@ -39,6 +54,7 @@ class SendReport:
     # Sent, but not to every recipient (the server refused some, or the daily limit held some
     # back): {"id", "key", "kind", "subject", "missed": [address, ...], "note"}. Worth telling too.
     partial: list[dict] = field(default_factory=list)
+    summarized: list[int] = field(default_factory=list)  # review notices withdrawn into one summary mail
 
 
 def _parse(stamp: str, tz: tzinfo) -> datetime:
@@ -71,12 +87,21 @@ def send_due(
     max_per_address_per_day: int = 10,
     own_addresses: frozenset[str] = frozenset(),
     should_stop: Callable[[], bool] = lambda: False,
+    summarize: Callable[[list[dict]], object] | None = None,
 ) -> SendReport:
-    """Deliver the outbox rows due at `now` (a Store's); see the module docstring."""
+    """Deliver the outbox rows due at `now` (a Store's); see the module docstring.
+
+    summarize(rows) -> OutgoingMail | None: the one mail that lists these review-notice rows
+    (outbox rows with their "message"); without it, surplus review notices wait like any mail."""
     stamp = now.isoformat()
     own = {a.lower() for a in own_addresses}
     counts = store.sent_today(now, tz)
     report = SendReport()
+    due = _ordered(store.due_mail(now, tz))
+    if summarize is not None and _summarize_surplus(store, due, counts, now, tz=tz, own=own,
+                                                    limit=max_per_address_per_day, summarize=summarize,
+                                                    report=report):
+        due = _ordered(store.due_mail(now, tz))  # the summary in, the withdrawn and postponed out
     server_down: str | None = None  # the first connection failure of this pass
 
     def temporary_failure(row: dict, recipients: list[str], error: str, guard: str | None) -> None:
@@ -99,19 +124,17 @@ def send_due(
             report.gave_up.append(_gave_up_entry(row, recipients, error))
             log.warning("Không gửi được thư %s (%s): %s", row["id"], row["kind"], error)
 
-    for row in store.due_mail(now, tz):
+    for row in due:
         if should_stop():
             break
         read = row["next_attempt_at"]
         queued = json.loads(row["recipients"] or "[]")
-        recipients: list[str] = []
-        for address in queued:  # our own addresses out, duplicates (any case) once
-            if address.lower() not in own and address.lower() not in {r.lower() for r in recipients}:
-                recipients.append(address)
+        recipients = _recipients(row, own)
         if not recipients:
             permanent_failure(row, queued, _t("own_only", addresses=", ".join(queued) or "—"), read, False)
             continue
-        allowed = [r for r in recipients if counts[r.lower()] < max_per_address_per_day]
+        allowed = [r for r in recipients
+                   if row["kind"] in UNCAPPED or counts[r.lower()] < max_per_address_per_day]
         if not allowed:
             until = next_local_midnight(now, tz)
             note = _t("limited", until=until.strftime("%H:%M %d/%m/%Y"), limit=max_per_address_per_day,
@@ -165,3 +188,67 @@ def send_due(
                                    "subject": row["subject"], "missed": missed, "note": " ".join(notes)})
         log.info("Đã gửi thư %s (%s) tới %s", row["id"], row["kind"], ", ".join(allowed))
     return report
+
+
+def _ordered(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: (PRIORITY.get(r["kind"], 5), r["id"]))
+
+
+def _recipients(row: dict, own: set[str]) -> list[str]:
+    """A row's recipients, our own addresses out, duplicates (any case) once."""
+    out: list[str] = []
+    for address in json.loads(row["recipients"] or "[]"):
+        if address.lower() not in own and address.lower() not in {r.lower() for r in out}:
+            out.append(address)
+    return out
+
+
+def _summarize_surplus(store, due: list[dict], counts, now: datetime, *, tz: tzinfo, own: set[str], limit: int,
+                       summarize: Callable[[list[dict]], object], report: SendReport) -> bool:
+    """Withdraw the review notices the daily limit has no room for and queue one summary of them.
+    True when the outbox changed (rows withdrawn or postponed)."""
+    # The room left per address once the mail ahead of the review notices has gone.
+    used = dict(counts)
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for row in due:
+        recipients = tuple(sorted(a.lower() for a in _recipients(row, own)))
+        if row["kind"] == SUMMARIZED and recipients:
+            groups.setdefault(recipients, []).append(row)
+        else:
+            for address in recipients:
+                used[address] = used.get(address, 0) + 1
+    changed = False
+    for recipients, rows in groups.items():
+        room = min(limit - used.get(a, 0) for a in recipients)
+        if len(rows) <= max(room, 0):
+            continue
+        keep = max(room - 1, 0)  # the summary takes the last place of the day
+        surplus = rows[keep:]
+        last = store.last_queued_at("review_summary", tz)
+        if last is not None and now - last < SUMMARY_GAP:
+            until = last + SUMMARY_GAP
+            note = _t("summary_wait", at=until.astimezone(tz).strftime("%H:%M %d/%m/%Y"), limit=limit,
+                      addresses=", ".join(recipients))
+            for row in surplus:
+                if store.update_mail(row["id"], {"last_error": note, "next_attempt_at": until.isoformat()},
+                                     guard=row["next_attempt_at"]):
+                    report.limited.append(row["id"])
+                    changed = True
+            continue
+        try:
+            mail = summarize(surplus)
+        except Exception:  # a broken template: the notices wait for the limit like any mail, and go out
+            log.exception("Không viết được thư tổng hợp các thư cần xem xét")
+            mail = None
+        if mail is None:
+            continue  # nothing to write them into: they wait for the limit like any mail
+        reason = _t("summarized", limit=limit, addresses=", ".join(recipients))
+        with store.atomic():
+            if not store.queue(mail, now=now):
+                continue
+            for row in surplus:
+                if store.withdraw(row["id"], reason):
+                    report.summarized.append(row["id"])
+        changed = True
+        log.info("Đã gộp %d thư cần xem xét vào một thư tổng hợp (%s)", len(surplus), mail.key)
+    return changed
