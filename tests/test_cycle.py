@@ -299,7 +299,7 @@ def check_ack(mail: Mail, sub: Submission, plan: list[Submission]) -> None:
         day = datetime.fromisoformat(doc["date"]).strftime("%d/%m/%Y")
         line = next(x for x in mail.text.splitlines() if f"(tệp {doc['file']})" in x)
         assert f"số {doc['number']} ngày {day}" in line, line
-        assert f"«{NAMES[doc['req']]}»" in line
+        assert f"ghi nhận là {NAMES[doc['req']]}" in line
         assert ("đúng hạn" in line) == on_time and ("trễ hạn (hạn nộp trước ngày 20/10/2024)" in line) == (not on_time)
     owed = missing_at(plan, sub.unit, sub.arrived)
     for req in REQS:
