@@ -55,6 +55,8 @@ def _renders(config: Config, now: datetime):
         config, renderer, {"id": 0, "kind": "ack", "subject": "Báo cáo", "recipients": [unit.emails[0]],
                            "last_error": "550"}, now)
     yield "address_failing.txt", lambda: notices.address_failing(config, renderer, unit, unit.emails[0], "550", set(), now)
+    yield "resend.txt", lambda: notices.resend_request(config, renderer, msg_row=row, message=_sample_message(
+        config, "vanthu@example.com"), note="Đề nghị gửi bản có chữ ký.", who="kiểm tra", now=now)
 
     def draft():
         with tempfile.TemporaryDirectory() as tmp:

@@ -330,3 +330,37 @@ def test_resolve_from_the_command_line(office):
     assert "đã ghi nhận" in done.stdout and STRANGER in done.stdout
     assert office.store.message(msg_id)["status"] == "recorded"
     assert office.store.desk_actions(msg_id)[0]["who"] == "hoa"
+
+
+# --- refusals, the draft and check-config's lines, on a ledger without servers ----------------------
+
+
+def test_refusals_change_nothing_and_the_draft_is_recorded_with_who(tmp_path, monkeypatch):
+    from daemon.checks import pending_addresses
+
+    config = replace(CONFIG, storage=replace(CONFIG.storage, root=tmp_path / "var"))
+    store = Store.open(config)
+    raw = corpus.submission(STRANGER, "Báo cáo", [])
+    msg_id, _ = store.claim(("maildir:x", "INBOX", 1, "1"), sha256=store.archive.put(raw), size=len(raw),
+                            message_id=None, received_at=ON_TIME.isoformat())
+    desk = Desk(config, store, Clock(ON_TIME))
+    claimed = desk.sender_is(msg_id, "xa-my-hoa", who="hoa")
+    assert not claimed.ok and "đang được xử lý" in claimed.reason and claimed.status == "claimed"
+    assert not desk.not_a_submission(msg_id, who="  ").ok and not desk.write_draft("khong-co", "2024", who="hoa").ok
+    assert desk.actions() == [] and store.message(msg_id)["status"] == "claimed"
+
+    drafted = desk.write_draft("dan-van", "2024", who="hoa")
+    assert drafted.ok and len(drafted.paths) == 3 and all(Path(p).is_file() for p in drafted.paths)
+    [action] = desk.actions()
+    assert set(action) == {"id", "at", "who", "action", "message", "detail"}
+    assert (action["who"], action["action"], action["message"], action["detail"]["cycle"]) == ("hoa", "write_draft", None, "2024")
+    assert action["at"].startswith("2024-10-15T")
+
+    # check-config's lines: the exact line to paste; an address units.toml gives another unit is said
+    store.approve_address(STRANGER, "xa-my-hoa", who="hoa", now=ON_TIME, message=msg_id)
+    store.approve_address("ubnd.myan@thapmuoi.example", "xa-my-hoa", who="lan", now=ON_TIME, message=msg_id)
+    store.approve_address("ubnd.myhoa@thapmuoi.example", "xa-my-hoa", who="lan", now=ON_TIME, message=msg_id)
+    lines = pending_addresses(config, store.approved_address_rows())
+    assert f'      emails = ["ubnd.myhoa@thapmuoi.example", "vanthu.myhoa@thapmuoi.example", "{STRANGER}"]' in lines
+    assert any("ubnd.myan@thapmuoi.example" in line and "UBND xã Mỹ An" in line for line in lines)
+    assert not any(line.startswith("  - ubnd.myhoa@") for line in lines)  # already in units.toml
