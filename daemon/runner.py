@@ -137,7 +137,8 @@ class Runner:
             if (hint is not None and hint.resend_note is not None and outcome.status == "ignored" and reading is not None
                     and intake.not_a_submission(reading.message, cfg) is None):
                 out.append(notices.resend_request(cfg, self.renderer, msg_row=row, message=reading.message,
-                                                  note=hint.resend_note, who=hint.who, now=now))
+                                                  note=hint.resend_note, who=hint.who, now=now,
+                                                  unit=cfg.unit(hint.unit_id) if hint.unit_id else None))
             # "needs more" after "recorded" would contradict it: a message answered as recorded
             # that a re-read sends back to review is the office's to explain
             answered = outcome.status == "review" and self.store.has_mail(notices.ack_key(row["id"], "recorded"))

@@ -332,7 +332,7 @@ def decide(reading: Reading, config: Config, received_at: datetime, *, hint: Hin
     notes: list[str] = []
     hinted = config.unit(hint.unit_id) if hint is not None and hint.unit_id else None
     unit = hinted or config.unit_for_address(msg.from_addr)
-    if hinted is not None:
+    if hinted is not None and config.unit_for_address(msg.from_addr) != hinted:
         notes.append(t("desk.sender_confirmed", who=hint.who, unit=hinted.name))
     elif unit is None and _approved_unit(msg.from_addr, config, approved) is not None:
         unit = _approved_unit(msg.from_addr, config, approved)

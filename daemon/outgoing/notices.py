@@ -200,11 +200,12 @@ def ack_key(msg_row: int, status: str) -> str:
 
 
 def resend_request(config: Config, renderer: Renderer, *, msg_row: dict, message, note: str, who: str,
-                   now: datetime) -> OutgoingMail | None:
-    """The clerk's "please send it again" to the sender of a message (the desk's ask_resend)."""
+                   now: datetime, unit: Unit | None = None) -> OutgoingMail | None:
+    """The clerk's "please send it again" to the sender of a message (the desk's ask_resend);
+    `unit`: the unit a clerk said the sender is, when units.toml does not know the address."""
     if not message.from_addr:
         return None
-    unit = config.unit_for_address(message.from_addr)
+    unit = config.unit_for_address(message.from_addr) or unit
     context = {
         "unit": unit.name if unit else "", "sender": message.from_addr,
         "subject": message.subject or "(không có tiêu đề)", "received_at": when(msg_row["received_at"], config),
