@@ -241,7 +241,7 @@ def test_sender_is_with_remember_answers_once_as_for_a_known_address(office):
     acks = office.mails(start)
     assert [m["kind"] for m in acks] == ["ack"] and acks[0]["to"] == (STRANGER,)
     assert subject_shape(acks[0]["subject"]) == subject_shape(normal[0]["subject"]) == "Đã nhận"
-    assert "Kính gửi UBND xã Mỹ Hòa" in acks[0]["text"] and "ghi nhận cho «" in acks[0]["text"]
+    assert "Kính gửi: Chủ tịch Ủy ban nhân dân xã Mỹ Hòa." in acks[0]["text"] and "ghi nhận là " in acks[0]["text"]
 
     # deciding it again (the desk, or `tonghop reprocess`) doubles nothing and keeps the clerk's word
     outbox, subs = office.count("select count(*) from outbox"), office.count("select count(*) from submissions")
