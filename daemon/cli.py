@@ -110,6 +110,8 @@ def cmd_check_config(args) -> int:
             deadline = c.deadline(r, cycle, config.office.timezone)
             print(f"  - {r.name}: hạn {deadline.strftime('%H:%M ngày %d/%m/%Y')}")
     print_days_off(config, now)
+    from parsers.convert import network_isolation
+    print(f"Chương trình chuyển đổi tệp (LibreOffice, pdftotext, Tesseract): {network_isolation()}")
     return 0
 
 
