@@ -15,6 +15,7 @@ from daemon.config import Config
 from daemon.outgoing import notices
 from daemon.outgoing.chase import Chase, Step
 from daemon.records import AttachmentRecord, Outcome, SubmissionRecord
+from daemon.textfile import EncodingProblem
 
 
 def _sample_message(config: Config, sender: str) -> ParsedMessage:
@@ -81,6 +82,8 @@ def template_problems(config: Config, now: datetime) -> list[str]:
             problems.append(f"{folder / (exc.name or name)}: dòng {exc.lineno}: sai cú pháp mẫu: {exc.message}")
         except jinja2.UndefinedError as exc:
             problems.append(f"{folder / name}: dùng biến không có: {exc.message}")
+        except EncodingProblem as exc:
+            problems.append(str(exc))
         except Exception as exc:  # any other template error is still the template's, not the service's
             problems.append(f"{folder / name}: không dựng được thư: {type(exc).__name__}: {exc}")
     return problems

@@ -4,8 +4,8 @@ imports daemon/, and the service never imports the demo (tonghop_demo/), which o
 fails here before anyone has to trace it.
 
 Floors, bottom to top:
-  0  records, texts, clock, durable, faults    shared records and helpers (no daemon/ imports
-                                                 but each other)
+  0  records, texts, clock, durable, faults,   shared records and helpers (no daemon/ imports
+     textfile                                  but each other)
   1  config                                    the typed, frozen configuration
   2  config_toml, store, status                reading the config folder; the ledger; status rules
   3  intake/, outgoing/, report/               the rooms: each imports only floors below and itself
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FLOORS = {
     "daemon.records": 0, "daemon.texts": 0, "daemon.clock": 0, "daemon.durable": 0, "daemon.faults": 0,
+    "daemon.textfile": 0,
     "daemon.config": 1,
     "daemon.config_toml": 2, "daemon.store": 2, "daemon.status": 2,
     "daemon.intake": 3, "daemon.outgoing": 3, "daemon.report": 3,

@@ -16,6 +16,7 @@ from daemon.outgoing.compose import compose, make_message_id
 from daemon.records import OutgoingMail, cites_our_message_id
 from daemon.status import STATUS_WORDS, campaign_units, cells, counts
 from daemon.texts import TYPE_NAMES
+from daemon.textfile import EncodingProblem, decode_text
 
 KINDS = ("ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing")
 MAX_ATTACHED_ORIGINAL = 10 * 1024 * 1024  # larger originals are pointed to in the archive instead
@@ -27,11 +28,27 @@ ADVICE = {
 DEFAULT_ADVICE = "Đề nghị kiểm tra và gửi lại tệp (.docx hoặc .pdf)."
 
 
+class _Utf8Loader(jinja2.FileSystemLoader):
+    """Templates as admins save them: UTF-8 with or without a BOM (which would otherwise hide the
+    "Tiêu đề:" line); another encoding is an EncodingProblem naming the file."""
+
+    def __init__(self, folder: Path):
+        super().__init__(folder, encoding="latin-1")  # never fails: the bytes are decoded again below
+
+    def get_source(self, environment, template):
+        _, filename, uptodate = super().get_source(environment, template)
+        try:
+            source = decode_text(Path(filename).read_bytes())
+        except EncodingProblem as exc:
+            raise EncodingProblem(f"{filename}: {exc}") from None
+        return source, filename, uptodate
+
+
 class Renderer:
     def __init__(self, templates: Path):
         self.dir = Path(templates) / "email"
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.dir),
+            loader=_Utf8Loader(self.dir),
             undefined=jinja2.StrictUndefined,  # a misspelt variable fails loudly, never mails a blank
             autoescape=jinja2.select_autoescape(["html"]),
             keep_trailing_newline=True,
