@@ -90,11 +90,11 @@ def local(ts: str | None, config: Config) -> str:
 
 
 def cmd_check_config(args) -> int:
-    from daemon.checks import connection_problems, schedule_problems, template_problems
+    from daemon.checks import connection_problems, draft_template_problems, schedule_problems, template_problems
 
     config, clock = load(args)
     now = clock.now()
-    problems = template_problems(config, now) + schedule_problems(config, now)
+    problems = template_problems(config, now) + draft_template_problems(config, now) + schedule_problems(config, now)
     if args.connect:
         problems += connection_problems(config)
     if problems:
@@ -234,9 +234,17 @@ def cmd_draft(args) -> int:
     out = Path(args.out) if args.out else preview_folder(config.storage.root, campaign.id, cycle)
     rows = draft.draft_rows(store, campaign, cycle)
     model = draft.model_from_ledger(config, store, campaign, cycle, now, rows)
-    docx_path, xlsx_path = writers.write_draft(config, model, out)
-    previous = draft.previous_model(config, store, campaign, cycle, now, rows)
-    for path in (docx_path, xlsx_path, notes.write_notes(model, docx_path, previous, tz=config.office.timezone)):
+    try:
+        docx_path, xlsx_path = writers.write_draft(config, model, out)
+        previous = draft.previous_model(config, store, campaign, cycle, now, rows)
+        notes_path = notes.write_notes(model, docx_path, previous, tz=config.office.timezone)
+    except writers.DraftError as exc:  # the Word template: a configuration problem
+        raise UsageError(t("draft.failed", campaign=campaign.id, cycle=cycle, error=exc))
+    except OSError as exc:  # the disk: an operational failure, said like the service says it
+        from daemon.store import storage_problem
+        print(t("storage.draft", path=exc.filename or out, error=storage_problem(exc)), file=sys.stderr)
+        return 1
+    for path in (docx_path, xlsx_path, notes_path):
         print(path)
     return 0
 
@@ -244,7 +252,13 @@ def cmd_draft(args) -> int:
 def cmd_run(args) -> int:
     from daemon.runner import Runner
 
+    from daemon.checks import draft_template_problems, template_problems
+
     config, clock = load(args)
+    # Templates check-config rejects would break at run time (answers, drafts): refused at start.
+    problems = template_problems(config, clock.now()) + draft_template_problems(config, clock.now(), quick=True)
+    if problems:
+        raise ConfigError(problems)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     store = Store.open(config)
     store.check_writable()  # never run while unable to record: say why and exit 1 instead

@@ -54,6 +54,7 @@ class Runner:
         self.renderer = notices.Renderer(config.notices.templates)
         self.sender = smtp.Sender(config.smtp, config.smtp_password)
         self.tracking_stale = False
+        self.answers_tried: tuple | None = None  # the templates' signature at the last retry_answers
 
     # --- one message ----------------------------------------------------------------------------
 
@@ -91,12 +92,16 @@ class Runner:
         else:
             outcome, reading = self.decide(msg_id, raw, received_at)
         now = self.clock.now()
-        outcome = replace(outcome, outgoing=outcome.outgoing + tuple(self.answers(row, outcome, reading, raw, now)))
+        answers, answer_error = self.render_answers(row, outcome, reading, raw, now)
+        events = (("answer_pending", {"error": answer_error}),) if answer_error else ()
+        outcome = replace(outcome, outgoing=outcome.outgoing + tuple(answers), events=outcome.events + events)
         failures = bounces.failures_for_us(raw, outcome, self.config, self.store) if outcome.status == "ignored" else []
         try:
             # the decision and the mail it causes: all or nothing
             with self.store.writing(), self.store.atomic():
                 self.store.record(msg_id, outcome, now=now)
+                if answer_error is None and self.store.answer_is_pending(msg_id):
+                    self.store.answer_written(msg_id)  # reprocess wrote what was pending
                 for failure, unit in failures:
                     if self.store.mark_address_failing(failure.recipient, unit.id, failure.diagnostic or failure.status, now, msg_id):
                         notice = notices.address_failing(self.config, self.renderer, unit, failure.recipient,
@@ -114,22 +119,74 @@ class Runner:
 
     def answers(self, row: dict, outcome: Outcome, reading, raw: bytes, now: datetime) -> list:
         """The acknowledgement to the unit and the notice to the office that this decision causes."""
-        cfg, out = self.config, []
-        try:
-            if cfg.notices.acknowledge and reading is not None and outcome.unit_id and outcome.status in ("recorded", "review"):
-                # Only the unit's own rows decide what it still owes: loading every row of the
-                # ledger for each message made a backlog quadratic (bench/backlog.py).
-                prior = [r for r in self.store.submissions(unit=outcome.unit_id) if r["message"] != row["id"]]
-                out.append(notices.acknowledgement(cfg, self.renderer, msg_row=row["id"], message=reading.message,
-                                                   outcome=outcome, documents=reading.documents,
-                                                   received_at=datetime.fromisoformat(row["received_at"]),
-                                                   prior_rows=prior, now=now))
-            if cfg.notices.review_notice and outcome.status in ("review", "failed"):
-                out.append(notices.review_notice(cfg, self.renderer, msg_row=row, outcome=outcome, raw=raw,
-                                                 archive_path=self.store.archive.path(row["sha256"]), now=now))
-        except Exception:  # a broken template must not lose the decision: it is logged and the office sees it in check-config
-            log.exception("message %s: could not write the answer", row["id"])
-        return [m for m in out if m is not None]
+        return self.render_answers(row, outcome, reading, raw, now)[0]
+
+    def render_answers(self, row: dict, outcome: Outcome, reading, raw: bytes,
+                       now: datetime) -> tuple[list, str | None]:
+        """(the mails, None), or (what rendered, why the rest did not) when a template breaks at run
+        time: the decision is recorded all the same, and the answer is kept pending (an
+        "answer_pending" event) until retry_answers can write it."""
+        cfg, out, errors = self.config, [], []
+
+        def build(make) -> None:
+            try:
+                out.append(make())
+            except Exception as exc:  # a broken template must not lose the decision
+                log.error(t("answer.failed", id=row["id"], error=f"{type(exc).__name__}: {exc}"))
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        if cfg.notices.acknowledge and reading is not None and outcome.unit_id and outcome.status in ("recorded", "review"):
+            # Only the unit's own rows decide what it still owes: loading every row of the
+            # ledger for each message made a backlog quadratic (bench/backlog.py).
+            prior = [r for r in self.store.submissions(unit=outcome.unit_id) if r["message"] != row["id"]]
+            build(lambda: notices.acknowledgement(cfg, self.renderer, msg_row=row["id"], message=reading.message,
+                                                  outcome=outcome, documents=reading.documents,
+                                                  received_at=datetime.fromisoformat(row["received_at"]),
+                                                  prior_rows=prior, now=now))
+        if cfg.notices.review_notice and outcome.status in ("review", "failed"):
+            build(lambda: notices.review_notice(cfg, self.renderer, msg_row=row, outcome=outcome, raw=raw,
+                                                archive_path=self.store.archive.path(row["sha256"]), now=now))
+        return [m for m in out if m is not None], ("; ".join(errors) or None)
+
+    def retry_answers(self, now: datetime) -> int:
+        """Write the answers kept pending because a template broke, once the templates changed
+        (an admin fixed them; checked by their files' times, so a still-broken template costs
+        nothing per pass). The message is read again from the archive; its recorded decision
+        stands. Returns how many messages got their answers."""
+        pending = self.store.pending_answers()
+        if not pending:
+            return 0
+        signature = self.renderer.signature()
+        if signature == self.answers_tried:
+            return 0
+        self.answers_tried = signature
+        done = 0
+        for msg_id in pending:
+            if self.stopping:
+                break
+            row = self.store.message(msg_id)
+            try:
+                raw = self.store.archive.get(row["sha256"])
+            except OSError:
+                with self.store.writing():
+                    self.store.answer_written(msg_id, t("failed.archive_missing", path=self.store.archive.path(row["sha256"])))
+                continue
+            outcome, reading = self.decide(msg_id, raw, datetime.fromisoformat(row["received_at"]))
+            if outcome.status != row["status"]:
+                # Decided otherwise since (reprocess, the desk): that decision wrote its own answers.
+                with self.store.writing():
+                    self.store.answer_written(msg_id, "quyết định đã đổi")
+                continue
+            mails, error = self.render_answers(row, outcome, reading, raw, now)
+            with self.store.writing(), self.store.atomic():
+                for mail in mails:
+                    self.store.queue(mail, message=msg_id, now=now)
+                if error is None:
+                    self.store.answer_written(msg_id)
+            if error is None:
+                done += 1
+                log.info(t("answer.written", id=msg_id))
+        return done
 
     def handle(self, fetched: Fetched, uidvalidity: int) -> None:
         try:
@@ -199,15 +256,19 @@ class Runner:
     def run_jobs(self, now: datetime) -> None:
         """Everything due at `now`, computed from the ledger: reminders, overdue notices, the
         digest, then the outbox. Each job is guarded: one failing never stops the others."""
-        for job in (self.refresh_tracking, self.queue_chases, self.queue_digest, self.write_drafts, self.send_outbox):
+        for job in (self.refresh_tracking, self.retry_answers, self.queue_chases, self.queue_digest,
+                    self.write_drafts, self.send_outbox):
             if self.stopping:
                 return
             try:
                 job(now)
             except sqlite3.OperationalError as exc:  # disk full, read-only: said plainly, tried next pass
                 log.error(t("storage.job", path=self.store.path, error=storage_problem(exc, self.store.path)))
-            except Exception:
-                log.exception("job %s failed", job.__name__)
+            except OSError as exc:  # a file the job writes (draft, workbook): the same words, no traceback
+                where = exc.filename or self.config.storage.root
+                log.error(t("storage.job_file", job=t(f"job.{job.__name__}"), path=where, error=storage_problem(exc)))
+            except Exception as exc:
+                log.exception(t("job.failed", job=t(f"job.{job.__name__}"), error=f"{type(exc).__name__}: {exc}"))
 
     def refresh_tracking(self, now: datetime) -> None:
         """Rewrite the tracking workbook once per pass in which submissions were recorded."""
@@ -267,7 +328,11 @@ class Runner:
             version, ids, new_rows = nxt.version, nxt.submission_ids, nxt.new_rows
             out_dir = versions.version_folder(self.config.storage.root, campaign.id, cycle, version)
             model = draft.model_from_ledger(self.config, self.store, campaign, cycle, now, rows)
-            docx, xlsx = writers.write_draft(self.config, model, out_dir, version)
+            try:
+                docx, xlsx = writers.write_draft(self.config, model, out_dir, version)
+            except writers.DraftError as exc:
+                self.draft_failed(campaign, cycle, str(exc), now)
+                continue
             previous = draft.previous_model(self.config, self.store, campaign, cycle, now, rows)
             notes_docx = notes.write_notes(model, docx, previous, tz=tz)
             mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now,
@@ -277,6 +342,17 @@ class Runner:
                 if mail:
                     self.store.queue(mail, now=now)
             log.info("Đã viết dự thảo tổng hợp %s kỳ %s (bản %d): %s", campaign.id, cycle, version, docx)
+
+    def draft_failed(self, campaign, cycle: str, error: str, now: datetime) -> None:
+        """Tell the office once (keyed by campaign and cycle) that the due draft cannot be written."""
+        message = t("draft.failed", campaign=campaign.id, cycle=cycle, error=error)
+        if self.store.has_mail(f"draft_failed:{campaign.id}:{cycle}"):
+            log.debug(message)
+            return
+        log.error(message)
+        mail = notices.draft_failed(self.config, self.renderer, campaign, cycle, error, now)
+        if mail:
+            self.store.queue(mail, now=now)
 
     def send_outbox(self, now: datetime) -> None:
         cfg = self.config

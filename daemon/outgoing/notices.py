@@ -54,6 +54,13 @@ class Renderer:
             keep_trailing_newline=True,
         )
 
+    def signature(self) -> tuple:
+        """The templates' files as (name, mtime, size): it changes when an admin edits one."""
+        try:
+            return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in self.dir.iterdir()))
+        except OSError:
+            return ()
+
     def render(self, kind: str, context: dict) -> tuple[str, str, str]:
         """(subject, text, html) for a kind of mail."""
         text = self.env.get_template(f"{kind}.txt").render(**context)
@@ -130,6 +137,15 @@ def _mail(config: Config, renderer: Renderer, *, key: str, kind: str, to: list[s
     )
     return OutgoingMail(key=key, kind=kind, recipients=tuple(recipients), subject=subject, message_id=message_id,
                         raw=raw, unit_id=unit_id)
+
+
+def draft_failed(config: Config, renderer: Renderer, campaign: Campaign, cycle: str, error: str,
+                 now: datetime) -> OutgoingMail | None:
+    """The draft is due but cannot be written (its Word template is broken): said to the office
+    once per campaign and cycle (the key), not every pass."""
+    context = {"campaign": campaign.title, "cycle": cycle, "error": error, "now": when(now, config)}
+    return _mail(config, renderer, key=f"draft_failed:{campaign.id}:{cycle}", kind="draft_failed",
+                 to=list(config.office.staff), context=context, now=now)
 
 
 def unit_addresses(unit: Unit, failing: set[str]) -> list[str]:
