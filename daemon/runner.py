@@ -333,6 +333,8 @@ class Runner:
             except writers.DraftError as exc:
                 self.draft_failed(campaign, cycle, str(exc), now)
                 continue
+            except OSError as exc:  # said with the folder, not the hidden temporary file's name
+                raise OSError(exc.errno, exc.strerror, str(out_dir)) from exc
             previous = draft.previous_model(self.config, self.store, campaign, cycle, now, rows)
             notes_docx = notes.write_notes(model, docx, previous, tz=tz)
             mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now,

@@ -8,6 +8,7 @@
   tmpfs of 64 KB, mounted in a private mount namespace with `unshare -rm`)."""
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import sqlite3
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -81,4 +83,82 @@ def test_an_answer_a_broken_template_kept_from_writing_is_written_once_fixed(tmp
     assert "could not write the answer" not in daemon.log_text() and "Traceback" not in daemon.log_text()
     store = Store.open(config)
     assert store.pending_answers() == []
+    store.close()
+
+
+# -- item 12: a corrupt Word template of the draft ------------------------------------------------
+
+@pytest.fixture
+def local_cfg(tmp_path):
+    """The example configuration on a local Maildir and an outbox folder (no servers needed)."""
+    return make_config(tmp_path, "maildir:../var/maildir")
+
+
+def test_a_corrupt_draft_template_is_refused_then_told_once_and_draft_exits_2(local_cfg, caplog):
+    template = local_cfg.parent / "templates" / "report" / "du-thao-bao-cao.docx"
+    good = template.read_bytes()
+    template.write_bytes(b"PK\x03\x04" + good[4:2000])  # a cut copy: what a failed upload leaves
+    said = "du-thao-bao-cao.docx bị hỏng hoặc không dùng được (không phải tệp Word .docx đọc được)"
+    daemon = Daemon(local_cfg, now=AFTER_DEADLINE.isoformat())
+    for args, code in ((("check-config",), 2), (("run", "--once"), 2), (("draft", "dan-van"), 2)):
+        res = daemon.run(*args, check=False)
+        assert res.returncode == code, (args, res.stderr)
+        assert said in res.stderr and "Traceback" not in res.stderr, res.stderr
+    # At run time (the template was replaced while the service ran): one notice to the office.
+    config = load_config(local_cfg)
+    store = Store.open(config)
+    runner = Runner(config, store, Clock(AFTER_DEADLINE))
+    with caplog.at_level(logging.DEBUG, logger="tonghop"):
+        for minutes in (0, 1, 2):
+            runner.run_jobs(AFTER_DEADLINE + timedelta(minutes=minutes))
+    failed = [r for r in outbox(local_cfg) if r[0] == "draft_failed"]
+    assert [r[2] for r in failed] == ["draft_failed:dan-van:2024"]
+    assert store.last_draft("dan-van", "2024") is None
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "Không viết được dự thảo tổng hợp dan-van kỳ 2024" in errors[0]
+    assert not any(r.exc_info for r in caplog.records)
+    with sqlite3.connect(local_cfg.parent / "var" / "tonghop.db") as db:
+        subject, recipients = db.execute("select subject, recipients from outbox where kind = 'draft_failed'").fetchone()
+    assert subject == "Chưa viết được dự thảo báo cáo tổng hợp: " + config.campaign("dan-van").title + " kỳ 2024"
+    assert set(config.office.staff) <= set(json.loads(recipients))
+    template.write_bytes(good)
+    runner.run_jobs(AFTER_DEADLINE + timedelta(minutes=3))
+    assert store.last_draft("dan-van", "2024")["version"] == 1
+    assert [r[0] for r in outbox(local_cfg)].count("draft") == 1
+    store.close()
+
+
+# -- item 19: the disk fills up while the draft is written ----------------------------------------
+
+FULL_DISK_SCRIPT = """
+set -e
+mount -t tmpfs -o size=64k tonghop-full "$DRAFTS"
+dd if=/dev/zero of="$DRAFTS/fill" bs=4k 2>/dev/null || true
+set +e
+"$PY" -m daemon.cli --config "$CFG" --now "$NOW" run --once; echo "RUN_EXIT=$?"
+"$PY" -m daemon.cli --config "$CFG" --now "$NOW" draft dan-van --out "$DRAFTS/xem-truoc"; echo "DRAFT_EXIT=$?"
+"""
+
+
+def test_a_full_disk_while_writing_the_draft_says_so_in_vietnamese(local_cfg):
+    """A real full file system: a 64 KB tmpfs over STORAGE/drafts, filled, in a mount namespace of
+    the test's own (`unshare -rm` works as root and as an ordinary user where user namespaces are
+    allowed; the ledger and the archive stay on the real disk)."""
+    drafts = local_cfg.parent / "var" / "drafts"
+    drafts.mkdir(parents=True)
+    env = {"DRAFTS": str(drafts), "PY": sys.executable, "CFG": str(local_cfg), "NOW": AFTER_DEADLINE.isoformat(),
+           "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    res = subprocess.run(["unshare", "-rm", "sh", "-c", FULL_DISK_SCRIPT], env=env, capture_output=True,
+                         text=True, timeout=300, cwd=local_cfg.parent)
+    out = res.stdout + res.stderr
+    assert "RUN_EXIT=0" in out and "DRAFT_EXIT=1" in out, out
+    assert "Việc «viết dự thảo tổng hợp» không ghi được tệp" in out and "ổ đĩa đã đầy" in out, out
+    assert "Không ghi được dự thảo vào" in out, out
+    assert "Traceback" not in out and "OSError" not in out and "No space left" not in out, out
+    # the ledger was not touched by the failure: the draft is still due and written once there is room
+    config = load_config(local_cfg)
+    store = Store.open(config)
+    assert store.last_draft("dan-van", "2024") is None
+    Runner(config, store, Clock(AFTER_DEADLINE)).run_jobs(AFTER_DEADLINE)
+    assert store.last_draft("dan-van", "2024")["version"] == 1
     store.close()

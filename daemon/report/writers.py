@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from daemon.config import Config
 from daemon.texts import t
-from daemon.durable import write_with
+from daemon.durable import save_in_memory, write_with
 from daemon.report.model import ReportModel, model_to_json
 from daemon.report.typography import typeset
 
@@ -84,7 +84,7 @@ def render_docx(template: Path, model: ReportModel, out: Path) -> None:
         props.subject = f"{model.campaign} {model.cycle}"
     except Exception as exc:  # PackageNotFoundError, BadZipFile, a broken {{ }}: the template's fault
         raise DraftError(t("draft.template", path=template, error=_template_reason(exc))) from exc
-    tpl.save(str(out))
+    save_in_memory(out, tpl.save)
 
 
 def check_template(config: Config) -> None:
@@ -170,7 +170,7 @@ def write_xlsx(model: ReportModel, out: Path) -> None:
         _titles(ws, model, "Phụ lục II", model.appendix2_title, 4)
         ws.cell(row=5, column=1, value="Chưa có đơn vị nào gửi số liệu theo biểu mẫu.")
     _checks(wb.create_sheet("Cần kiểm tra"), model)
-    wb.save(out)
+    save_in_memory(out, wb.save)
 
 
 # Vietnamese number display whatever the clerk's locale: "1.432", "97,82" ([$-42A] is vi-VN).
