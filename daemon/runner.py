@@ -104,9 +104,9 @@ class Runner:
                     self.store.answer_written(msg_id)  # reprocess wrote what was pending
                 for failure, unit in failures:
                     if self.store.mark_address_failing(failure.recipient, unit.id, failure.diagnostic or failure.status, now, msg_id):
-                        notice = notices.address_failing(self.config, self.renderer, unit, failure.recipient,
-                                                         failure.diagnostic or failure.status or "không rõ",
-                                                         self.store.failing_addresses(), now)
+                        notice = self.notice_or_log(msg_id, lambda failure=failure, unit=unit: notices.address_failing(
+                            self.config, self.renderer, unit, failure.recipient,
+                            failure.diagnostic or failure.status or "không rõ", self.store.failing_addresses(), now))
                         if notice:
                             self.store.queue(notice, message=msg_id, now=now)
         except StorageError:
@@ -147,6 +147,15 @@ class Runner:
             build(lambda: notices.review_notice(cfg, self.renderer, msg_row=row, outcome=outcome, raw=raw,
                                                 archive_path=self.store.archive.path(row["sha256"]), now=now))
         return [m for m in out if m is not None], ("; ".join(errors) or None)
+
+    def notice_or_log(self, msg_id, build):
+        """A notice to the office built from a template, or None (said in the log) when the
+        template broke at run time: a notice must never take the decision or the pass with it."""
+        try:
+            return build()
+        except Exception as exc:
+            log.error(t("notice.failed", error=f"{type(exc).__name__}: {exc}"))
+            return None
 
     def retry_answers(self, now: datetime) -> int:
         """Write the answers kept pending because a template broke, once the templates changed
@@ -365,7 +374,7 @@ class Runner:
             own_addresses=cfg.office.own_addresses, should_stop=lambda: self.stopping,
         )
         for row in report.gave_up:
-            notice = notices.undeliverable(cfg, self.renderer, row, now)
+            notice = self.notice_or_log(row.get("message"), lambda row=row: notices.undeliverable(cfg, self.renderer, row, now))
             if notice:
                 self.store.queue(notice, now=now)
         if report.sent:

@@ -56,6 +56,10 @@ TEXTS = {
         "thư trả lời được giữ lại và sẽ được viết khi mẫu thư được sửa."
     ),
     "answer.written": "Thư {id}: đã viết thư trả lời còn chờ (mẫu thư đã được sửa).",
+    "notice.failed": (
+        "Chưa viết được một thông báo cho văn phòng vì mẫu thư bị lỗi ({error}); thông báo này bị bỏ qua. "
+        "Hãy sửa mẫu thư (chạy «tonghop check-config» để kiểm tra)."
+    ),
     # the jobs of each pass, by name, and why one failed
     "job.refresh_tracking": "cập nhật sổ theo dõi (Excel)",
     "job.retry_answers": "viết thư trả lời còn chờ",
