@@ -650,9 +650,9 @@ class _Walker:
                 text = decode_bytes(_payload_bytes(part), _param(part, "charset"))
                 (self.plain if ctype == "text/plain" else self.html).append(text)
             return
-        mark = part.get(_OMITTED_HEADER)
-        if mark is not None and str(mark).strip() in self.omitted:
-            size = self.omitted[str(mark).strip()]
+        marks = [str(m).strip() for m in (part.get_all(_OMITTED_HEADER) or ()) if str(m).strip() in self.omitted]
+        if marks:
+            size = self.omitted[marks[-1]]
             self.attachments.append(Attachment(
                 filename=safe_filename(filename or self._default_name(ctype)), content_type=ctype, data=b"",
                 path=path, inline=False,
