@@ -15,6 +15,7 @@ from daemon.config import Config
 from daemon.outgoing import notices
 from daemon.outgoing.chase import Chase, Step
 from daemon.records import AttachmentRecord, Outcome, SubmissionRecord
+from daemon.textfile import EncodingProblem
 
 
 def _sample_message(config: Config, sender: str) -> ParsedMessage:
@@ -70,6 +71,7 @@ def _renders(config: Config, now: datetime):
                                       [{"unit_id": unit.id, "requirement": req.id, "doc_number": "1/BC",
                                         "received_at": now.isoformat()}], now)
     yield "draft.txt", draft
+    yield "draft_failed.txt", lambda: notices.draft_failed(config, renderer, campaign, cycle, "mẫu Word bị hỏng", now)
 
 
 def template_problems(config: Config, now: datetime) -> list[str]:
@@ -86,8 +88,46 @@ def template_problems(config: Config, now: datetime) -> list[str]:
             problems.append(f"{folder / (exc.name or name)}: dòng {exc.lineno}: sai cú pháp mẫu: {exc.message}")
         except jinja2.UndefinedError as exc:
             problems.append(f"{folder / name}: dùng biến không có: {exc.message}")
+        except EncodingProblem as exc:
+            problems.append(str(exc))
         except Exception as exc:  # any other template error is still the template's, not the service's
             problems.append(f"{folder / name}: không dựng được thư: {type(exc).__name__}: {exc}")
+    return problems
+
+
+def _sentence(exc: Exception) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:]
+
+
+def draft_template_problems(config: Config, now: datetime, *, quick: bool = False) -> list[str]:
+    """Write each campaign's draft, from an empty ledger, with the Word template the service
+    will use: a corrupt or broken template is found now, not at the deadline. `quick` only opens
+    the template (what `run` does at start: a whole draft takes a second or two)."""
+    from daemon.report import model as draft
+    from daemon.report import writers
+    from daemon.store import Store
+
+    if quick:
+        try:
+            writers.check_template(config)
+        except writers.DraftError as exc:
+            return [_sentence(exc)]
+        return []
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="tonghop-check-") as tmp:
+        store = Store(Path(tmp) / "kiem-tra.db", Path(tmp) / "archive")
+        try:
+            for campaign in config.campaigns:
+                cycle = campaign.cycle_of(now, config.office.timezone)
+                model = draft.model_from_ledger(config, store, campaign, cycle, now, [])
+                try:
+                    writers.write_draft(config, model, Path(tmp) / campaign.id)
+                except writers.DraftError as exc:
+                    problems.append(_sentence(exc))
+                    break  # one template for every campaign: said once
+        finally:
+            store.close()
     return problems
 
 

@@ -134,11 +134,11 @@ def local(ts: str | None, config: Config) -> str:
 
 
 def cmd_check_config(args) -> int:
-    from daemon.checks import connection_problems, schedule_problems, template_problems
+    from daemon.checks import connection_problems, draft_template_problems, schedule_problems, template_problems
 
     config, clock = load(args)
     now = clock.now()
-    problems = template_problems(config, now) + schedule_problems(config, now)
+    problems = template_problems(config, now) + draft_template_problems(config, now) + schedule_problems(config, now)
     if args.connect:
         problems += connection_problems(config)
     if problems:
@@ -158,6 +158,8 @@ def cmd_check_config(args) -> int:
             print(line)
     print_days_off(config, now)
     print_pending_addresses(config)
+    from parsers.convert import network_isolation
+    print(f"Chương trình chuyển đổi tệp (LibreOffice, pdftotext, Tesseract): {network_isolation()}")
     return 0
 
 
@@ -295,9 +297,17 @@ def cmd_draft(args) -> int:
     out = Path(args.out) if args.out else preview_folder(config.storage.root, campaign.id, cycle)
     rows = draft.draft_rows(store, campaign, cycle)
     model = draft.model_from_ledger(config, store, campaign, cycle, now, rows)
-    docx_path, xlsx_path = writers.write_draft(config, model, out)
-    previous = draft.previous_model(config, store, campaign, cycle, now, rows)
-    for path in (docx_path, xlsx_path, notes.write_notes(model, docx_path, previous, tz=config.office.timezone)):
+    try:
+        docx_path, xlsx_path = writers.write_draft(config, model, out)
+        previous = draft.previous_model(config, store, campaign, cycle, now, rows)
+        notes_path = notes.write_notes(model, docx_path, previous, tz=config.office.timezone)
+    except writers.DraftError as exc:  # the Word template: a configuration problem
+        raise UsageError(t("draft.failed", campaign=campaign.id, cycle=cycle, error=exc))
+    except OSError as exc:  # the disk: an operational failure, said like the service says it
+        from daemon.store import storage_problem
+        print(t("storage.draft", path=exc.filename or out, error=storage_problem(exc)), file=sys.stderr)
+        return 1
+    for path in (docx_path, xlsx_path, notes_path):
         print(path)
     return 0
 
@@ -305,7 +315,13 @@ def cmd_draft(args) -> int:
 def cmd_run(args) -> int:
     from daemon.runner import Runner
 
+    from daemon.checks import draft_template_problems, template_problems
+
     config, clock = load(args)
+    # Templates check-config rejects would break at run time (answers, drafts): refused at start.
+    problems = template_problems(config, clock.now()) + draft_template_problems(config, clock.now(), quick=True)
+    if problems:
+        raise ConfigError(problems)
     logs.setup(logging.INFO)
     logging.getLogger("tonghop").info(t("cli.started", version=version(), dir=config.dir, storage=config.storage.root))
     store = Store.open(config)

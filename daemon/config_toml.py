@@ -21,6 +21,7 @@ from daemon.config import (ADDRESSEE_DEFAULTS, DRAFT_FACTS, Basis, default_addre
                            DraftArea, DraftSection, DraftSpec, FigureRules, IntakeSettings, MailboxSettings,
                            Notices, OAuth2Settings, Office, OfficeCalendar, RateRule, Requirement, SmtpSettings,
                            Storage, Unit)
+from daemon.textfile import EncodingProblem, decode_text
 from parsers.model import Limits
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -97,13 +98,23 @@ def _password(r: _Reader, base: Path) -> str | None:
         value = os.environ.get(env_name)
         if value is None:
             r.error("password_env", f"biến môi trường {env_name} chưa được đặt")
+        elif not value.strip():
+            r.error("password_env", f"biến môi trường {env_name} rỗng; cần đặt mật khẩu vào biến này")
+            return None
         return value
     if file_name:
         path = (base / file_name).resolve()
         try:
-            return path.read_text(encoding="utf-8").strip()
+            value = decode_text(path.read_bytes()).strip()
         except OSError as exc:
             r.error("password_file", f"không đọc được tệp mật khẩu {path}: {exc.strerror}")
+        except EncodingProblem as exc:
+            r.error("password_file", f"tệp mật khẩu {path}: {exc}")
+        else:
+            if not value:
+                r.error("password_file", f"tệp mật khẩu {path} rỗng; cần ghi mật khẩu vào tệp này")
+                return None
+            return value
     return None
 
 
@@ -130,6 +141,17 @@ def _credentials(r: _Reader, base: Path) -> tuple[OAuth2Settings | None, str | N
     return OAuth2Settings(token_command=command, token_file=(base / token_file).resolve() if token_file else None), None
 
 
+_URL_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@")
+
+
+def _without_password(url: str) -> str:
+    """The URL with any password in it replaced by ***, for messages (a password is never printed)."""
+    m = _URL_USERINFO.match(url)
+    if not m or ":" not in m.group(2):
+        return url
+    return m.group(1) + m.group(2).split(":", 1)[0] + ":***@" + url[m.end():]
+
+
 def _url_parts(r: _Reader, name: str, url: str, schemes: dict[str, int], path_scheme: str, base: Path):
     """Split a mailbox/SMTP URL; returns (scheme, host, port, user, path, folder)."""
     if url.startswith(path_scheme + ":"):
@@ -138,6 +160,11 @@ def _url_parts(r: _Reader, name: str, url: str, schemes: dict[str, int], path_sc
             r.error(name, f"thiếu đường dẫn sau «{path_scheme}:»")
             return None
         return path_scheme, None, None, None, (base / raw).resolve(), ""
+    shown = _without_password(url)
+    if shown != url:
+        r.error(name, f"không ghi mật khẩu trong địa chỉ («{shown}»); bỏ phần «:mật khẩu» và dùng "
+                      "password_env hoặc password_file")
+        url = shown
     parts = urlsplit(url)
     if parts.scheme not in schemes:
         allowed = ", ".join([f"{s}://" for s in schemes] + [f"{path_scheme}:ĐƯỜNG_DẪN"])
@@ -158,8 +185,9 @@ def _url_parts(r: _Reader, name: str, url: str, schemes: dict[str, int], path_sc
 
 def _load_toml(problems: list[str], path: Path) -> dict | None:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(decode_text(path.read_bytes()))
+    except EncodingProblem as exc:
+        problems.append(f"{path.name}: {exc}")
     except FileNotFoundError:
         problems.append(f"{path.name}: không tìm thấy tệp (cần có trong thư mục cấu hình {path.parent})")
     except tomllib.TOMLDecodeError as exc:
@@ -212,7 +240,7 @@ def _office(o: _Reader) -> Office:
     tz_name = o.get("timezone", str, "Asia/Ho_Chi_Minh")
     try:
         tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):  # "Asia" is a folder of the database
         o.error("timezone", f"múi giờ «{tz_name}» không tồn tại; ví dụ \"Asia/Ho_Chi_Minh\"")
         tz = ZoneInfo("Asia/Ho_Chi_Minh")
     address = (o.get("address", str, required=True) or "").lower()
@@ -451,10 +479,20 @@ def _deadline_ok(text: str, recurrence: str) -> bool:
         if recurrence == "once":
             date.fromisoformat(text)
         else:
-            date.fromisoformat("2024-" + text)  # a leap year, so 02-29 is accepted
+            date.fromisoformat("2024-" + text)  # 02-29 is refused before, by _leap_day
         return True
     except (TypeError, ValueError):
         return False
+
+
+def _leap_day(r: _Reader, key: str, text: str, recurrence: str) -> bool:
+    """A yearly "02-29" exists one year in four: every other year its status, acknowledgements and
+    jobs would have no deadline. Refused, with what to write instead."""
+    if recurrence == "yearly" and text == "02-29":
+        r.error(key, "ngày «02-29» chỉ có trong năm nhuận, chiến dịch hằng năm không dùng được; "
+                     "ghi \"02-28\" (ngày cuối tháng Hai) hoặc \"03-01\"")
+        return True
+    return False
 
 
 def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ...]) -> Campaign | None:
@@ -470,7 +508,9 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
         r.error("recurrence", f"«{recurrence}» không hợp lệ; dùng \"yearly\" (hằng năm) hoặc \"once\" (một lần)")
         recurrence = "yearly"
     opens = r.get("opens", str, "01-01") or "01-01"
-    if not _deadline_ok(opens, recurrence):
+    if _leap_day(r, "opens", opens, recurrence):
+        opens = "01-01"
+    elif not _deadline_ok(opens, recurrence):
         r.error("opens", f"ngày «{opens}» không hợp lệ; dùng {'YYYY-MM-DD' if recurrence == 'once' else 'MM-DD'}")
         opens = "01-01"
     known = {u.id for u in units}
@@ -499,7 +539,9 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
             q.error("period", f"«{period}» không hợp lệ; dùng \"same\" (năm của kỳ), \"next\" (năm sau) hoặc \"any\"")
             period = "same"
         deadline = q.get("deadline", str, required=True) or ""
-        if deadline and not _deadline_ok(deadline, recurrence):
+        if _leap_day(q, "deadline", deadline, recurrence):
+            deadline = ""
+        elif deadline and not _deadline_ok(deadline, recurrence):
             form = "YYYY-MM-DD" if recurrence == "once" else 'MM-DD, ví dụ "10-20"'
             q.error("deadline", f"ngày «{deadline}» không hợp lệ; dùng {form}")
             deadline = ""

@@ -40,3 +40,15 @@ def write_with(target: Path, write: Callable[[Path], None]) -> None:
 
 def write_bytes(target: Path, data: bytes) -> None:
     write_with(target, lambda path: path.write_bytes(data))
+
+
+def save_in_memory(target: Path, save: Callable) -> None:
+    """`save` (python-docx's or openpyxl's) into memory, then the bytes to `target`: a library
+    saving straight to a file on a full disk leaves a half-closed ZipFile whose garbage collection
+    prints an English traceback; here the only write to the disk is one plain write_bytes, whose
+    OSError the caller reports in words ("ổ đĩa đã đầy")."""
+    import io
+
+    buffer = io.BytesIO()
+    save(buffer)
+    Path(target).write_bytes(buffer.getvalue())

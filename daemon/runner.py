@@ -27,21 +27,24 @@ from daemon.records import Hint, Outcome, message_id_of
 from daemon.report import tracking
 from daemon.store import StorageError, Store, storage_problem
 from daemon.systemd import Notifier
-from daemon.texts import t
+from daemon.texts import TEXTS, t
 
 log = logging.getLogger("tonghop")
 
 MAX_ATTEMPTS = 3  # a message that kills the process this often is set aside, not retried forever
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
-# The jobs' names in the log, for the admin reading journalctl.
-JOB_NAMES = {"refresh_tracking": "cập nhật sổ theo dõi", "queue_chases": "nhắc hạn và báo quá hạn",
-             "queue_digest": "bản tin hằng ngày", "write_drafts": "viết dự thảo", "send_outbox": "gửi thư"}
 
 
 def folder_for(status: str, config: Config) -> str:
     if status in ("recorded", "ignored"):
         return config.mailbox.processed_folder
     return config.mailbox.review_folder
+
+
+def job_name(job) -> str:
+    """A job's name in the log, in Vietnamese (texts.py job.*), or its own name if none is given."""
+    key = f"job.{job.__name__}"
+    return t(key) if key in TEXTS else job.__name__
 
 
 class Runner:
@@ -69,6 +72,7 @@ class Runner:
     @source.setter
     def source(self, value: Source) -> None:
         self._source = value
+        self.answers_tried: tuple | None = None  # the templates' signature at the last retry_answers
 
     # --- one message ----------------------------------------------------------------------------
 
@@ -113,17 +117,21 @@ class Runner:
         else:
             outcome, reading = self.decide(msg_id, raw, received_at, hint)
         now = self.clock.now()
-        outcome = replace(outcome, outgoing=outcome.outgoing + tuple(self.answers(row, outcome, reading, raw, now, hint)))
+        answers, answer_error = self.render_answers(row, outcome, reading, raw, now, hint)
+        events = (("answer_pending", {"error": answer_error}),) if answer_error else ()
+        outcome = replace(outcome, outgoing=outcome.outgoing + tuple(answers), events=outcome.events + events)
         failures = bounces.failures_for_us(raw, outcome, self.config, self.store) if outcome.status == "ignored" else []
         try:
             # the decision and the mail it causes: all or nothing
             with self.store.writing(), self.store.atomic():
                 self.store.record(msg_id, outcome, now=now)
+                if answer_error is None and self.store.answer_is_pending(msg_id):
+                    self.store.answer_written(msg_id)  # reprocess wrote what was pending
                 for failure, unit in failures:
                     if self.store.mark_address_failing(failure.recipient, unit.id, failure.diagnostic or failure.status, now, msg_id):
-                        notice = notices.address_failing(self.config, self.renderer, unit, failure.recipient,
-                                                         failure.diagnostic or failure.status or "không rõ",
-                                                         self.store.failing_addresses(), now)
+                        notice = self.notice_or_log(msg_id, lambda failure=failure, unit=unit: notices.address_failing(
+                            self.config, self.renderer, unit, failure.recipient,
+                            failure.diagnostic or failure.status or "không rõ", self.store.failing_addresses(), now))
                         if notice:
                             self.store.queue(notice, message=msg_id, now=now)
         except StorageError:
@@ -137,31 +145,93 @@ class Runner:
     def answers(self, row: dict, outcome: Outcome, reading, raw: bytes, now: datetime, hint: Hint | None = None) -> list:
         """The acknowledgement to the unit and the notice to the office that this decision causes;
         the clerk's "please send again" to the sender when the clerk asked for it."""
-        cfg, out = self.config, []
+        return self.render_answers(row, outcome, reading, raw, now, hint)[0]
+
+    def render_answers(self, row: dict, outcome: Outcome, reading, raw: bytes,
+                       now: datetime, hint: Hint | None = None) -> tuple[list, str | None]:
+        """(the mails, None), or (what rendered, why the rest did not) when a template breaks at run
+        time: the decision is recorded all the same, and the answer is kept pending (an
+        "answer_pending" event) until retry_answers can write it."""
+        cfg, out, errors = self.config, [], []
+
+        def build(make) -> None:
+            try:
+                out.append(make())
+            except Exception as exc:  # a broken template must not lose the decision
+                log.error(t("answer.failed", id=row["id"], error=f"{type(exc).__name__}: {exc}"))
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        if (hint is not None and hint.resend_note is not None and outcome.status == "ignored" and reading is not None
+                and intake.not_a_submission(reading.message, cfg) is None):
+            build(lambda: notices.resend_request(cfg, self.renderer, msg_row=row, message=reading.message,
+                                                 note=hint.resend_note, who=hint.who, now=now,
+                                                 unit=cfg.unit(hint.unit_id) if hint.unit_id else None))
+        # "needs more" after "recorded" would contradict it: a message answered as recorded
+        # that a re-read sends back to review is the office's to explain
+        answered = outcome.status == "review" and self.store.has_mail(notices.ack_key(row["id"], "recorded"))
+        if (cfg.notices.acknowledge and reading is not None and outcome.unit_id and not answered
+                and outcome.status in ("recorded", "review")):
+            # Only the unit's own rows decide what it still owes: loading every row of the
+            # ledger for each message made a backlog quadratic (bench/backlog.py).
+            prior = [r for r in self.store.submissions(unit=outcome.unit_id) if r["message"] != row["id"]]
+            build(lambda: notices.acknowledgement(cfg, self.renderer, msg_row=row["id"], message=reading.message,
+                                                  outcome=outcome, documents=reading.documents,
+                                                  received_at=datetime.fromisoformat(row["received_at"]),
+                                                  prior_rows=prior, now=now))
+        if cfg.notices.review_notice and outcome.status in ("review", "failed"):
+            build(lambda: notices.review_notice(cfg, self.renderer, msg_row=row, outcome=outcome, raw=raw,
+                                                archive_path=self.store.archive.path(row["sha256"]), now=now))
+        return [m for m in out if m is not None], ("; ".join(errors) or None)
+
+    def notice_or_log(self, msg_id, build):
+        """A notice to the office built from a template, or None (said in the log) when the
+        template broke at run time: a notice must never take the decision or the pass with it."""
         try:
-            if (hint is not None and hint.resend_note is not None and outcome.status == "ignored" and reading is not None
-                    and intake.not_a_submission(reading.message, cfg) is None):
-                out.append(notices.resend_request(cfg, self.renderer, msg_row=row, message=reading.message,
-                                                  note=hint.resend_note, who=hint.who, now=now,
-                                                  unit=cfg.unit(hint.unit_id) if hint.unit_id else None))
-            # "needs more" after "recorded" would contradict it: a message answered as recorded
-            # that a re-read sends back to review is the office's to explain
-            answered = outcome.status == "review" and self.store.has_mail(notices.ack_key(row["id"], "recorded"))
-            if (cfg.notices.acknowledge and reading is not None and outcome.unit_id and not answered
-                    and outcome.status in ("recorded", "review")):
-                # Only the unit's own rows decide what it still owes: loading every row of the
-                # ledger for each message made a backlog quadratic (bench/backlog.py).
-                prior = [r for r in self.store.submissions(unit=outcome.unit_id) if r["message"] != row["id"]]
-                out.append(notices.acknowledgement(cfg, self.renderer, msg_row=row["id"], message=reading.message,
-                                                   outcome=outcome, documents=reading.documents,
-                                                   received_at=datetime.fromisoformat(row["received_at"]),
-                                                   prior_rows=prior, now=now))
-            if cfg.notices.review_notice and outcome.status in ("review", "failed"):
-                out.append(notices.review_notice(cfg, self.renderer, msg_row=row, outcome=outcome, raw=raw,
-                                                 archive_path=self.store.archive.path(row["sha256"]), now=now))
-        except Exception:  # a broken template must not lose the decision: it is logged and the office sees it in check-config
-            log.exception("thư %s: không soạn được thư trả lời", row["id"])
-        return [m for m in out if m is not None]
+            return build()
+        except Exception as exc:
+            log.error(t("notice.failed", error=f"{type(exc).__name__}: {exc}"))
+            return None
+
+    def retry_answers(self, now: datetime) -> int:
+        """Write the answers kept pending because a template broke, once the templates changed
+        (an admin fixed them; checked by their files' times, so a still-broken template costs
+        nothing per pass). The message is read again from the archive; its recorded decision
+        stands. Returns how many messages got their answers."""
+        pending = self.store.pending_answers()
+        if not pending:
+            return 0
+        signature = self.renderer.signature()
+        if signature == self.answers_tried:
+            return 0
+        self.answers_tried = signature
+        done = 0
+        for msg_id in pending:
+            if self.stopping:
+                break
+            row = self.store.message(msg_id)
+            try:
+                raw = self.store.archive.get(row["sha256"])
+            except OSError:
+                with self.store.writing():
+                    self.store.answer_written(msg_id, t("failed.archive_missing", path=self.store.archive.path(row["sha256"])))
+                continue
+            hint = intake.hint_from_actions(self.store.desk_actions(msg_id, newest_first=False))
+            outcome, reading = self.decide(msg_id, raw, datetime.fromisoformat(row["received_at"]), hint)
+            if outcome.status != row["status"]:
+                # Decided otherwise since (reprocess, the desk): that decision wrote its own answers.
+                with self.store.writing():
+                    self.store.answer_written(msg_id, "quyết định đã đổi")
+                continue
+            mails, error = self.render_answers(row, outcome, reading, raw, now, hint)
+            with self.store.writing(), self.store.atomic():
+                for mail in mails:
+                    self.store.queue(mail, message=msg_id, now=now)
+                if error is None:
+                    self.store.answer_written(msg_id)
+            if error is None:
+                done += 1
+                log.info(t("answer.written", id=msg_id))
+        return done
 
     def handle(self, fetched: Fetched, uidvalidity: int) -> None:
         try:
@@ -232,7 +302,8 @@ class Runner:
     def run_jobs(self, now: datetime) -> None:
         """Everything due at `now`, computed from the ledger: reminders, overdue notices, the
         digest, then the outbox. Each job is guarded: one failing never stops the others."""
-        for job in (self.refresh_tracking, self.queue_chases, self.queue_digest, self.write_drafts, self.send_outbox):
+        for job in (self.refresh_tracking, self.retry_answers, self.queue_chases, self.queue_digest,
+                    self.write_drafts, self.send_outbox):
             if self.stopping:
                 return
             self.notifier.watchdog()
@@ -240,8 +311,11 @@ class Runner:
                 job(now)
             except sqlite3.OperationalError as exc:  # disk full, read-only: said plainly, tried next pass
                 log.error(t("storage.job", path=self.store.path, error=storage_problem(exc, self.store.path)))
-            except Exception:
-                log.exception("Lỗi khi %s", JOB_NAMES.get(job.__name__, job.__name__))
+            except OSError as exc:  # a file the job writes (draft, workbook): the same words, no traceback
+                where = exc.filename or self.config.storage.root
+                log.error(t("storage.job_file", job=job_name(job), path=where, error=storage_problem(exc)))
+            except Exception as exc:
+                log.exception(t("job.failed", job=job_name(job), error=f"{type(exc).__name__}: {exc}"))
 
     def refresh_tracking(self, now: datetime) -> None:
         """Rewrite the tracking workbook once per pass in which submissions were recorded."""
@@ -302,7 +376,13 @@ class Runner:
             version, ids, new_rows = nxt.version, nxt.submission_ids, nxt.new_rows
             out_dir = versions.version_folder(self.config.storage.root, campaign.id, cycle, version)
             model = draft.model_from_ledger(self.config, self.store, campaign, cycle, now, rows)
-            docx, xlsx = writers.write_draft(self.config, model, out_dir, version)
+            try:
+                docx, xlsx = writers.write_draft(self.config, model, out_dir, version)
+            except writers.DraftError as exc:
+                self.draft_failed(campaign, cycle, str(exc), now)
+                continue
+            except OSError as exc:  # said with the folder, not the hidden temporary file's name
+                raise OSError(exc.errno, exc.strerror, str(out_dir)) from exc
             previous = draft.previous_model(self.config, self.store, campaign, cycle, now, rows)
             notes_docx = notes.write_notes(model, docx, previous, tz=tz)
             mail = notices.draft_mail(self.config, self.renderer, campaign, cycle, version, docx, xlsx, new_rows, now,
@@ -312,6 +392,17 @@ class Runner:
                 if mail:
                     self.store.queue(mail, now=now)
             log.info("Đã viết dự thảo tổng hợp %s kỳ %s (bản %d): %s", campaign.id, cycle, version, docx)
+
+    def draft_failed(self, campaign, cycle: str, error: str, now: datetime) -> None:
+        """Tell the office once (keyed by campaign and cycle) that the due draft cannot be written."""
+        message = t("draft.failed", campaign=campaign.id, cycle=cycle, error=error)
+        if self.store.has_mail(f"draft_failed:{campaign.id}:{cycle}"):
+            log.debug(message)
+            return
+        log.error(message)
+        mail = notices.draft_failed(self.config, self.renderer, campaign, cycle, error, now)
+        if mail:
+            self.store.queue(mail, now=now)
 
     def send_outbox(self, now: datetime) -> None:
         cfg = self.config
@@ -325,7 +416,7 @@ class Runner:
                                            for r in rows], now),
         )
         for row in report.gave_up:
-            notice = notices.undeliverable(cfg, self.renderer, row, now)
+            notice = self.notice_or_log(row.get("message"), lambda row=row: notices.undeliverable(cfg, self.renderer, row, now))
             if notice:
                 self.store.queue(notice, now=now)
         if report.sent:

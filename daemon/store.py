@@ -621,6 +621,24 @@ class Store:
              "detail": json.dumps(detail, ensure_ascii=False, default=str)}
         )
 
+    # --- answers kept pending (a mail template broke at run time) -------------------------------
+
+    def pending_answers(self) -> list[int]:
+        """Messages whose answer is pending: an "answer_pending" event with no later "answer_written"."""
+        return [r[0] for r in self.db.execute(
+            "select p.message from events p where p.kind = 'answer_pending' and not exists ("
+            "select 1 from events w where w.kind = 'answer_written' and w.message = p.message and w.id > p.id) "
+            "group by p.message order by p.message").fetchall()]
+
+    def answer_is_pending(self, msg_id: int) -> bool:
+        kinds = [r[0] for r in self.db.execute(
+            "select kind from events where message = ? and kind in ('answer_pending', 'answer_written') order by id",
+            [msg_id]).fetchall()]
+        return bool(kinds) and kinds[-1] == "answer_pending"
+
+    def answer_written(self, msg_id: int, note: str = "") -> None:
+        self._event("answer_written", msg_id, {"note": note} if note else {})
+
     # --- reading ------------------------------------------------------------------------------
 
     def message(self, msg_id: int) -> dict:

@@ -50,6 +50,26 @@ TEXTS = {
         "đã chuyển sang thư mục cần xem xét."
     ),
     "failed.archive_missing": "Không tìm thấy bản lưu nguyên gốc của thư (tệp {path}).",
+    # answers (acknowledgement, review notice) a broken mail template kept from being written
+    "answer.failed": (
+        "Thư {id}: chưa viết được thư trả lời vì mẫu thư bị lỗi ({error}). Quyết định về thư đã được ghi; "
+        "thư trả lời được giữ lại và sẽ được viết khi mẫu thư được sửa."
+    ),
+    "answer.written": "Thư {id}: đã viết thư trả lời còn chờ (mẫu thư đã được sửa).",
+    "notice.failed": (
+        "Chưa viết được một thông báo cho văn phòng vì mẫu thư bị lỗi ({error}); thông báo này bị bỏ qua. "
+        "Hãy sửa mẫu thư (chạy «tonghop check-config» để kiểm tra)."
+    ),
+    # the jobs of each pass, by name, and why one failed
+    "job.refresh_tracking": "cập nhật sổ theo dõi (Excel)",
+    "job.retry_answers": "viết thư trả lời còn chờ",
+    "job.queue_chases": "xếp thư nhắc nộp",
+    "job.queue_digest": "xếp bản tin hằng ngày",
+    "job.write_drafts": "viết dự thảo tổng hợp",
+    "job.send_outbox": "gửi thư",
+    "job.failed": "Việc «{job}» bị lỗi: {error}. Sẽ làm lại ở lượt sau.",
+    "draft.failed": "Không viết được dự thảo tổng hợp {campaign} kỳ {cycle}: {error}",
+    "draft.template": "mẫu Word {path} bị hỏng hoặc không dùng được ({error}); hãy thay bằng mẫu đúng",
     # storage: the archive or the ledger cannot be written (the message stays in the mailbox)
     "storage.archive": (
         "Không lưu được bản gốc của thư vào {path}: {error}. Thư vẫn nằm trong hộp thư và chưa được ghi nhận; "
@@ -67,6 +87,8 @@ TEXTS = {
         "Không ghi được vào sổ theo dõi {path}: {error}. Việc nhắc nộp, bản tin và gửi thư sẽ được "
         "làm lại ở lượt sau."
     ),
+    "storage.job_file": "Việc «{job}» không ghi được tệp {path}: {error}. Sẽ làm lại ở lượt sau.",
+    "storage.draft": "Không ghi được dự thảo vào {path}: {error}.",
     "storage.retry": "{error} Thử lại sau {seconds:.0f} giây.",
     "storage.full": "ổ đĩa đã đầy",
     "storage.read_only": "ổ đĩa hoặc tệp chỉ cho đọc (kiểm tra quyền ghi và cách gắn ổ đĩa)",

@@ -6,6 +6,14 @@ Why one module: each external program is a place where a hostile or broken file 
 machine. Here each call gets a private temporary directory (removed afterwards), a time limit after
 which its whole process group is killed (soffice forks helpers that a plain kill would orphan), and a
 Vietnamese error a person can act on. Callers only see bytes in, bytes/text out, or ConversionError.
+
+No converter reaches the network: a stranger's .odt/.doc/.html with a linked image made LibreOffice
+send an HTTP GET to an address of the sender's choosing (SSRF), before any sender check. Every
+program runs in a network namespace of its own with only a loopback that is down (`unshare -rn`,
+which works as root and as an ordinary user where user namespaces are allowed; `unshare --net` as
+root otherwise), and LibreOffice's profile blocks linked content as well
+(BlockUntrustedRefererLinks), which is the one layer left on a machine without namespaces.
+`network_isolation()` says which applies; check-config prints it.
 """
 from __future__ import annotations
 
@@ -104,6 +112,54 @@ def run_capped(argv: Sequence[str], timeout: float, max_bytes: int, *,
     return status, b"".join(chunks)
 
 
+_ISOLATION: list[str] | None = None
+
+
+def _probe_isolation() -> list[str]:
+    """The argv prefix that runs a program without network, or [] when none works here."""
+    if shutil.which("unshare") is None:
+        return []
+    for prefix in (["unshare", "-rn"], ["unshare", "--net"]):
+        try:
+            res = subprocess.run([*prefix, "true"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if res.returncode == 0:
+            return prefix
+    return []
+
+
+def isolation_prefix() -> list[str]:
+    """Probed once per process: unshare either works on this kernel for this user or it does not."""
+    global _ISOLATION
+    if _ISOLATION is None:
+        _ISOLATION = _probe_isolation()
+    return list(_ISOLATION)
+
+
+def network_isolation() -> str:
+    """How converters are kept off the network, in Vietnamese (check-config prints it)."""
+    prefix = isolation_prefix()
+    if prefix:
+        return f"chạy trong vùng mạng riêng không có mạng ({' '.join(prefix)})"
+    return ("KHÔNG tách được mạng (lệnh unshare không có hoặc nhân không cho tạo namespace); "
+            "chỉ còn LibreOffice chặn nội dung liên kết")
+
+
+# LibreOffice's own switch for content a document links to (images, OLE links, frames): loaded
+# only from trusted locations, and the profile lists none.
+_PROFILE_XCU = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetProxyType" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
 def _cleanup_dir(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
@@ -112,15 +168,17 @@ class Converter:
     """Bounded wrappers around soffice, pdftoppm, pdftotext and tesseract.
 
     `command` replaces the soffice argv prefix (a test hook: e.g. ["sleep", "30"] exercises the
-    timeout path). One LibreOffice conversion runs at a time per Converter, because concurrent
+    timeout path). `offline=False` is a test hook too: it lets the programs reach the network and
+    LibreOffice load linked content, so a test can show that its hostile file really does link. One LibreOffice conversion runs at a time per Converter, because concurrent
     soffice processes cannot share a profile directory.
     """
 
     def __init__(self, *, timeout: float = 60, ocr_timeout: float = 120,
                  command: Sequence[str] | None = None, soffice: str = "soffice",
                  tesseract: str = "tesseract", pdftoppm: str = "pdftoppm",
-                 pdftotext: str = "pdftotext", ocr_lang: str = "vie") -> None:
+                 pdftotext: str = "pdftotext", ocr_lang: str = "vie", offline: bool = True) -> None:
         self.timeout = timeout
+        self.offline = offline
         self.ocr_timeout = ocr_timeout
         self.command = list(command) if command else None
         self.soffice = soffice
@@ -174,12 +232,19 @@ class Converter:
             self._ocr_ok = ok
         return self._ocr_ok
 
+    def _offline(self, argv: list[str]) -> list[str]:
+        """argv run without network where this machine allows it (see network_isolation)."""
+        return [*isolation_prefix(), *argv] if self.offline else list(argv)
+
     # -- LibreOffice ----------------------------------------------------------------------
     def _profile_dir(self) -> str:
         # A private profile: the user's own LibreOffice (or another daemon) never locks ours.
         if self._profile is None:
             self._profile = tempfile.mkdtemp(prefix="tonghop-lo-profile-")
             weakref.finalize(self, _cleanup_dir, self._profile)
+            if self.offline:
+                Path(self._profile, "user").mkdir()
+                Path(self._profile, "user", "registrymodifications.xcu").write_text(_PROFILE_XCU, encoding="utf-8")
         return self._profile
 
     def _soffice(self, data: bytes, suffix: str, target: str, infilter: str | None = None) -> bytes:
@@ -203,7 +268,7 @@ class Converter:
                     argv.append(f"--infilter={infilter}")
                 argv += ["--convert-to", target, "--outdir", str(outdir), str(src)]
             env = dict(os.environ, HOME=work)  # soffice may write dotfiles under HOME
-            res = run_limited(argv, self.timeout, cwd=work, env=env, what="chuyển đổi bằng LibreOffice")
+            res = run_limited(self._offline(argv), self.timeout, cwd=work, env=env, what="chuyển đổi bằng LibreOffice")
             out = outdir / f"input.{ext}"
             if not out.is_file() or out.stat().st_size == 0:
                 detail = res.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
@@ -264,7 +329,7 @@ class Converter:
             pdf.write_bytes(data)
             argv = [self.pdftotext, "-q", "-layout", "-enc", "UTF-8", "-f", "1", "-l", str(last_page),
                     str(pdf), "-"]
-            status, raw = run_capped(argv, self.timeout, max_bytes, what="đọc lớp chữ PDF (pdftotext)")
+            status, raw = run_capped(self._offline(argv), self.timeout, max_bytes, what="đọc lớp chữ PDF (pdftotext)")
         if status != 0:
             raise ConversionError(f"pdftotext không đọc được lớp chữ của tệp PDF (mã lỗi {status}).")
         text = raw.decode("utf-8", "replace")
@@ -279,7 +344,7 @@ class Converter:
         return dict(os.environ, OMP_THREAD_LIMIT="1")
 
     def _tesseract(self, image: Path, deadline_left: float) -> str:
-        res = run_limited([self.tesseract, str(image), "stdout", "-l", self.ocr_lang],
+        res = run_limited(self._offline([self.tesseract, str(image), "stdout", "-l", self.ocr_lang]),
                           max(deadline_left, 1), env=self._ocr_env(), what="nhận dạng chữ (OCR)")
         if res.returncode != 0:
             raise ConversionError("Không nhận dạng được chữ trong ảnh (Tesseract báo lỗi).")
@@ -318,7 +383,7 @@ class Converter:
             if max_pages:
                 argv += ["-f", "1", "-l", str(max_pages)]
             argv += [str(pdf), str(Path(work, "page"))]
-            run_limited(argv, self.ocr_timeout, what="dựng ảnh trang PDF")
+            run_limited(self._offline(argv), self.ocr_timeout, what="dựng ảnh trang PDF")
             pages = sorted(Path(work).glob("page*.png"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
             if not pages:
                 raise ConversionError("Không dựng được ảnh các trang PDF để nhận dạng chữ.")

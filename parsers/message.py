@@ -82,6 +82,7 @@ def parse_message(raw: bytes, limits: Limits = Limits()) -> ParsedMessage:
 
 def _parse_message(raw: bytes, limits: Limits) -> ParsedMessage:
     problems: list[str] = []
+    raw, omitted = _omit_oversized_parts(raw, limits)
     if len(raw) > limits.max_message_bytes:
         problems.append(
             f"Thư quá lớn ({size_text(len(raw))}, giới hạn {size_text(limits.max_message_bytes)}); "
@@ -92,6 +93,7 @@ def _parse_message(raw: bytes, limits: Limits) -> ParsedMessage:
     msg = parse_bytes(raw, problems)
 
     walker = _Walker(limits)
+    walker.omitted = omitted
     walker.walk(msg, path="", top=True)
     problems.extend(_defect_problems(walker.visited))
     problems.extend(walker.problems)
@@ -164,6 +166,77 @@ def parse_bytes(raw: bytes, problems: list[str] | None = None) -> email.message.
         return BytesParser(_class=_BoundedMessage, policy=policy.compat32).parsebytes(raw, headersonly=True)
     except (Exception, RecursionError):
         return _BoundedMessage()
+
+
+_OMITTED_HEADER = "X-Tonghop-Omitted"
+_BOUNDARY_PARAM = re.compile(rb'(?i)boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))')
+_CONTAINER_TYPE = re.compile(rb"(?im)^content-type:\s*(?:multipart|message)/")
+_BASE64_CTE = re.compile(rb"(?im)^content-transfer-encoding:\s*base64")
+
+
+def _omit_oversized_parts(raw: bytes, limits: Limits) -> tuple[bytes, dict[str, int]]:
+    """The message with the body of every MIME part too large to read taken out before the email
+    parser sees it, and {mark: the file's real size}.
+
+    Why: a 110 MB attachment was decoded from the first 60 MB of the message (the message limit)
+    and reported as "Tệp quá lớn (43,8 MB)", and parsing a 70 MB message held half a gigabyte.
+    A part's body is what lies between two delimiter lines of the message's boundaries; one whose
+    encoded size cannot fit max_attachment_bytes is replaced by nothing and its headers get a mark
+    the walker turns into the problem, with the real size (base64 counted without line breaks). The
+    archive keeps the whole message as received. The mark is random per call: a header a sender
+    writes cannot pass for it."""
+    import secrets
+
+    if len(raw) <= limits.max_attachment_bytes:
+        return raw, {}
+    boundaries = set()
+    for needle in (b"oundary", b"OUNDARY"):  # bytes.find is fast where a regex over 100 MB is not
+        at = raw.find(needle)
+        while at >= 0:
+            m = _BOUNDARY_PARAM.match(raw, at - 1, at + 220)
+            if m:
+                boundaries.add(m.group(1) or m.group(2))
+            at = raw.find(needle, at + len(needle))
+    starts: list[int] = []  # where each delimiter line begins (its "--")
+    for boundary in boundaries:
+        needle = b"\n--" + boundary
+        at = raw.find(needle)
+        while at >= 0:
+            starts.append(at + 1)
+            at = raw.find(needle, at + len(needle))
+    edges = [0] + sorted(starts) + [len(raw)]
+    token = secrets.token_hex(8)
+    pieces, omitted, kept_from = [], {}, 0
+    for begin, end in zip(edges, edges[1:]):
+        if end - begin <= limits.max_attachment_bytes:
+            continue
+        head_start = begin if begin == 0 else raw.find(b"\n", begin, end) + 1  # after the delimiter line
+        if head_start <= 0 and begin != 0:
+            continue
+        blanks = [x for x in (raw.find(b"\n\r\n", head_start - 1, end), raw.find(b"\n\n", head_start - 1, end)) if x >= 0]
+        if not blanks or min(blanks) - head_start > 65536:
+            continue
+        head_end = min(blanks)  # the line break that ends the last header line
+        body = raw.find(b"\n", head_end + 1, end) + 1
+        head = raw[head_start:head_end]
+        if _CONTAINER_TYPE.search(head):
+            continue
+        # the line break before the next delimiter belongs to the delimiter (RFC 2046), kept
+        stop = end if end == len(raw) else end - (2 if raw[end - 2:end] == b"\r\n" else 1)
+        size = stop - body
+        if _BASE64_CTE.search(head):
+            chars = size - sum(raw.count(c, body, stop) for c in (b"\n", b"\r", b" ", b"\t"))
+            size = chars * 3 // 4 - raw.count(b"=", max(body, stop - 4), stop)
+        if size <= limits.max_attachment_bytes:
+            continue
+        mark = f"{token}-{len(omitted)}"
+        omitted[mark] = size
+        pieces += [raw[kept_from:head_end], f"\n{_OMITTED_HEADER}: {mark}".encode(), raw[head_end:body]]
+        kept_from = stop
+    if not omitted:
+        return raw, {}
+    pieces.append(raw[kept_from:])
+    return b"".join(pieces), omitted
 
 
 def _limit_header(raw: bytes, limits: Limits, problems: list[str]) -> bytes:
@@ -516,6 +589,7 @@ class _Walker:
         self.fallback_body = ""  # a winmail.dat's own body, used when the mail has none
         self._unnamed = 0
         self._active = 0  # walk() calls on the stack
+        self.omitted: dict[str, int] = {}  # _omit_oversized_parts' marks -> the file's real size
 
     # MIME ------------------------------------------------------------------------------------
     def walk(self, part: email.message.Message, path: str, top: bool, zip_depth: int = 0,
@@ -575,6 +649,15 @@ class _Walker:
             if top:
                 text = decode_bytes(_payload_bytes(part), _param(part, "charset"))
                 (self.plain if ctype == "text/plain" else self.html).append(text)
+            return
+        marks = [str(m).strip() for m in (part.get_all(_OMITTED_HEADER) or ()) if str(m).strip() in self.omitted]
+        if marks:
+            size = self.omitted[marks[-1]]
+            self.attachments.append(Attachment(
+                filename=safe_filename(filename or self._default_name(ctype)), content_type=ctype, data=b"",
+                path=path, inline=False,
+                problems=(f"Tệp quá lớn ({size_text(size)}, giới hạn {size_text(self.limits.max_attachment_bytes)}); "
+                          "không đọc.",)))
             return
         data = _payload_bytes(part)
         problems = []

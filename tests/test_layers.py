@@ -5,7 +5,7 @@ fails here before anyone has to trace it.
 
 Floors, bottom to top:
   0  records, texts, clock, durable, faults,   shared records and helpers (no daemon/ imports
-     systemd, logs, skeleton                     but each other)
+     systemd, logs, skeleton, textfile           but each other)
   1  config                                    the typed, frozen configuration
   2  config_toml, store, status                reading the config folder; the ledger; status rules
   3  intake/, outgoing/, report/               the rooms: each imports only floors below and itself
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FLOORS = {
     "daemon.records": 0, "daemon.texts": 0, "daemon.clock": 0, "daemon.durable": 0, "daemon.faults": 0,
-    "daemon.systemd": 0, "daemon.logs": 0, "daemon.skeleton": 0,
+    "daemon.systemd": 0, "daemon.logs": 0, "daemon.skeleton": 0, "daemon.textfile": 0,
     "daemon.config": 1,
     "daemon.config_toml": 2, "daemon.store": 2, "daemon.status": 2, "daemon.oauth2": 2,
     "daemon.intake": 3, "daemon.outgoing": 3, "daemon.report": 3,

@@ -17,6 +17,7 @@ from daemon.outgoing.compose import compose, make_message_id, tidy_subject
 from daemon.records import OutgoingMail, cites_our_message_id
 from daemon.status import STATUS_WORDS, campaign_units, cells, counts
 from daemon.texts import TYPE_NAMES
+from daemon.textfile import EncodingProblem, decode_text
 
 KINDS = ("opening", "ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing",
          "review_summary", "resend")
@@ -29,15 +30,38 @@ ADVICE = {
 DEFAULT_ADVICE = "Đề nghị kiểm tra và gửi lại tệp (.docx hoặc .pdf)."
 
 
+class _Utf8Loader(jinja2.FileSystemLoader):
+    """Templates as admins save them: UTF-8 with or without a BOM (which would otherwise hide the
+    "Tiêu đề:" line); another encoding is an EncodingProblem naming the file."""
+
+    def __init__(self, folder: Path):
+        super().__init__(folder, encoding="latin-1")  # never fails: the bytes are decoded again below
+
+    def get_source(self, environment, template):
+        _, filename, uptodate = super().get_source(environment, template)
+        try:
+            source = decode_text(Path(filename).read_bytes())
+        except EncodingProblem as exc:
+            raise EncodingProblem(f"{filename}: {exc}") from None
+        return source, filename, uptodate
+
+
 class Renderer:
     def __init__(self, templates: Path):
         self.dir = Path(templates) / "email"
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.dir),
+            loader=_Utf8Loader(self.dir),
             undefined=jinja2.StrictUndefined,  # a misspelt variable fails loudly, never mails a blank
             autoescape=jinja2.select_autoescape(["html"]),
             keep_trailing_newline=True,
         )
+
+    def signature(self) -> tuple:
+        """The templates' files as (name, mtime, size): it changes when an admin edits one."""
+        try:
+            return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in self.dir.iterdir()))
+        except OSError:
+            return ()
 
     def render(self, kind: str, context: dict) -> tuple[str, str, str]:
         """(subject, text, html) for a kind of mail."""
@@ -154,6 +178,15 @@ def _mail(config: Config, renderer: Renderer, *, key: str, kind: str, to: list[s
     )
     return OutgoingMail(key=key, kind=kind, recipients=tuple(recipients + copies), subject=subject, message_id=message_id,
                         raw=raw, unit_id=unit_id)
+
+
+def draft_failed(config: Config, renderer: Renderer, campaign: Campaign, cycle: str, error: str,
+                 now: datetime) -> OutgoingMail | None:
+    """The draft is due but cannot be written (its Word template is broken): said to the office
+    once per campaign and cycle (the key), not every pass."""
+    context = {"campaign": campaign.title, "cycle": cycle, "error": error, "now": when(now, config)}
+    return _mail(config, renderer, key=f"draft_failed:{campaign.id}:{cycle}", kind="draft_failed",
+                 to=list(config.office.staff), context=context, now=now)
 
 
 def unit_addresses(unit: Unit, failing: set[str]) -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from daemon.clock import moment_words
 
-from daemon.durable import write_with
+from daemon.durable import save_in_memory, write_with
 from daemon.report.model import ReportModel, changes_note
 from daemon.status import STATUS_WORDS
 
@@ -178,4 +178,4 @@ def _render(notes: Notes, model: ReportModel, written: str, out: Path) -> None:
         for cell in column.cells:
             cell.width = width
     doc.core_properties.title = notes.title
-    doc.save(str(out))
+    save_in_memory(out, doc.save)

@@ -18,7 +18,7 @@ from openpyxl.worksheet.page import PageMargins
 
 from daemon.clock import deadline_words, local_text
 from daemon.config import Config
-from daemon.durable import write_with
+from daemon.durable import save_in_memory, write_with
 from daemon.status import STATUS_WORDS, status_document
 
 FILE_NAME = "bang-theo-doi.xlsx"
@@ -157,5 +157,5 @@ def write(config: Config, rows: list[dict], now: datetime) -> Path:
     """Write the workbook atomically (a reader never sees half a file)."""
     target = config.storage.root / FILE_NAME
     book = workbook(config, rows, now)
-    write_with(target, lambda path: book.save(path))
+    write_with(target, lambda path: save_in_memory(path, book.save))
     return target

@@ -17,13 +17,19 @@ from docx.shared import Cm
 from openpyxl.utils import get_column_letter
 
 from daemon.config import Config
-from daemon.durable import write_with
+from daemon.texts import t
+from daemon.durable import save_in_memory, write_with
 from daemon.report.model import ReportModel, model_to_json
 from daemon.report.typography import typeset
 
 TEMPLATE_NAME = "du-thao-bao-cao.docx"
 _CONTROL_IN_TEXT = re.compile(r"<w:t[ >][^<]*[\n\t\a\f]")
 BUILTIN_TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "report" / TEMPLATE_NAME
+
+
+class DraftError(Exception):
+    """The draft cannot be written from its Word template (missing, not a .docx, a broken
+    placeholder); str() is Vietnamese for the office. The disk failing stays an OSError."""
 
 
 def template_path(config: Config) -> Path:
@@ -68,14 +74,39 @@ def render_docx(template: Path, model: ReportModel, out: Path) -> None:
             # (seconds at 2,000 units); the model's texts rarely hold any, so look first.
             return super().resolve_listing(xml) if _CONTROL_IN_TEXT.search(xml) else xml
 
-    tpl = Template(str(template))
-    # autoescape: unit names and passages may hold "&" or "<", which would break the XML.
-    tpl.render(typeset(model_to_json(model)), autoescape=True)  # “ ” for print (report/typography.py)
-    _fix_figure_table(tpl.docx, len(model.indicators))
-    props = tpl.docx.core_properties
-    props.title = f"Dự thảo {model.type_name.lower()}: {model.summary}"
-    props.subject = f"{model.campaign} {model.cycle}"
-    tpl.save(str(out))
+    try:
+        tpl = Template(str(template))
+        # autoescape: unit names and passages may hold "&" or "<", which would break the XML.
+        tpl.render(typeset(model_to_json(model)), autoescape=True)  # “ ” for print (report/typography.py)
+        _fix_figure_table(tpl.docx, len(model.indicators))
+        props = tpl.docx.core_properties
+        props.title = f"Dự thảo {model.type_name.lower()}: {model.summary}"
+        props.subject = f"{model.campaign} {model.cycle}"
+    except Exception as exc:  # PackageNotFoundError, BadZipFile, a broken {{ }}: the template's fault
+        raise DraftError(t("draft.template", path=template, error=_template_reason(exc))) from exc
+    save_in_memory(out, tpl.save)
+
+
+def check_template(config: Config) -> None:
+    """Open the Word template as a package, the quick check `run` makes at start (check-config
+    writes a whole draft with it); DraftError when it is not a .docx that can be read."""
+    from docxtpl import DocxTemplate
+
+    template = template_path(config)
+    try:
+        DocxTemplate(str(template)).init_docx()
+    except Exception as exc:
+        raise DraftError(t("draft.template", path=template, error=_template_reason(exc))) from exc
+
+
+def _template_reason(exc: Exception) -> str:
+    name = type(exc).__name__
+    if name in ("PackageNotFoundError", "BadZipFile") or isinstance(exc, KeyError):
+        return "không phải tệp Word .docx đọc được"
+    if isinstance(exc, FileNotFoundError):
+        return "không tìm thấy tệp"
+    text = str(exc).strip()
+    return f"{name}: {text[:300]}" if text else name
 
 
 def _fix_figure_table(document, indicators: int) -> None:
@@ -139,7 +170,7 @@ def write_xlsx(model: ReportModel, out: Path) -> None:
         _titles(ws, model, "Phụ lục II", model.appendix2_title, 4)
         ws.cell(row=5, column=1, value="Chưa có đơn vị nào gửi số liệu theo biểu mẫu.")
     _checks(wb.create_sheet("Cần kiểm tra"), model)
-    wb.save(out)
+    save_in_memory(out, wb.save)
 
 
 # Vietnamese number display whatever the clerk's locale: "1.432", "97,82" ([$-42A] is vi-VN).
