@@ -114,6 +114,26 @@ class IntakeSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """[web] in settings.toml: where `tonghop web` listens and where its accounts and session key are."""
+
+    host: str = "127.0.0.1"
+    port: int = 8088
+    accounts_file: Path = Path("accounts.toml")  # made absolute (config folder) by load_config
+    secret_file: Path = Path("web-secret")  # the session key, created 0600 under storage if missing
+    secure_cookies: bool = False  # true when the desk is served over https (behind a TLS proxy)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One clerk of accounts.toml: role "clerk" (may act) or "readonly"; password: an scrypt hash."""
+
+    name: str
+    role: str
+    password: str | None
+
+
+@dataclass(frozen=True)
 class Unit:
     id: str
     name: str
@@ -295,6 +315,7 @@ class Config:
     limits: Limits
     units: tuple[Unit, ...]
     campaigns: tuple[Campaign, ...]
+    web: WebSettings = WebSettings()
 
     def unit(self, unit_id: str) -> Unit | None:
         return next((u for u in self.units if u.id == unit_id), None)
