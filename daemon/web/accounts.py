@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import os
 import re
 import secrets
@@ -122,7 +123,7 @@ class LoginLimiter:
         """0 when a try is allowed, else how many seconds until the oldest failure expires."""
         with self._lock:
             q = self._recent((name.lower(), address), now)
-            return 0 if len(q) < self.limit else int(q[0] + self.window - now) + 1
+            return 0 if len(q) < self.limit else max(1, math.ceil(q[0] + self.window - now))
 
     def failed(self, name: str, address: str, now: float) -> None:
         with self._lock:
