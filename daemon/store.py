@@ -692,3 +692,9 @@ class Store:
 
     def draft(self, draft_id: int) -> dict | None:
         return next(iter(self.db.query("select * from drafts where id = ?", [draft_id])), None)
+
+    def submissions_mark(self, campaign: str, cycle: str) -> tuple[int, int]:
+        """(count, highest id) of a cycle's submissions: changes whenever a decision adds, replaces
+        (delete + insert: new ids) or removes one, so a page can keep what it computed from them."""
+        return tuple(self.db.execute("select count(*), coalesce(max(id), 0) from submissions "
+                                     "where campaign = ? and cycle = ?", [campaign, cycle]).fetchone())

@@ -47,6 +47,8 @@ FACT_LABELS = (("number", "Số, ký hiệu"), ("type_name", "Loại văn bản"
 FILTERS = {"late": "trễ hạn", "missing": "chưa nộp", "review": "có thư cần xem xét"}
 BOARD_PAGE = 100  # units per page of the board
 LIST_PAGE = 50  # rows per page of the message and outbox lists
+REVIEW_PAGE = 20  # messages per page of the review queue (each with its action forms)
+PICKER_SELECT = 300  # up to this many units a unit is picked from a <select>, beyond from a <datalist>
 DRAFT_FILES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -90,7 +92,8 @@ def create_app(config: Config, clock: Clock | None = None, *, monotonic=time.mon
     app.jinja_env.globals.update(when=when, unit_name=unit_name, STATUS_WORDS=STATUS_WORDS,
                                  MESSAGE_STATUSES=MESSAGE_STATUSES, OUTBOX_STATUSES=OUTBOX_STATUSES,
                                  MAIL_KINDS=MAIL_KINDS, ROLES=ROLES, office=config.office,
-                                 config_campaigns=config.campaigns, with_page=with_page)
+                                 config_campaigns=config.campaigns, with_page=with_page,
+                                 unit_select=len(config.units) <= PICKER_SELECT)
 
     @app.context_processor
     def who():
@@ -101,12 +104,14 @@ def create_app(config: Config, clock: Clock | None = None, *, monotonic=time.mon
     @app.before_request
     def guard():
         g.user = g.role = None
-        if request.endpoint in ("static", "login"):
+        if request.endpoint in ("static", "login", "favicon"):
             return None
         name = session.get("user")
         account = accounts().get(name) if name else None
         if account is None or not account.password or session.get("pw") != account.password[-12:]:
-            session.clear()  # removed, or its password changed: log in again
+            if name:  # removed, or its password changed: log in again (the form's token stays valid)
+                for key in ("user", "pw"):
+                    session.pop(key, None)
             if request.method == "POST":
                 return page("loi.html", 403, title="Phiên đăng nhập đã hết", text="Vui lòng đăng nhập lại rồi thực hiện lại thao tác.")
             return redirect(url_for("login", next=request.full_path if request.query_string else request.path))
@@ -168,12 +173,34 @@ def create_app(config: Config, clock: Clock | None = None, *, monotonic=time.mon
         session.update(user=account.name, pw=account.password[-12:], csrf=secrets.token_urlsafe(32))
         return redirect(target)
 
+    @app.get("/favicon.ico")
+    def favicon():
+        return "", 204
+
     @app.post("/dang-xuat")
     def logout():
         session.clear()
         return redirect(url_for("login"))
 
     # --- the board ---------------------------------------------------------------------------------
+
+    kept: dict[tuple[str, str], tuple[tuple[int, int], dict]] = {}
+    kept_lock = threading.Lock()
+
+    def board_document(campaign_id: str, cycle: str, now: datetime) -> dict:
+        """status_document's campaign for this cycle, kept until the cycle's submissions change:
+        with 2,000 units it takes a second to compute, and the board is read far more often than
+        a decision is written (bench/web.py). A copy per request: the page adds its own marks."""
+        mark = store().submissions_mark(campaign_id, cycle)
+        with kept_lock:
+            hit = kept.get((campaign_id, cycle))
+        if hit is None or hit[0] != mark:
+            doc = status_document(config, store().submissions(campaign_id, cycle), now, campaign_id, cycle)["campaigns"][0]
+            with kept_lock:
+                kept[(campaign_id, cycle)] = (mark, doc)
+        else:
+            doc = hit[1]
+        return {**doc, "units": [dict(u) for u in doc["units"]]}
 
     @app.get("/")
     def board():
@@ -183,15 +210,14 @@ def create_app(config: Config, clock: Clock | None = None, *, monotonic=time.mon
             abort(404)
         cycles = sorted({campaign.cycle_of(now, tz), *store().cycles(campaign.id)}, reverse=True)
         cycle = request.args.get("cycle") if request.args.get("cycle") in cycles else campaign.cycle_of(now, tz)
-        doc = status_document(config, store().submissions(campaign.id, cycle), now, campaign.id, cycle)["campaigns"][0]
+        doc = board_document(campaign.id, cycle, now)
         in_review = store().units_in_review()
-        totals = {k: 0 for k in STATUS_WORDS}
+        per_req = {r["id"]: {k: 0 for k in STATUS_WORDS} for r in doc["requirements"]}
         for u in doc["units"]:
             u["review"] = u["id"] in in_review
-            for s in u["submissions"].values():
-                totals[s["status"]] += 1
-        per_req = {r["id"]: {k: sum(1 for u in doc["units"] if u["submissions"][r["id"]]["status"] == k) for k in STATUS_WORDS}
-                   for r in doc["requirements"]}
+            for req_id, s in u["submissions"].items():
+                per_req[req_id][s["status"]] += 1
+        totals = {k: sum(n[k] for n in per_req.values()) for k in STATUS_WORDS}
         chosen = request.args.get("filter", "")
         units = doc["units"]
         if chosen in ("late", "missing"):
@@ -289,10 +315,10 @@ def create_app(config: Config, clock: Clock | None = None, *, monotonic=time.mon
 
     @app.get("/xem-xet")
     def review():
-        rows, total = store().messages_page(status="review", limit=LIST_PAGE, offset=(page_number() - 1) * LIST_PAGE)
+        rows, total = store().messages_page(status="review", limit=REVIEW_PAGE, offset=(page_number() - 1) * REVIEW_PAGE)
         items = [{"msg": r, "attachments": store().attachments_of(r["id"])} for r in rows]
         return page("xem-xet.html", items=items, total=total, units=config.units, campaigns=config.campaigns,
-                    problems_of=problems_of, number=page_number(), pages=max(1, math.ceil(total / LIST_PAGE)))
+                    problems_of=problems_of, number=page_number(), pages=max(1, math.ceil(total / REVIEW_PAGE)))
 
     def back_to_review(msg_id: int):
         target = request.form.get("back") or ""
