@@ -55,6 +55,8 @@ def _renders(config: Config, now: datetime):
         config, renderer, {"id": 0, "kind": "ack", "subject": "Báo cáo", "recipients": [unit.emails[0]],
                            "last_error": "550"}, now)
     yield "address_failing.txt", lambda: notices.address_failing(config, renderer, unit, unit.emails[0], "550", set(), now)
+    yield "resend.txt", lambda: notices.resend_request(config, renderer, msg_row=row, message=_sample_message(
+        config, "vanthu@example.com"), note="Đề nghị gửi bản có chữ ký.", who="kiểm tra", now=now)
 
     def draft():
         with tempfile.TemporaryDirectory() as tmp:
@@ -144,3 +146,34 @@ def account_summary(config: Config) -> str:
         return f"Bàn làm việc trên web: chưa có tài khoản ({config.web.accounts_file}); tạo bằng: tonghop web --set-password TÊN"
     parts = [f"{a.name} ({ROLES[a.role]}{'' if a.password else ', chưa đặt mật khẩu'})" for a in accounts]
     return f"Bàn làm việc trên web: http://{config.web.host}:{config.web.port}/ — tài khoản: " + ", ".join(parts)
+
+
+def pending_addresses(config: Config, approved: list[dict]) -> list[str]:
+    """Addresses a clerk approved at the desk (store.approved_address_rows) that units.toml does not
+    have yet, as the lines to print: for each unit, the exact `emails = [...]` line to paste into
+    its [[unit]] entry. They already count (the ledger), units.toml is where they belong for good."""
+    import json
+
+    from daemon.texts import t
+
+    by_unit: dict[str, list[dict]] = {}
+    lines = []
+    for row in approved:
+        unit, configured = config.unit(row["unit_id"]), config.unit_for_address(row["address"])
+        if configured is not None and unit is not None and configured.id == unit.id:
+            continue  # copied already
+        if configured is not None:
+            lines.append(t("desk.pending_conflict", address=row["address"], who=row["who"],
+                           unit=unit.name if unit else row["unit_id"], other=configured.name))
+        elif unit is None:
+            lines.append(t("desk.pending_gone", address=row["address"], who=row["who"], unit_id=row["unit_id"]))
+        else:
+            by_unit.setdefault(unit.id, []).append(row)
+    for unit_id, rows in by_unit.items():
+        unit = config.unit(unit_id)
+        for row in rows:
+            lines.append(t("desk.pending_line", address=row["address"], unit=unit.name, unit_id=unit.id, who=row["who"],
+                           at=row["at"], message=row["message"]))
+        emails = [*unit.emails, *(r["address"] for r in rows)]
+        lines.append("      emails = [" + ", ".join(json.dumps(e, ensure_ascii=False) for e in emails) + "]")
+    return [t("desk.pending_addresses"), *lines] if lines else []

@@ -61,6 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("ids", nargs="*", type=int, metavar="ID")
     rep.add_argument("--all", action="store_true", help="đọc lại tất cả thư")
 
+    res = sub.add_parser("resolve", help="xử lý một thư cần xem xét, như trên bàn làm việc web (ghi lại ai làm, lúc nào)")
+    res.add_argument("id", type=int, metavar="ID", help="mã thư (cột ID của «tonghop messages»)")
+    res.add_argument("--unit", metavar="UNIT", help="người gửi (hoặc tệp) là của đơn vị mã này")
+    res.add_argument("--remember", action="store_true", help="ghi nhớ địa chỉ người gửi là của đơn vị (--unit)")
+    res.add_argument("--file", metavar="SEQ", help="số thứ tự tệp đính kèm (1, 2, ... như trong thư báo cần xem xét) hoặc tên tệp")
+    res.add_argument("--requirement", metavar="R", help="tệp (--file) là văn bản theo yêu cầu mã này")
+    res.add_argument("--campaign", metavar="C", help="chiến dịch của yêu cầu (mặc định: chiến dịch duy nhất có yêu cầu đó)")
+    res.add_argument("--ignore", action="store_true", help="thư không phải văn bản báo cáo")
+    res.add_argument("--resend", action="store_true", help="gửi thư đề nghị người gửi gửi lại văn bản")
+    res.add_argument("--note", default="", help="ghi chú của cán bộ (lý do, nội dung đề nghị)")
+    res.add_argument("--who", metavar="NAME", help="tên cán bộ thực hiện (mặc định: tên tài khoản đang dùng)")
+
     ins = sub.add_parser("inspect", help="xem tonghop đọc được gì trong các tệp (không cần cấu hình)")
     ins.add_argument("files", nargs="+", metavar="FILE")
     ins.add_argument("--json", action="store_true", help="in dạng JSON")
@@ -116,7 +128,22 @@ def cmd_check_config(args) -> int:
             print(f"  - {r.name}: hạn {deadline.strftime('%H:%M ngày %d/%m/%Y')}")
     print_days_off(config, now)
     print(account_summary(config))
+    print_pending_addresses(config)
     return 0
+
+
+def print_pending_addresses(config) -> None:
+    """Addresses approved at the desk that units.toml does not have yet (never creates the ledger)."""
+    from daemon.checks import pending_addresses
+
+    if not config.storage.db_path.exists():
+        return
+    store = Store.open(config)
+    try:
+        for line in pending_addresses(config, store.approved_address_rows()):
+            print(line)
+    finally:
+        store.close()
 
 
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
@@ -285,6 +312,54 @@ def cmd_reprocess(args) -> int:
     return code
 
 
+def cmd_resolve(args) -> int:
+    import getpass
+
+    from daemon.desk import Desk
+
+    modes = [bool(args.unit and not args.file), bool(args.file), args.ignore, args.resend]
+    if sum(modes) != 1:
+        raise UsageError("Chọn đúng một cách xử lý: --unit UNIT [--remember], --file SEQ --unit UNIT --requirement R, "
+                         "--ignore hoặc --resend.")
+    if args.file and not (args.unit and args.requirement):
+        raise UsageError("--file cần cả --unit và --requirement.")
+    if args.remember and not modes[0]:
+        raise UsageError("--remember chỉ dùng cùng --unit (không kèm --file).")
+    config, clock = load(args)
+    store = Store.open(config)
+    desk = Desk(config, store, clock)
+    who = args.who or os.environ.get("USER") or getpass.getuser()
+    if store.find_message(args.id) is None:
+        print(t("desk.no_message", id=args.id), file=sys.stderr)
+        return 1
+    if args.ignore:
+        result = desk.not_a_submission(args.id, who=who, note=args.note)
+    elif args.resend:
+        result = desk.ask_resend(args.id, who=who, note=args.note)
+    elif args.file:
+        files = store.attachments_of(args.id)
+        seq = int(args.file) - 1 if args.file.isdigit() else next(
+            (a["seq"] for a in files if a["filename"] == args.file), -1)
+        campaign = args.campaign
+        if campaign is None:
+            having = [c.id for c in config.campaigns if c.requirement(args.requirement) is not None]
+            if len(having) > 1:
+                raise UsageError(t("desk.which_campaign", requirement=args.requirement, known=", ".join(having)))
+            campaign = having[0] if having else (config.campaigns[0].id if config.campaigns else "")
+        result = desk.file_is(args.id, seq, args.unit, campaign, args.requirement, who=who)
+    else:
+        result = desk.sender_is(args.id, args.unit, who=who, remember=args.remember)
+    if not result.ok:
+        print(result.reason, file=sys.stderr)
+        return 2
+    print(f"Thư {args.id}: {STATUS_NAMES.get(result.status, result.status)} - {result.reason}")
+    if args.remember:
+        address = store.message(args.id)["from_addr"]
+        print(t("desk.remembered", address=address, unit=config.unit(args.unit).name))
+    print("Thư trả lời (nếu có) đã được xếp vào hộp thư đi; dịch vụ tonghop sẽ gửi ở lượt tới.")
+    return 0
+
+
 def cmd_inspect(args) -> int:
     from parsers.document import document_to_json, read_file
 
@@ -398,6 +473,7 @@ COMMANDS = {
     "status": cmd_status,
     "draft": cmd_draft,
     "reprocess": cmd_reprocess,
+    "resolve": cmd_resolve,
     "inspect": cmd_inspect,
 }
 

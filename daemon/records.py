@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
@@ -85,6 +85,26 @@ class OutgoingMail:
     message_id: str
     raw: bytes
     unit_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A clerk's decision about one message (the web desk, `tonghop resolve`), applied by
+    intake.decide every time the message is decided again. Kept in the ledger (desk_actions) and
+    folded back by intake.decide.hint_from_actions, so a later reprocess keeps the clerk's word.
+
+    - unit_id: "this sender is unit X": the message is decided as if it came from X;
+    - files: attachment seq -> (campaign, requirement): "this file is requirement R of unit
+      unit_id", recorded for that attachment even when reading could not match it;
+    - ignore: the reason the clerk gave for "not a submission" (or "asked to send again");
+    - resend_note: set (possibly "") when the clerk asked the sender to send again: the reply's note.
+    """
+
+    unit_id: str | None = None
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    ignore: str | None = None
+    resend_note: str | None = None
+    who: str = ""
 
 
 @dataclass(frozen=True)

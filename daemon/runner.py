@@ -23,7 +23,7 @@ from daemon.intake import bounces
 from daemon.intake import decide as intake
 from daemon.intake.mailbox import Fetched, MailboxError, Source, open_source
 from daemon.outgoing import chase, notices, outbox, smtp
-from daemon.records import Outcome, message_id_of
+from daemon.records import Hint, Outcome, message_id_of
 from daemon.report import tracking
 from daemon.store import StorageError, Store, storage_problem
 from daemon.texts import t
@@ -46,7 +46,7 @@ class Runner:
         self.config = config
         self.store = store
         self.clock = clock
-        self.source = source or open_source(config.mailbox, config.mailbox_password)
+        self._source = source  # opened (not connected) when first needed: the desk never needs it
         self.config_loader = config_loader or (lambda: load_config(self.config.dir))
         self.stopping = False
         self.reload_requested = False
@@ -55,21 +55,36 @@ class Runner:
         self.sender = smtp.Sender(config.smtp, config.smtp_password)
         self.tracking_stale = False
 
+    @property
+    def source(self) -> Source:
+        if self._source is None:
+            self._source = open_source(self.config.mailbox, self.config.mailbox_password)
+        return self._source
+
+    @source.setter
+    def source(self, value: Source) -> None:
+        self._source = value
+
     # --- one message ----------------------------------------------------------------------------
 
-    def decide(self, msg_id: int, raw: bytes, received_at: datetime) -> tuple[Outcome, intake.Reading | None]:
+    def decide(self, msg_id: int, raw: bytes, received_at: datetime,
+               hint: Hint | None = None) -> tuple[Outcome, intake.Reading | None]:
         try:
-            return intake.decide_raw(raw, self.config, received_at)
+            # addresses approved at the desk are read for every message: the web desk is another
+            # process, and a clerk's "remember" must count for the next mail without a restart
+            return intake.decide_raw(raw, self.config, received_at, hint=hint, approved=self.store.approved_addresses())
         except Exception as exc:  # a bug or a hostile file must not stop the service
             log.exception("message %s: error while reading", msg_id)
             error = f"{type(exc).__name__}: {exc}"
             return Outcome(status="failed", reason=t("failed.exception", error=error, id=msg_id)), None
 
-    def reprocess(self, msg_id: int) -> str:
+    def reprocess(self, msg_id: int, hint: Hint | None = None) -> str:
         """Read an archived message again with today's parsers and record the new decision.
 
-        The message stays in the folder it was moved to; mail already queued for it is not queued
-        again (outgoing mail is keyed), so a re-read never answers twice."""
+        `hint`: the clerk's decision (records.Hint); by default the one the ledger keeps for this
+        message (desk_actions), so a re-read never undoes what a clerk decided. The message stays
+        in the folder it was moved to; mail already queued for it is not queued again (outgoing
+        mail is keyed), so a re-read never answers twice."""
         row = self.store.message(msg_id)
         try:
             raw = self.store.archive.get(row["sha256"])
@@ -77,11 +92,13 @@ class Runner:
             path = self.store.archive.path(row["sha256"])
             self.store.record(msg_id, Outcome(status="failed", reason=t("failed.archive_missing", path=path)))
             return "failed"
-        return self.finish(msg_id, raw, retry=True)
+        return self.finish(msg_id, raw, retry=True, hint=hint)
 
-    def finish(self, msg_id: int, raw: bytes, *, retry: bool = False) -> str:
+    def finish(self, msg_id: int, raw: bytes, *, retry: bool = False, hint: Hint | None = None) -> str:
         """Decide and record a claimed message, with the mail it causes; returns its final status."""
         row = self.store.message(msg_id)
+        if hint is None:
+            hint = intake.hint_from_actions(self.store.desk_actions(msg_id, newest_first=False))
         with self.store.writing():
             attempts = self.store.begin_attempt(msg_id)
         received_at = datetime.fromisoformat(row["received_at"])
@@ -89,9 +106,9 @@ class Runner:
         if attempts > MAX_ATTEMPTS and not retry:
             outcome = Outcome(status="failed", reason=t("failed.too_many_attempts", count=attempts - 1))
         else:
-            outcome, reading = self.decide(msg_id, raw, received_at)
+            outcome, reading = self.decide(msg_id, raw, received_at, hint)
         now = self.clock.now()
-        outcome = replace(outcome, outgoing=outcome.outgoing + tuple(self.answers(row, outcome, reading, raw, now)))
+        outcome = replace(outcome, outgoing=outcome.outgoing + tuple(self.answers(row, outcome, reading, raw, now, hint)))
         failures = bounces.failures_for_us(raw, outcome, self.config, self.store) if outcome.status == "ignored" else []
         try:
             # the decision and the mail it causes: all or nothing
@@ -112,11 +129,20 @@ class Runner:
             self.tracking_stale = True
         return outcome.status
 
-    def answers(self, row: dict, outcome: Outcome, reading, raw: bytes, now: datetime) -> list:
-        """The acknowledgement to the unit and the notice to the office that this decision causes."""
+    def answers(self, row: dict, outcome: Outcome, reading, raw: bytes, now: datetime, hint: Hint | None = None) -> list:
+        """The acknowledgement to the unit and the notice to the office that this decision causes;
+        the clerk's "please send again" to the sender when the clerk asked for it."""
         cfg, out = self.config, []
         try:
-            if cfg.notices.acknowledge and reading is not None and outcome.unit_id and outcome.status in ("recorded", "review"):
+            if (hint is not None and hint.resend_note is not None and outcome.status == "ignored" and reading is not None
+                    and intake.not_a_submission(reading.message, cfg) is None):
+                out.append(notices.resend_request(cfg, self.renderer, msg_row=row, message=reading.message,
+                                                  note=hint.resend_note, who=hint.who, now=now))
+            # "needs more" after "recorded" would contradict it: a message answered as recorded
+            # that a re-read sends back to review is the office's to explain
+            answered = outcome.status == "review" and self.store.has_mail(notices.ack_key(row["id"], "recorded"))
+            if (cfg.notices.acknowledge and reading is not None and outcome.unit_id and not answered
+                    and outcome.status in ("recorded", "review")):
                 # Only the unit's own rows decide what it still owes: loading every row of the
                 # ledger for each message made a backlog quadratic (bench/backlog.py).
                 prior = [r for r in self.store.submissions(unit=outcome.unit_id) if r["message"] != row["id"]]

@@ -165,6 +165,23 @@ def m004_figures(db: sqlite_utils.Database) -> None:
     db["figures"].create_index(["campaign", "cycle", "unit_id"])
 
 
+@migrations()
+def m005_desk(db: sqlite_utils.Database) -> None:
+    # What a clerk did at the web desk or with `tonghop resolve`, who and when: the audit trail,
+    # and the clerk's standing decision about a message (intake.decide.hint_from_actions).
+    db["desk_actions"].create(
+        {"id": int, "at": str, "who": str, "action": str, "message": int, "detail": str},  # detail: JSON object
+        pk="id",
+    )
+    db["desk_actions"].create_index(["message"])
+    # Addresses a clerk confirmed as a unit's ("remember"): mail from them counts for the unit at
+    # once, as an address of units.toml would; check-config lists them to be copied there.
+    db["approved_addresses"].create(
+        {"address": str, "unit_id": str, "who": str, "at": str, "message": int},
+        pk="address",
+    )
+
+
 class StorageError(Exception):
     """The archive or the ledger cannot be written (disk full, read-only, no permission). Raised
     before a message is claimed or while its decision is written, never after a move: the message
@@ -554,6 +571,39 @@ class Store:
         self.db["drafts"].insert({"campaign": campaign, "cycle": cycle, "version": version,
                                   "written_at": now.isoformat(timespec="seconds"), "docx": str(docx),
                                   "xlsx": str(xlsx), "submissions": json.dumps(submission_ids)})
+
+    # --- the clerk's desk (daemon/desk.py) --------------------------------------------------------
+
+    def add_desk_action(self, *, who: str, action: str, message: int | None, detail: dict, now: datetime) -> int:
+        """Record what a clerk did (committed with an fsync: it is a decision); returns its id."""
+        with self.db.atomic():
+            return self.db["desk_actions"].insert(
+                {"at": now.isoformat(timespec="seconds"), "who": who, "action": action, "message": message,
+                 "detail": json.dumps(detail, ensure_ascii=False, default=str)}
+            ).last_pk
+
+    def desk_actions(self, message: int | None = None, *, newest_first: bool = True) -> list[dict]:
+        """The clerk's actions (of one message when given), detail decoded."""
+        where, args = ("where message = ?", [message]) if message is not None else ("", [])
+        order = "desc" if newest_first else "asc"
+        rows = self.db.query(f"select * from desk_actions {where} order by id {order}", args)
+        return [{**r, "detail": json.loads(r["detail"]) if r["detail"] else {}} for r in rows]
+
+    def approve_address(self, address: str, unit_id: str, *, who: str, now: datetime, message: int | None) -> None:
+        """Remember that mail from `address` is `unit_id`'s (the clerk's latest word replaces an earlier one)."""
+        with self.db.atomic():
+            self.db["approved_addresses"].upsert(
+                {"address": address.strip().lower(), "unit_id": unit_id, "who": who,
+                 "at": now.isoformat(timespec="seconds"), "message": message},
+                pk="address",
+            )
+
+    def approved_addresses(self) -> dict[str, str]:
+        """address -> unit id, for intake.decide."""
+        return {r["address"]: r["unit_id"] for r in self.db.query("select address, unit_id from approved_addresses")}
+
+    def approved_address_rows(self) -> list[dict]:
+        return list(self.db.query("select * from approved_addresses order by unit_id, address"))
 
     def mark_moved(self, msg_id: int, folder: str) -> None:
         with self._unsynced():  # the server holds the move; this is the ledger's note of it

@@ -96,6 +96,37 @@ TEXTS = {
     "utf8": "Địa chỉ có ký tự ngoài ASCII ({addresses}) nhưng máy chủ thư không hỗ trợ SMTPUTF8.",
     "mailer.unexpected": "Lỗi không lường trước khi gửi thư: {error}",
     "mailer.dir": "Không ghi được tệp thư vào thư mục {path}: {error}",
+    # the clerk's actions (daemon/desk.py: the web desk, `tonghop resolve`)
+    "desk.sender_confirmed": "Cán bộ {who} xác nhận người gửi là {unit}.",
+    "desk.file_confirmed": "Cán bộ {who} xác nhận: {items}.",
+    "desk.approved_address": "Địa chỉ {address} đã được cán bộ xác nhận là của {unit} (chưa chép vào units.toml).",
+    "desk.ignored": "Cán bộ {who} xác định thư này không phải văn bản báo cáo.{note}",
+    "desk.resend": "Cán bộ {who} đã đề nghị người gửi gửi lại văn bản.{note}",
+    "desk.note": " Ghi chú: {note}",
+    "desk.no_who": "Cần ghi tên cán bộ thực hiện.",
+    "desk.no_message": "Không có thư mã {id}.",
+    "desk.claimed": "Thư {id} đang được xử lý; đề nghị thử lại sau ít phút.",
+    "desk.no_unit": "Không có đơn vị mã «{unit}» trong units.toml.",
+    "desk.no_campaign": "Không có chiến dịch mã «{campaign}»; các chiến dịch: {known}.",
+    "desk.no_requirement": "Chiến dịch «{campaign}» không có yêu cầu mã «{requirement}»; các yêu cầu: {known}.",
+    "desk.which_campaign": "Yêu cầu «{requirement}» có ở nhiều chiến dịch ({known}); đề nghị ghi rõ chiến dịch.",
+    "desk.not_in_campaign": "Đơn vị «{unit}» không thuộc chiến dịch «{campaign}».",
+    "desk.no_attachment": "Thư {id} không có tệp đính kèm số {seq}; các tệp: {known}.",
+    "desk.no_sender": "Thư {id} không có địa chỉ người gửi, nên không thể {what}.",
+    "desk.address_taken": (
+        "Địa chỉ {address} đã được khai báo cho đơn vị «{other}» trong units.toml; muốn đổi thì sửa units.toml."
+    ),
+    "desk.automatic": "Thư {id} là thư tự động ({reason}); không gửi thư đề nghị gửi lại để tránh vòng lặp thư.",
+    "desk.remembered": "Đã ghi nhớ địa chỉ {address} là của {unit}; thư sau từ địa chỉ này được ghi nhận ngay.",
+    "desk.draft_written": "Cán bộ {who} đã cho viết dự thảo «{campaign}» kỳ {cycle}: {paths}",
+    "desk.not_applied": "Đã ghi lại thao tác nhưng chưa xử lý lại được thư: {error}",
+    "desk.pending_addresses": (
+        "Địa chỉ đã được cán bộ xác nhận trên bàn làm việc web nhưng chưa có trong units.toml "
+        "(đang có hiệu lực từ sổ theo dõi; nên chép vào units.toml để cấu hình là nơi duy nhất ghi đơn vị):"
+    ),
+    "desk.pending_line": "  - {address} ({unit}; cán bộ {who} xác nhận lúc {at}, thư {message}): trong mục id = \"{unit_id}\" của units.toml, sửa thành:",
+    "desk.pending_conflict": "  - {address}: cán bộ {who} xác nhận là của «{unit}», nhưng units.toml ghi cho «{other}»; units.toml được ưu tiên.",
+    "desk.pending_gone": "  - {address}: cán bộ {who} xác nhận là của đơn vị mã «{unit_id}», nhưng đơn vị này không còn trong units.toml.",
     # command output
     "cli.config_ok": "Cấu hình hợp lệ: {dir}",
     "cli.config_bad": "Cấu hình có {count} lỗi (thư mục {dir}):",

@@ -94,5 +94,6 @@ def test_attempts_are_counted_before_reading(store):
 def test_reopening_applies_no_migration_twice(tmp_path):
     Store(tmp_path / "t.db", tmp_path / "a").close()
     s = Store(tmp_path / "t.db", tmp_path / "a")
-    assert [m["name"] for m in s.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_address_health", "m003_drafts", "m004_figures"]
+    assert [m["name"] for m in s.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_address_health", "m003_drafts", "m004_figures",
+                                                                 "m005_desk"]
     assert s.db.execute("pragma journal_mode").fetchone()[0] == "wal"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -20,7 +21,8 @@ from parsers.text import ascii_key, fold_key
 
 from daemon.config import Campaign, Config, Unit
 from daemon.records import KIND_HEADER  # on every mail we send: one coming back is never answered
-from daemon.records import AttachmentRecord, FigureRecord, Outcome, SubmissionRecord, cites_our_message_id, sha256_of
+from daemon.records import (AttachmentRecord, FigureRecord, Hint, Outcome, SubmissionRecord, cites_our_message_id,
+                             sha256_of)
 from daemon.texts import t
 
 AUTO_REPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply")
@@ -47,11 +49,13 @@ def read(raw: bytes, config: Config) -> Reading:
     return Reading(message=message, documents=documents)
 
 
-def decide_raw(raw: bytes, config: Config, received_at: datetime) -> tuple[Outcome, Reading]:
+def decide_raw(raw: bytes, config: Config, received_at: datetime, *, hint: Hint | None = None,
+               approved: Mapping[str, str] | None = None) -> tuple[Outcome, Reading]:
     """Read and decide one raw message; the Outcome carries what the message says about itself
-    (From, Subject, Message-ID) and, for a person to review, what was wrong with the mail itself."""
+    (From, Subject, Message-ID) and, for a person to review, what was wrong with the mail itself.
+    `hint` and `approved`: see decide."""
     reading = read(raw, config)
-    outcome = decide(reading, config, received_at)
+    outcome = decide(reading, config, received_at, hint=hint, approved=approved)
     msg = reading.message
     if msg.problems and outcome.status in ("review", "failed"):
         # What was wrong with the mail itself (broken MIME, cut short): the person who reviews it
@@ -262,16 +266,78 @@ def _attachment_records(reading: Reading) -> tuple[AttachmentRecord, ...]:
     return tuple(records)
 
 
-def decide(reading: Reading, config: Config, received_at: datetime) -> Outcome:
-    """The decision about one message. `received_at` is the server's arrival time."""
+def hint_from_actions(actions: list[dict]) -> Hint | None:
+    """The clerk's standing decision about a message from its desk actions (store.desk_actions,
+    oldest first): the last word wins. "Sender is X" drops the files confirmed for another unit
+    and any "ignore"; "file is R of X" makes X the sender; "ignore" and "ask to resend" keep the
+    unit and files (a later "sender is" or "file is" takes the message back)."""
+    unit, files, ignore, resend, who = None, {}, None, None, ""
+    for action in actions:
+        kind, detail = action["action"], action.get("detail") or {}
+        if kind in ("sender_is", "file_is"):
+            if detail.get("unit") != unit:
+                files = {}
+            unit, ignore, resend = detail.get("unit"), None, None
+            if kind == "file_is":
+                files[int(detail["seq"])] = (detail["campaign"], detail["requirement"])
+        elif kind in ("not_a_submission", "ask_resend"):
+            ignore = detail.get("reason") or ""
+            resend = detail.get("note") or "" if kind == "ask_resend" else None
+        else:
+            continue
+        who = action.get("who") or who
+    if unit is None and ignore is None:
+        return None
+    return Hint(unit_id=unit, files=files, ignore=ignore, resend_note=resend, who=who)
+
+
+def _approved_unit(address: str | None, config: Config, approved: Mapping[str, str] | None) -> Unit | None:
+    """The unit a clerk approved this address for at the desk (ledger), if it still exists."""
+    if not address or not approved:
+        return None
+    unit_id = approved.get(address.strip().lower())
+    return config.unit(unit_id) if unit_id else None
+
+
+def _confirmed_files(hint: Hint | None, reading: Reading, unit: Unit, config: Config) -> dict[int, tuple[Campaign, str]]:
+    """The attachments the clerk said are a requirement of this unit: seq -> (campaign, requirement),
+    only those that exist (an attachment of the message, a requirement of a campaign of the unit)."""
+    out = {}
+    for seq, (campaign_id, req_id) in (hint.files.items() if hint else ()):
+        campaign = config.campaign(campaign_id)
+        if (0 <= seq < len(reading.documents) and campaign is not None and campaign.requirement(req_id) is not None
+                and unit.id in campaign.unit_ids):
+            out[seq] = (campaign, req_id)
+    return out
+
+
+def decide(reading: Reading, config: Config, received_at: datetime, *, hint: Hint | None = None,
+           approved: Mapping[str, str] | None = None) -> Outcome:
+    """The decision about one message. `received_at` is the server's arrival time.
+
+    `hint` is the clerk's decision (records.Hint): "this sender is unit X" decides the message as
+    if it came from X (the clerk vouches for the sender, so the authentication check is theirs;
+    everything else is checked as usual); "this file is requirement R" records R for that file even
+    when reading did not match it; "ignore" ignores it with the clerk's reason. `approved` maps
+    addresses a clerk approved at the desk to unit ids: mail from them counts as from the unit,
+    exactly as an address of units.toml (which wins when both name the address)."""
     msg = reading.message
+    if hint is not None and hint.ignore is not None:
+        return Outcome(status="ignored", reason=hint.ignore, attachments=_attachment_records(reading))
     reason = not_a_submission(msg, config) or courtesy_reply(reading, config)
     if reason:
         return Outcome(status="ignored", reason=reason, attachments=_attachment_records(reading))
     attachments = _attachment_records(reading)
-    unit = config.unit_for_address(msg.from_addr)
     day = received_at.astimezone(config.office.timezone).date()
     notes: list[str] = []
+    hinted = config.unit(hint.unit_id) if hint is not None and hint.unit_id else None
+    unit = hinted or config.unit_for_address(msg.from_addr)
+    if hinted is not None:
+        notes.append(t("desk.sender_confirmed", who=hint.who, unit=hinted.name))
+    elif unit is None and _approved_unit(msg.from_addr, config, approved) is not None:
+        unit = _approved_unit(msg.from_addr, config, approved)
+        notes.append(t("desk.approved_address", address=msg.from_addr.strip().lower(), unit=unit.name))
+    by_address = hinted is None and unit is not None  # units.toml or approved at the desk
     if unit is None:
         if not msg.from_addr:
             return Outcome(status="review", reason=t("review.no_sender"), attachments=attachments)
@@ -290,7 +356,7 @@ def decide(reading: Reading, config: Config, received_at: datetime) -> Outcome:
             )
         unit = candidate
         notes.append(t("recorded.trusted_issuer", issuer=_fact(doc, "issuer")))
-    elif config.intake.require_authentication != "off":
+    elif by_address and config.intake.require_authentication != "off":
         verdict = verify_sender(msg.headers, msg.from_addr, authserv_ids=config.intake.authserv_ids,
                                 require=config.intake.require_authentication)
         if not verdict.passed:
@@ -299,8 +365,9 @@ def decide(reading: Reading, config: Config, received_at: datetime) -> Outcome:
     if not msg.attachments:
         return Outcome(status="review", reason=t("review.no_attachment", unit=unit.name),
                        unit_id=unit.id, attachments=attachments)
-    readable = [(i, d) for i, d in enumerate(reading.documents) if d.text.strip()]
-    if not readable:
+    confirmed = _confirmed_files(hint, reading, unit, config)
+    readable = [(i, d) for i, d in enumerate(reading.documents) if d.text.strip() and i not in confirmed]
+    if not readable and not confirmed:
         problems = "; ".join(p for a in attachments for p in a.problems) or "không rõ lý do"
         return Outcome(status="review", reason=t("review.no_readable", unit=unit.name, problems=problems),
                        unit_id=unit.id, attachments=attachments)
@@ -317,24 +384,34 @@ def decide(reading: Reading, config: Config, received_at: datetime) -> Outcome:
         cycle = campaign.cycle_of(received_at, config.office.timezone)
         for seq, doc in readable:
             for req_id in matching_requirements(doc, campaign):
-                submissions.append(
-                    SubmissionRecord(
-                        attachment_seq=seq, campaign=campaign.id, requirement=req_id,
-                        cycle=document_cycle(doc, campaign, req_id, cycle),
-                        doc_number=_fact(doc, "number"), doc_date=_fact(doc, "date"), doc_title=_fact(doc, "title"),
-                    )
-                )
-    figures, notes_by_seq = _figures(readable, config, {s.campaign: s.cycle for s in submissions})
+                submissions.append(_submission(seq, doc, campaign, req_id, cycle))
+    for seq, (campaign, req_id) in sorted(confirmed.items()):
+        doc = reading.documents[seq]
+        submissions.append(_submission(seq, doc, campaign, req_id, campaign.cycle_of(received_at, config.office.timezone)))
+    if confirmed:
+        items = ", ".join(f"{reading.documents[seq].filename} là «{c.requirement(r).name}» ({c.id})"
+                          for seq, (c, r) in sorted(confirmed.items()))
+        notes.append(t("desk.file_confirmed", who=hint.who, items=items))
+    used = sorted([*readable, *((seq, reading.documents[seq]) for seq in confirmed)], key=lambda p: p[0])
+    figures, notes_by_seq = _figures(used, config, {s.campaign: s.cycle for s in submissions})
     if notes_by_seq:
         attachments = tuple(replace(a, problems=a.problems + notes_by_seq.get(i, ())) for i, a in enumerate(attachments))
     if not submissions:
         files = ", ".join(d.filename for _, d in readable)
-        return Outcome(status="review", reason=t("review.unmatched", unit=unit.name, files=files),
+        return Outcome(status="review", reason=" ".join([t("review.unmatched", unit=unit.name, files=files), *notes]),
                        unit_id=unit.id, attachments=attachments)
     items = ", ".join(f"{s.requirement} ({reading.documents[s.attachment_seq].filename})" for s in submissions)
     reason = " ".join([t("recorded.submissions", unit=unit.name, items=items), *notes])
     return Outcome(status="recorded", reason=reason, unit_id=unit.id, attachments=attachments,
                    submissions=tuple(submissions), figures=figures)
+
+
+def _submission(seq: int, doc: Document, campaign: Campaign, req_id: str, cycle: str) -> SubmissionRecord:
+    return SubmissionRecord(
+        attachment_seq=seq, campaign=campaign.id, requirement=req_id,
+        cycle=document_cycle(doc, campaign, req_id, cycle),
+        doc_number=_fact(doc, "number"), doc_date=_fact(doc, "date"), doc_title=_fact(doc, "title"),
+    )
 
 
 def _figures(readable: list[tuple[int, Document]], config: Config, cycles: dict[str, str]):

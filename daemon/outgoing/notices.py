@@ -17,7 +17,7 @@ from daemon.records import OutgoingMail, cites_our_message_id
 from daemon.status import STATUS_WORDS, campaign_units, cells, counts
 from daemon.texts import TYPE_NAMES
 
-KINDS = ("ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing")
+KINDS = ("ack", "review", "reminder", "overdue", "digest", "draft", "undeliverable", "address_failing", "resend")
 MAX_ATTACHED_ORIGINAL = 10 * 1024 * 1024  # larger originals are pointed to in the archive instead
 ADVICE = {
     "mật khẩu": "Đề nghị gửi lại bản không đặt mật khẩu.",
@@ -188,8 +188,31 @@ def acknowledgement(config: Config, renderer: Renderer, *, msg_row: int, message
         "recorded": outcome.status == "recorded", "documents": recorded_docs, "problems": problems,
         "still_owed": still_owed, "campaign": campaign.title if campaign else "", "cycle": cycle,
     }
-    return _mail(config, renderer, key=f"ack:{msg_row}", kind="ack", to=[message.from_addr], context=context,
-                 now=now, unit_id=unit.id, auto="auto-replied", in_reply_to=message.message_id)
+    return _mail(config, renderer, key=ack_key(msg_row, outcome.status), kind="ack", to=[message.from_addr],
+                 context=context, now=now, unit_id=unit.id, auto="auto-replied", in_reply_to=message.message_id)
+
+
+def ack_key(msg_row: int, status: str) -> str:
+    """The outbox key of a message's acknowledgement: one "recorded" answer and one "needs more"
+    answer at most, so a message a clerk resolves after review gets its "recorded" answer once,
+    and deciding it again never answers twice."""
+    return f"ack:{msg_row}" if status == "recorded" else f"ack:{msg_row}:review"
+
+
+def resend_request(config: Config, renderer: Renderer, *, msg_row: dict, message, note: str, who: str,
+                   now: datetime) -> OutgoingMail | None:
+    """The clerk's "please send it again" to the sender of a message (the desk's ask_resend)."""
+    if not message.from_addr:
+        return None
+    unit = config.unit_for_address(message.from_addr)
+    context = {
+        "unit": unit.name if unit else "", "sender": message.from_addr,
+        "subject": message.subject or "(không có tiêu đề)", "received_at": when(msg_row["received_at"], config),
+        "note": note.strip(), "who": who,
+    }
+    return _mail(config, renderer, key=f"resend:{msg_row['id']}", kind="resend", to=[message.from_addr],
+                 context=context, now=now, unit_id=unit.id if unit else None, auto="auto-replied",
+                 in_reply_to=message.message_id)
 
 
 def review_notice(config: Config, renderer: Renderer, *, msg_row: dict, outcome, raw: bytes, archive_path: Path,
