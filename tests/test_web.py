@@ -5,6 +5,7 @@ daemon.desk."""
 from __future__ import annotations
 
 import io
+import re
 import os
 import subprocess
 import sys
@@ -331,3 +332,51 @@ def test_the_session_key_is_created_private_once(desk):
     from daemon.web.accounts import session_key
 
     assert session_key(path) == session_key(path) and len(session_key(path)) >= 32
+
+
+# --- the review actions, through daemon.desk (these change the module's ledger: they run last) ----
+
+def test_this_sender_is_unit_x_records_the_message_and_remembers_the_address(clerk, desk):
+    _, _, result = desk
+    msg_id = review_id(desk)
+    token = csrf_of(text(clerk.get("/xem-xet")))
+    response = clerk.post(f"/thu/{msg_id}/don-vi", data={"csrf": token, "unit": "xa-tan-kieu", "remember": "1",
+                                                         "back": "/xem-xet"})
+    assert response.status_code == 302 and response.location == "/xem-xet"
+    row = result.store.message(msg_id)
+    assert row["status"] == "recorded" and row["unit_id"] == "xa-tan-kieu"
+    queue = text(clerk.get("/xem-xet"))
+    assert "Không có thư nào cần xem xét" in queue and "notice ok" in queue
+    detail = text(clerk.get(f"/thu/{msg_id}"))
+    assert "hoa: xác nhận người gửi là đơn vị" in detail and "đã ghi nhận" in detail
+    unit_page = text(clerk.get("/don-vi/xa-tan-kieu"))
+    assert f"/thu/{msg_id}" in unit_page
+
+
+def test_not_a_submission_ignores_a_message_and_a_refused_action_says_why(clerk, desk):
+    config, _, result = desk
+    msg_id = result.store.messages("recorded")[0]["id"]
+    token = csrf_of(text(clerk.get(f"/thu/{msg_id}")))
+    clerk.post(f"/thu/{msg_id}/bo-qua", data={"csrf": token, "note": "thư gửi nhầm"})
+    row = result.store.message(msg_id)
+    assert row["status"] == "ignored" and "hoa" in row["reason"]
+    assert "xác định không phải báo cáo (ghi chú: thư gửi nhầm)" in text(clerk.get(f"/thu/{msg_id}"))
+    campaign = config.campaigns[0]
+    clerk.post(f"/thu/{msg_id}/tep", data={"csrf": token, "seq": "99", "unit": campaign.unit_ids[0],
+                                           "requirement": f"{campaign.id}/{campaign.requirements[0].id}"})
+    page = text(clerk.get(f"/thu/{msg_id}"))
+    assert "notice bad" in page and result.store.message(msg_id)["status"] == "ignored"
+    assert clerk.post(f"/thu/{msg_id}/don-vi", data={"csrf": token, "unit": "khong-co"}).status_code == 400
+
+
+def test_write_the_draft_now_makes_a_preview_to_download(clerk, desk):
+    config, _, _ = desk
+    token = csrf_of(text(clerk.get("/du-thao")))
+    response = clerk.post("/du-thao/viet", data={"csrf": token, "campaign": config.campaigns[0].id, "cycle": "2024"})
+    assert response.status_code == 302
+    page = text(clerk.get("/du-thao"))
+    assert "Bản xem trước viết theo yêu cầu" in page and "notice ok" in page
+    link = re.search(r'href="(/du-thao/xem-truoc/\d+/0)"', page).group(1)
+    docx = clerk.get(link)
+    assert docx.status_code == 200 and "word/document.xml" in zipfile.ZipFile(io.BytesIO(docx.data)).namelist()
+    assert clerk.get(link[:-1] + "7").status_code == 404

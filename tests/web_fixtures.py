@@ -67,7 +67,16 @@ def chromium(width: int = 1280, height: int = 900, downloads: Path | None = None
                                                   "safebrowsing.enabled": True})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(30)
+    phone_width(driver, width, height)
     return driver
+
+
+def phone_width(driver, width: int, height: int) -> None:
+    """A window is at least 500 px wide, even headless: a phone's viewport is emulated instead
+    (what the developer tools' device mode does), with a phone's touch and mobile flags."""
+    if width < 500:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
 
 
 def browser_login(driver, url: str, name: str = "hoa") -> None:

@@ -44,6 +44,9 @@ FACT_LABELS = (("number", "Số, ký hiệu"), ("type_name", "Loại văn bản"
                ("issuer", "Cơ quan ban hành"), ("parent_body", "Cơ quan chủ quản"), ("place", "Địa danh"),
                ("addressee", "Kính gửi"), ("authority", "Thẩm quyền ký"), ("signer_title", "Chức vụ người ký"),
                ("signer", "Người ký"))
+ACTION_WORDS = {"sender_is": "xác nhận người gửi là đơn vị", "file_is": "xác nhận tệp là văn bản báo cáo",
+                "not_a_submission": "xác định không phải báo cáo", "ask_resend": "đề nghị đơn vị gửi lại",
+                "write_draft": "viết dự thảo"}
 FILTERS = {"late": "trễ hạn", "missing": "chưa nộp", "review": "có thư cần xem xét"}
 BOARD_PAGE = 100  # units per page of the board
 LIST_PAGE = 50  # rows per page of the message and outbox lists
@@ -91,7 +94,7 @@ def create_app(config: Config, clock: Clock | None = None, *, monotonic=time.mon
 
     app.jinja_env.globals.update(when=when, unit_name=unit_name, STATUS_WORDS=STATUS_WORDS,
                                  MESSAGE_STATUSES=MESSAGE_STATUSES, OUTBOX_STATUSES=OUTBOX_STATUSES,
-                                 MAIL_KINDS=MAIL_KINDS, ROLES=ROLES, office=config.office,
+                                 MAIL_KINDS=MAIL_KINDS, ROLES=ROLES, ACTION_WORDS=ACTION_WORDS, action_detail=action_detail, office=config.office,
                                  config_campaigns=config.campaigns, with_page=with_page,
                                  unit_select=len(config.units) <= PICKER_SELECT)
 
@@ -369,10 +372,7 @@ def create_app(config: Config, clock: Clock | None = None, *, monotonic=time.mon
         return {"notice": session.pop("notice", None) if request.method == "GET" else None}
 
     def actions_of(msg_id: int) -> list[dict]:
-        try:
-            return desk().actions(msg_id)
-        except NotImplementedError:  # the desk's actions are not in this build yet
-            return []
+        return desk().actions(msg_id)
 
     # --- drafts ------------------------------------------------------------------------------------
 
@@ -386,7 +386,20 @@ def create_app(config: Config, clock: Clock | None = None, *, monotonic=time.mon
             r["count"] = len(json.loads(r["submissions"] or "[]"))
         now = clock.now()
         current = [(c, c.cycle_of(now, tz)) for c in config.campaigns]
-        return page("du-thao.html", rows=rows, current=current, campaign_title=campaign_title)
+        previews = [a for a in desk().actions() if a["action"] == "write_draft"][:20]
+        return page("du-thao.html", rows=rows, current=current, campaign_title=campaign_title, previews=previews)
+
+    @app.get("/du-thao/xem-truoc/<int:action_id>/<int:index>")
+    def preview_file(action_id: int, index: int):
+        action = next((a for a in desk().actions() if a["id"] == action_id and a["action"] == "write_draft"), None)
+        paths = (action or {}).get("detail", {}).get("paths") or []
+        if not 0 <= index < len(paths):
+            abort(404)
+        path = Path(paths[index]).resolve()
+        if not path.is_relative_to(config.storage.root.resolve()) or not path.is_file():
+            return page("loi.html", 404, title="Không tìm thấy tệp", text=f"Tệp {path.name} không còn trong thư mục dữ liệu.")
+        return send_file(path, mimetype=DRAFT_FILES.get(path.suffix.lstrip("."), "application/octet-stream"),
+                         as_attachment=True, download_name=path.name)
 
     @app.get("/du-thao/<int:draft_id>/<kind>")
     def draft_file(draft_id: int, kind: str):
@@ -466,6 +479,19 @@ def left_words(delta: timedelta) -> str:
     if seconds < 86400:
         return f"còn {int(seconds // 3600)} giờ"
     return f"còn {int(seconds // 86400)} ngày"
+
+
+def action_detail(action: dict) -> str:
+    """What a desk action was about, in words (the unit, the requirement, the clerk's note)."""
+    detail = action.get("detail") or {}
+    if not isinstance(detail, dict):
+        return str(detail)
+    words = []
+    for key, label in (("unit", "đơn vị"), ("unit_id", "đơn vị"), ("campaign", "chiến dịch"), ("cycle", "kỳ"),
+                       ("requirement", "yêu cầu"), ("note", "ghi chú")):
+        if detail.get(key):
+            words.append(f"{label}: {detail[key]}")
+    return "; ".join(words)
 
 
 def facts_of(att: dict) -> list[tuple[str, str]]:
