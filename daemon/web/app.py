@@ -92,7 +92,12 @@ def create_app(config: Config, clock: Clock | None = None, *, monotonic=time.mon
         unit = config.unit(unit_id) if unit_id else None
         return unit.name if unit else (unit_id or "")
 
-    app.jinja_env.globals.update(when=when, unit_name=unit_name, STATUS_WORDS=STATUS_WORDS,
+    def day(iso) -> str:
+        """"2024-10-15" -> "15/10/2024" (a document's date as the office writes it)."""
+        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso or "")
+        return f"{match[3]}/{match[2]}/{match[1]}" if match else (iso or "")
+
+    app.jinja_env.globals.update(when=when, day=day, unit_name=unit_name, STATUS_WORDS=STATUS_WORDS,
                                  MESSAGE_STATUSES=MESSAGE_STATUSES, OUTBOX_STATUSES=OUTBOX_STATUSES,
                                  MAIL_KINDS=MAIL_KINDS, ROLES=ROLES, ACTION_WORDS=ACTION_WORDS, action_detail=action_detail, office=config.office,
                                  config_campaigns=config.campaigns, with_page=with_page,
@@ -499,7 +504,8 @@ def facts_of(att: dict) -> list[tuple[str, str]]:
         facts = json.loads(att.get("facts") or "null") or {}
     except ValueError:
         return []
-    return [(label, facts[key]) for key, label in FACT_LABELS if isinstance(facts.get(key), str) and facts[key]]
+    out = [(label, facts[key]) for key, label in FACT_LABELS if isinstance(facts.get(key), str) and facts[key]]
+    return [(label, "/".join(reversed(v.split("-"))) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) else v) for label, v in out]
 
 
 def problems_of(att: dict) -> list[str]:
