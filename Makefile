@@ -44,7 +44,7 @@ lock: dev
 	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
 	  --generate-hashes --no-header --quiet -o $(LOCK)
 	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
-	  --generate-hashes --no-header --quiet -o $(PROD_LOCK)
+	  --generate-hashes --no-header --quiet -c $(LOCK) -o $(PROD_LOCK)  # the same versions, fewer packages
 
 # The system programs the tests use: installed with apt-get when root, else a clear message.
 servers:

@@ -205,6 +205,28 @@ def connection_problems(config: Config) -> list[str]:
     return problems
 
 
+def account_problems(config: Config) -> list[str]:
+    """The web desk's accounts file (accounts.toml) and templates: each problem in Vietnamese."""
+    from daemon.config_toml import read_accounts
+
+    _, problems = read_accounts(config.web.accounts_file)
+    web = config.notices.templates / "web"
+    for name in ("_layout.html", "dang-nhap.html", "bang-theo-doi.html", "static/desk.css"):
+        if not (web / name).is_file():
+            problems.append(f"templates/web/: thiếu tệp mẫu {name} của bàn làm việc trên web")
+    return problems
+
+
+def account_summary(config: Config) -> str:
+    from daemon.config_toml import ROLES, read_accounts
+
+    accounts, _ = read_accounts(config.web.accounts_file)
+    if not accounts:
+        return f"Bàn làm việc trên web: chưa có tài khoản ({config.web.accounts_file}); tạo bằng: tonghop web --set-password TÊN"
+    parts = [f"{a.name} ({ROLES[a.role]}{'' if a.password else ', chưa đặt mật khẩu'})" for a in accounts]
+    return f"Bàn làm việc trên web: http://{config.web.host}:{config.web.port}/ — tài khoản: " + ", ".join(parts)
+
+
 def pending_addresses(config: Config, approved: list[dict]) -> list[str]:
     """Addresses a clerk approved at the desk (store.approved_address_rows) that units.toml does not
     have yet, as the lines to print: for each unit, the exact `emails = [...]` line to paste into

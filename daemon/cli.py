@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     ins = sub.add_parser("inspect", help="xem tonghop đọc được gì trong các tệp (không cần cấu hình)")
     ins.add_argument("files", nargs="+", metavar="FILE")
     ins.add_argument("--json", action="store_true", help="in dạng JSON")
+    web = sub.add_parser("web", help="bàn làm việc trên web cho cán bộ (theo [web] trong settings.toml)")
+    web.add_argument("--host", help="địa chỉ lắng nghe (mặc định: [web] host)")
+    web.add_argument("--port", type=int, help="cổng (mặc định: [web] port)")
+    web.add_argument("--set-password", metavar="USER", help="đặt mật khẩu cho tài khoản USER (nhập từ bàn phím hoặc stdin) rồi thoát")
+    web.add_argument("--role", choices=["clerk", "readonly"], help="vai trò của tài khoản khi đặt mật khẩu: clerk (xử lý) hoặc readonly (chỉ xem)")
     dem = sub.add_parser("demo", help="chạy thử trọn một đợt báo cáo (30/09 đến sau hạn 20/10/2024) trên hộp thư cục bộ; "
                                       "--now dừng câu chuyện ở thời điểm đó")
     dem.add_argument("--dir", default="demo-run", help="thư mục chạy thử (tạo mới mỗi lần; mặc định ./demo-run)")
@@ -134,11 +139,12 @@ def local(ts: str | None, config: Config) -> str:
 
 
 def cmd_check_config(args) -> int:
-    from daemon.checks import connection_problems, draft_template_problems, schedule_problems, template_problems
+    from daemon.checks import account_problems, account_summary, connection_problems, draft_template_problems,
+                               schedule_problems, template_problems
 
     config, clock = load(args)
     now = clock.now()
-    problems = template_problems(config, now) + draft_template_problems(config, now) + schedule_problems(config, now)
+    problems = template_problems(config, now) + draft_template_problems(config, now) + schedule_problems(config, now) + account_problems(config)
     if args.connect:
         problems += connection_problems(config)
     if problems:
@@ -157,6 +163,7 @@ def cmd_check_config(args) -> int:
         for line in plan_lines(config, c, cycle):
             print(line)
     print_days_off(config, now)
+    print(account_summary(config))
     print_pending_addresses(config)
     from parsers.convert import network_isolation
     print(f"Chương trình chuyển đổi tệp (LibreOffice, pdftotext, Tesseract): {network_isolation()}")
@@ -464,8 +471,70 @@ def cmd_init(args) -> int:
     return 0
 
 
+def cmd_web(args) -> int:
+    import re
+
+    from daemon.config_toml import read_accounts
+
+    config, clock = load(args)
+    if args.set_password:
+        return set_web_password(config, args.set_password, args.role)
+    if args.role:
+        raise UsageError("--role chỉ dùng cùng --set-password USER.")
+    accounts, problems = read_accounts(config.web.accounts_file)
+    if problems:
+        raise ConfigError(problems)
+    if not any(a.password for a in accounts):
+        raise UsageError(f"Chưa có tài khoản nào đặt mật khẩu trong {config.web.accounts_file}; "
+                         "đặt bằng: tonghop web --set-password TÊN")
+    from waitress import serve
+
+    from daemon.web.app import create_app
+
+    host, port = args.host or config.web.host, args.port or config.web.port
+    if not re.fullmatch(r"[0-9A-Za-z.:\-\[\]]+", host) or not 0 < port < 65536:
+        raise UsageError(f"Địa chỉ lắng nghe «{host}:{port}» không hợp lệ.")
+    logs.setup(logging.INFO)
+    store = Store.open(config)
+    store.close()  # the ledger opens (and is migrated) before the first clerk arrives
+    app = create_app(config, clock)
+    print(f"Bàn làm việc tonghop: http://{host}:{port}/ (Ctrl+C để dừng)", file=sys.stderr)
+    try:
+        serve(app, host=host, port=port, threads=4, ident="tonghop")
+    except OSError as exc:
+        print(f"Không mở được cổng {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def set_web_password(config, name: str, role: str | None) -> int:
+    import getpass
+
+    from daemon.config_toml import ID_RE, read_accounts
+    from daemon.web.accounts import hash_password, set_password
+
+    if not ID_RE.match(name):
+        raise UsageError(f"Tên tài khoản «{name}» không hợp lệ; chỉ dùng chữ thường không dấu, số và dấu gạch ngang.")
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Mật khẩu mới cho «{name}»: ")
+        if getpass.getpass("Nhập lại mật khẩu: ") != password:
+            raise UsageError("Hai lần nhập mật khẩu không khớp; chưa đổi gì.")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        raise UsageError("Mật khẩu cần ít nhất 8 ký tự; chưa đổi gì.")
+    path = config.web.accounts_file
+    _, problems = read_accounts(path)
+    if problems:
+        raise ConfigError(problems)
+    new = set_password(path, name, hash_password(password), role)
+    print(("Đã tạo tài khoản" if new else "Đã đặt mật khẩu cho tài khoản") + f" «{name}» trong {path}.")
+    return 0
+
+
 COMMANDS = {
     "init": cmd_init,
+    "web": cmd_web,
     "demo": cmd_demo,
     "run": cmd_run,
     "messages": cmd_messages,

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from daemon.config import (ADDRESSEE_DEFAULTS, DRAFT_FACTS, Basis, default_addressee, DRAFT_ROLES, UNIT_KINDS, Campaign, ChaseRules, Config, ConfigError,
                            DraftArea, DraftSection, DraftSpec, FigureRules, IntakeSettings, MailboxSettings,
                            Notices, OAuth2Settings, Office, OfficeCalendar, RateRule, Requirement, SmtpSettings,
-                           Storage, Unit)
+                           Storage, Unit, Account, WebSettings)
 from daemon.textfile import EncodingProblem, decode_text
 from parsers.model import Limits
 
@@ -219,6 +219,7 @@ class _Settings:
     intake: IntakeSettings
     notices: Notices
     limits: Limits
+    web: WebSettings = WebSettings()
 
 
 def _settings(problems: list[str], base: Path, data: dict) -> _Settings:
@@ -229,11 +230,72 @@ def _settings(problems: list[str], base: Path, data: dict) -> _Settings:
     smtp, spass = _smtp(sections["smtp"], base, office)
     storage = Storage(root=(base / (sections["storage"].get("path", str, "../var") or "../var")).resolve())
     settings = _Settings(office, mailbox, mpass, smtp, spass, storage, _intake(root.sub("intake")),
-                         _notices(root.sub("notices"), base), _limits(root.sub("limits")))
+                         _notices(root.sub("notices"), base), _limits(root.sub("limits")),
+                         _web(root.sub("web"), base, storage))
     for section in sections.values():  # the others check their keys as they read them
         section.unknown_keys()
     root.unknown_keys()
     return settings
+
+
+def _web(w: _Reader, base: Path, storage: Storage) -> WebSettings:
+    w.unknown_keys({"host", "port", "accounts_file", "secret_file", "secure_cookies"})
+    port = w.get("port", int, 8088)
+    if port is not None and not 0 < port < 65536:
+        w.error("port", f"cổng {port} không hợp lệ; dùng số từ 1 đến 65535")
+    return WebSettings(
+        host=w.get("host", str, "127.0.0.1") or "127.0.0.1",
+        port=port or 8088,
+        accounts_file=(base / (w.get("accounts_file", str, "accounts.toml") or "accounts.toml")).resolve(),
+        secret_file=(storage.root / (w.get("secret_file", str, "web-secret") or "web-secret")).resolve(),
+        secure_cookies=w.get("secure_cookies", bool, False),
+    )
+
+
+ROLES = {"clerk": "cán bộ xử lý", "readonly": "chỉ xem"}
+HASH_RE = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$")
+
+
+def read_accounts(path: Path) -> tuple[tuple[Account, ...], list[str]]:
+    """The web desk's accounts (accounts.toml: one [[account]] per clerk) and every problem found,
+    in Vietnamese. A missing file is no problem (nobody can log in yet); an account without a
+    password cannot log in until `tonghop web --set-password NAME` writes its hash."""
+    problems: list[str] = []
+    if not path.is_file():
+        return (), problems
+    data = _load_toml(problems, path)
+    if data is None:
+        return (), problems
+    accounts, seen = [], set()
+    root = _Reader(problems, path.name, data)
+    root.unknown_keys({"account"})
+    entries = data.get("account", [])
+    if not isinstance(entries, list):
+        root.error("account", "phải là các bảng [[account]]")
+        entries = []
+    for n, entry in enumerate(entries, 1):
+        r = _Reader(problems, path.name, entry if isinstance(entry, dict) else {}, f"account[{n}].")
+        r.unknown_keys({"name", "role", "password"})
+        name = r.get("name", str, required=True)
+        role = r.get("role", str, "clerk")
+        password = r.get("password", str, None)
+        if name is not None and not ID_RE.match(name):
+            r.error("name", f"«{name}» không hợp lệ; chỉ dùng chữ thường không dấu, số và dấu gạch ngang")
+            continue
+        if name in seen:
+            r.error("name", f"tài khoản «{name}» bị khai báo hai lần")
+            continue
+        if role not in ROLES:
+            r.error("role", f"«{role}» không hợp lệ; dùng \"clerk\" (cán bộ xử lý) hoặc \"readonly\" (chỉ xem)")
+            continue
+        if password is not None and not HASH_RE.match(password):
+            r.error("password", "không phải mã băm scrypt (không bao giờ ghi mật khẩu thật vào tệp); "
+                                f"đặt mật khẩu bằng: tonghop web --set-password {name}")
+            continue
+        if name is not None:
+            seen.add(name)
+            accounts.append(Account(name, role, password))
+    return tuple(accounts), problems
 
 
 def _office(o: _Reader) -> Office:
@@ -856,4 +918,5 @@ def load_config(directory: str | os.PathLike) -> Config:
         limits=parts.limits,
         units=units,
         campaigns=tuple(campaigns),
+        web=parts.web,
     )

@@ -705,3 +705,69 @@ class Store:
             )
         )
 
+
+    # --- reading, for the web desk (daemon/web/): lists one page at a time ----------------------
+
+    def messages_page(self, *, status: str | None = None, unit: str | None = None, search: str = "",
+                      limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+        """Messages newest first, with the total that matched: by status, unit and a search in the
+        sender, subject, reason and unit id."""
+        clauses, args = [], []
+        if status:
+            clauses.append("status = ?")
+            args.append(status)
+        if unit:
+            clauses.append("unit_id = ?")
+            args.append(unit)
+        if search:
+            clauses.append("(from_addr like ? or subject like ? or reason like ? or unit_id like ? or message_id like ?)")
+            args += [f"%{search}%"] * 5
+        where = ("where " + " and ".join(clauses)) if clauses else ""
+        total = self.db.execute(f"select count(*) from messages {where}", args).fetchone()[0]
+        rows = list(self.db.query(f"select * from messages {where} order by id desc limit ? offset ?",
+                                  [*args, limit, offset]))
+        return rows, total
+
+    def message_counts(self) -> dict[str, int]:
+        return {k: n for k, n in self.db.execute("select status, count(*) from messages group by status").fetchall()}
+
+    def units_in_review(self) -> set[str]:
+        return {r[0] for r in self.db.execute(
+            "select distinct unit_id from messages where status = 'review' and unit_id is not null").fetchall()}
+
+    def cycles(self, campaign: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "select distinct cycle from submissions where campaign = ? order by cycle desc", [campaign]).fetchall()]
+
+    def outbox_page(self, *, status: str | None = None, unit: str | None = None, message: int | None = None,
+                    limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+        """Outbox rows newest first, without their bytes, and the total that matched."""
+        clauses, args = [], []
+        for column, value in (("status", status), ("unit_id", unit), ("message", message)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        where = ("where " + " and ".join(clauses)) if clauses else ""
+        total = self.db.execute(f"select count(*) from outbox {where}", args).fetchone()[0]
+        rows = list(self.db.query(
+            "select id, key, kind, message, unit_id, recipients, subject, message_id, status, attempts, last_error, "
+            f"created_at, next_attempt_at, sent_at from outbox {where} order by id desc limit ? offset ?",
+            [*args, limit, offset]))
+        return rows, total
+
+    def outbox_counts(self) -> dict[str, int]:
+        return {k: n for k, n in self.db.execute("select status, count(*) from outbox group by status").fetchall()}
+
+    def outbox_row(self, outbox_id: int) -> dict | None:
+        return next(iter(self.db.query(
+            "select id, kind, message, unit_id, recipients, subject, status, last_error, sent_at from outbox where id = ?",
+            [outbox_id])), None)
+
+    def draft(self, draft_id: int) -> dict | None:
+        return next(iter(self.db.query("select * from drafts where id = ?", [draft_id])), None)
+
+    def submissions_mark(self, campaign: str, cycle: str) -> tuple[int, int]:
+        """(count, highest id) of a cycle's submissions: changes whenever a decision adds, replaces
+        (delete + insert: new ids) or removes one, so a page can keep what it computed from them."""
+        return tuple(self.db.execute("select count(*), coalesce(max(id), 0) from submissions "
+                                     "where campaign = ? and cycle = ?", [campaign, cycle]).fetchone())
