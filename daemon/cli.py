@@ -139,8 +139,8 @@ def local(ts: str | None, config: Config) -> str:
 
 
 def cmd_check_config(args) -> int:
-    from daemon.checks import account_problems, account_summary, connection_problems, draft_template_problems,
-                               schedule_problems, template_problems
+    from daemon.checks import (account_problems, account_summary, connection_problems, draft_template_problems,
+                               schedule_problems, template_problems)
 
     config, clock = load(args)
     now = clock.now()
