@@ -1,11 +1,14 @@
 """`tonghop` command line: the contract in DESIGN.md. Exit codes: 0 ok, 1 operational failure,
-2 bad configuration or usage (argparse itself exits 2 on bad usage)."""
+2 bad configuration or usage (argparse itself exits 2 on bad usage) or a damaged ledger (a person
+must restore it; deploy/tonghop.service does not restart on 2), 3 another tonghop already runs on
+the same storage folder."""
 from __future__ import annotations
 
 import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections import Counter
 from datetime import timedelta
@@ -14,8 +17,10 @@ from pathlib import Path
 from daemon.clock import Clock, local_text, parse_now
 from daemon.config import UNIT_KINDS, Config, ConfigError
 from daemon.config_toml import load_config
+from daemon.durable import clean_leftovers
 from daemon.intake.mailbox import MailboxError
-from daemon.store import StorageError, Store
+from daemon.store import (AlreadyRunning, LedgerCorrupt, LedgerReplaced, StorageError, Store, corrupt_text,
+                          is_corruption, take_instance_lock)
 from daemon.texts import t
 
 STATUS_NAMES = {
@@ -244,8 +249,12 @@ def cmd_run(args) -> int:
 
     config, clock = load(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    lock = take_instance_lock(config.storage.root)  # one service per storage folder; held until exit
     store = Store.open(config)
     store.check_writable()  # never run while unable to record: say why and exit 1 instead
+    store.check_integrity()  # never record into a damaged ledger: say how to restore it, exit 2
+    for leftover in clean_leftovers(config.storage.root):  # half-written files of a killed process
+        logging.getLogger("tonghop").info(t("storage.leftover", path=leftover))
     runner = Runner(config, store, clock)
     if args.once:
         try:
@@ -259,7 +268,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_reprocess(args) -> int:
-    from daemon.runner import Runner
+    from daemon.runner import ArchiveMissing, Runner
 
     if not args.all and not args.ids:
         raise UsageError("Cần ghi mã thư (ID) hoặc --all.")
@@ -268,14 +277,23 @@ def cmd_reprocess(args) -> int:
     store = Store.open(config)
     runner = Runner(config, store, clock)
     ids = [r["id"] for r in store.messages()] if args.all else args.ids
-    code = 0
+    code, unreadable = 0, []
     for msg_id in ids:
         if store.find_message(msg_id) is None:
             print(f"Không có thư mã {msg_id}.", file=sys.stderr)
             code = 1
             continue
-        status = runner.reprocess(msg_id)
+        try:
+            status = runner.reprocess(msg_id)
+        except ArchiveMissing as exc:
+            print(exc, file=sys.stderr)
+            unreadable.append(msg_id)
+            code = 1
+            continue
         print(f"Thư {msg_id}: {STATUS_NAMES.get(status, status)} - {store.message(msg_id)['reason']}")
+    if unreadable:
+        print(t("reprocess.unreadable", count=len(unreadable), ids=", ".join(map(str, unreadable)),
+                archive=store.archive.root), file=sys.stderr)
     return code
 
 
@@ -349,6 +367,39 @@ def main(argv: list[str] | None = None) -> int:
     except StorageError as exc:  # the ledger or the archive cannot be written: an operational failure
         print(exc, file=sys.stderr)
         return 1
+    except AlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        return 3
+    except LedgerCorrupt as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except LedgerReplaced as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as exc:
+        if not is_corruption(exc) and not ledger_damaged(args):
+            raise
+        print(corrupt_text(ledger_path(args), exc), file=sys.stderr)
+        return 2
+
+
+def ledger_path(args) -> Path:
+    try:
+        return load_config(config_dir(args)).storage.db_path
+    except ConfigError:
+        return Path("tonghop.db")
+
+
+def ledger_damaged(args) -> bool:
+    """After an unexpected SQLite error (an IntegrityError from a damaged index): is the file whole?"""
+    try:
+        conn = sqlite3.connect(ledger_path(args))
+        try:
+            return conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok"
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return True
 
 
 if __name__ == "__main__":

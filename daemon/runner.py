@@ -25,7 +25,7 @@ from daemon.intake.mailbox import Fetched, MailboxError, Source, open_source
 from daemon.outgoing import chase, notices, outbox, smtp
 from daemon.records import Outcome, message_id_of
 from daemon.report import tracking
-from daemon.store import StorageError, Store, storage_problem
+from daemon.store import LedgerCorrupt, StorageError, Store, corrupt_text, is_corruption, storage_problem
 from daemon.texts import t
 
 log = logging.getLogger("tonghop")
@@ -38,6 +38,11 @@ def folder_for(status: str, config: Config) -> str:
     if status in ("recorded", "ignored"):
         return config.mailbox.processed_folder
     return config.mailbox.review_folder
+
+
+class ArchiveMissing(Exception):
+    """The archived bytes of a message cannot be read (archive folder deleted, disk swapped):
+    it cannot be re-read, and what the ledger holds about it is kept. str() is Vietnamese."""
 
 
 class Runner:
@@ -73,10 +78,11 @@ class Runner:
         row = self.store.message(msg_id)
         try:
             raw = self.store.archive.get(row["sha256"])
-        except OSError:
-            path = self.store.archive.path(row["sha256"])
-            self.store.record(msg_id, Outcome(status="failed", reason=t("failed.archive_missing", path=path)))
-            return "failed"
+        except OSError as exc:
+            # A re-read that cannot read must never erase what was recorded: the decision, its
+            # submissions and its mail stay as they are, and the caller says which message it was.
+            raise ArchiveMissing(t("reprocess.archive_missing", id=msg_id, path=self.store.archive.path(row["sha256"]),
+                                   error=exc.strerror or exc)) from exc
         return self.finish(msg_id, raw, retry=True)
 
     def finish(self, msg_id: int, raw: bytes, *, retry: bool = False) -> str:
@@ -153,6 +159,7 @@ class Runner:
 
     def move(self, uid: str, msg_id: int, status: str) -> None:
         folder = folder_for(status, self.config)
+        self.store.check_same_file()  # never move a message out on the word of a replaced ledger
         # The folder is written first: a crash between the two leaves the message in the watched
         # folder, where the next pass moves it again; the other order could leave a moved message
         # with no folder in the ledger (scripts/crash_soak.py found it, 2 rounds in 50).
@@ -179,6 +186,7 @@ class Runner:
     def fetch_pass(self) -> int:
         """Take every message waiting in the watched folder. Returns how many were handled."""
         source = self.source
+        self.store.check_same_file()
         uidvalidity = source.uidvalidity()
         handled = 0
         to_fetch = []
@@ -192,6 +200,7 @@ class Runner:
         for fetched in source.fetch(to_fetch):
             if self.stopping:
                 break
+            self.store.check_same_file()
             self.handle(fetched, uidvalidity)
             handled += 1
         return handled
@@ -199,6 +208,7 @@ class Runner:
     def run_jobs(self, now: datetime) -> None:
         """Everything due at `now`, computed from the ledger: reminders, overdue notices, the
         digest, then the outbox. Each job is guarded: one failing never stops the others."""
+        self.store.check_same_file()
         for job in (self.refresh_tracking, self.queue_chases, self.queue_digest, self.write_drafts, self.send_outbox):
             if self.stopping:
                 return
@@ -206,6 +216,10 @@ class Runner:
                 job(now)
             except sqlite3.OperationalError as exc:  # disk full, read-only: said plainly, tried next pass
                 log.error(t("storage.job", path=self.store.path, error=storage_problem(exc, self.store.path)))
+            except sqlite3.DatabaseError as exc:
+                if is_corruption(exc):  # a damaged ledger stops the service, it is not one job's failure
+                    raise LedgerCorrupt(corrupt_text(self.store.path, exc)) from exc
+                log.exception("job %s failed", job.__name__)
             except Exception:
                 log.exception("job %s failed", job.__name__)
 

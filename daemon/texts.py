@@ -50,6 +50,36 @@ TEXTS = {
         "đã chuyển sang thư mục cần xem xét."
     ),
     "failed.archive_missing": "Không tìm thấy bản lưu nguyên gốc của thư (tệp {path}).",
+    # reprocess: a message whose archived bytes cannot be read is left exactly as recorded
+    "reprocess.archive_missing": (
+        "Thư {id}: không đọc lại được vì không mở được bản lưu nguyên gốc (tệp {path}: {error}); "
+        "quyết định và các văn bản đã ghi nhận của thư này được giữ nguyên."
+    ),
+    "reprocess.unreadable": (
+        "Không đọc lại được {count} thư (mã {ids}) vì thiếu bản lưu nguyên gốc trong {archive}. "
+        "Hãy khôi phục thư mục lưu trữ từ bản sao lưu (hoặc gắn lại ổ đĩa) rồi chạy lại lệnh."
+    ),
+    # the ledger itself: damaged, replaced under the service, or already in use
+    "ledger.corrupt": (
+        "Sổ theo dõi {path} bị hỏng ({error}); tonghop dừng để không ghi thêm vào tệp hỏng, thư vẫn nằm "
+        "nguyên trong hộp thư. Cách khôi phục: dừng dịch vụ (systemctl stop tonghop), đổi tên tệp hỏng "
+        "(mv {path} {backup}, kèm các tệp -wal và -shm nếu có), rồi chép bản sao lưu gần nhất vào {path}; "
+        "nếu không có bản sao lưu, cứu dữ liệu bằng lệnh «sqlite3 {backup} .recover | sqlite3 {path}». "
+        "Sau đó chạy lại tonghop: thư chưa ghi nhận sẽ được xử lý lại từ hộp thư."
+    ),
+    "ledger.replaced": (
+        "Tệp sổ theo dõi {path} đã bị thay bằng tệp khác trong lúc tonghop đang chạy (ví dụ khôi phục "
+        "bản sao lưu); tonghop dừng trước khi chuyển thêm thư nào để không ghi vào tệp cũ. Chạy lại "
+        "tonghop để dùng tệp mới (systemd tự chạy lại sau ít giây)."
+    ),
+    "ledger.deleted": (
+        "Tệp sổ theo dõi {path} đã bị xóa hoặc đổi tên trong lúc tonghop đang chạy; tonghop dừng trước "
+        "khi chuyển thêm thư nào. Hãy đặt lại tệp (hoặc bản sao lưu) vào chỗ cũ rồi chạy lại tonghop."
+    ),
+    "instance.running": (
+        "tonghop đang chạy rồi (tiến trình số {pid}) trên cùng thư mục dữ liệu (khóa {path}); "
+        "không chạy thêm một tiến trình thứ hai. Dừng tiến trình kia trước nếu muốn chạy lại."
+    ),
     # storage: the archive or the ledger cannot be written (the message stays in the mailbox)
     "storage.archive": (
         "Không lưu được bản gốc của thư vào {path}: {error}. Thư vẫn nằm trong hộp thư và chưa được ghi nhận; "
@@ -67,6 +97,7 @@ TEXTS = {
         "Không ghi được vào sổ theo dõi {path}: {error}. Việc nhắc nộp, bản tin và gửi thư sẽ được "
         "làm lại ở lượt sau."
     ),
+    "storage.leftover": "Đã xóa tệp tạm còn sót lại sau một lần tonghop bị dừng đột ngột: {path}",
     "storage.retry": "{error} Thử lại sau {seconds:.0f} giây.",
     "storage.full": "ổ đĩa đã đầy",
     "storage.read_only": "ổ đĩa hoặc tệp chỉ cho đọc (kiểm tra quyền ghi và cách gắn ổ đĩa)",

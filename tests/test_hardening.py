@@ -1,0 +1,217 @@
+"""Faults of the storage folder and the mailbox that an office meets (issue 15): archived bytes
+gone before a re-read, the ledger replaced or damaged under the service, a second instance, two
+machines on one mailbox, a message expunged by another client, files readable by other users,
+half-written files of a killed process. Real Dovecot, real files, the real command line."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import stat
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import corpus
+from daemon.config_toml import load_config
+from tonghop_demo import samples
+from service import EXAMPLE, Daemon, make_config, wait_until
+
+ICT = timezone(timedelta(hours=7))
+ARRIVED = datetime(2024, 10, 15, 8, 30, tzinfo=ICT)
+PROCESSED = "Đã xử lý"
+CONFIG = load_config(EXAMPLE)
+UNITS = ["xa-my-hoa", "xa-tan-kieu", "phong-tu-phap", "tt-my-an"]
+_docs: dict[str, bytes] = {}
+
+
+def report_mail(unit_id: str, n: int = 0, name: str | None = None) -> bytes:
+    unit = CONFIG.unit(unit_id)
+    if unit_id not in _docs:
+        _docs[unit_id] = samples.report_docx(samples.sample_unit(unit), 2024, kind="BC")
+    return corpus.submission(unit.emails[0], f"{unit.name} gửi báo cáo công tác dân vận {n}",
+                             [(name or f"Bao cao dan van 2024 {n}.docx", _docs[unit_id])])
+
+
+@pytest.fixture
+def office(tmp_path, imap_account):
+    cfg = make_config(tmp_path, imap_account.url(), poll_seconds="1", timeout_seconds="5")
+    daemon = Daemon(cfg, imap_account.password, now=ARRIVED.isoformat())
+    yield daemon, imap_account
+    daemon.stop()
+
+
+def storage(daemon) -> Path:
+    return daemon.config.parent / "var"
+
+
+def ledger_rows(daemon, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(storage(daemon) / "tonghop.db")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def on_time_units(daemon, now: datetime) -> set[str]:
+    doc = json.loads(daemon.run("--now", now.isoformat(), "status", "dan-van", "--json").stdout)
+    return {u["id"] for c in doc["campaigns"] for u in c["units"]
+            if u["submissions"]["bao-cao"]["status"] == "on_time"}
+
+
+# --- 1. a re-read that cannot read erases nothing ----------------------------------------------
+
+
+def test_reprocess_without_the_archive_keeps_every_decision_and_says_which(office):
+    daemon, account = office
+    for i, unit_id in enumerate(UNITS):
+        account.append(report_mail(unit_id, i), ARRIVED + timedelta(minutes=i))
+    daemon.run("run", "--once")
+    before = daemon.messages()
+    assert [m["status"] for m in before] == ["recorded"] * 4
+    assert on_time_units(daemon, ARRIVED + timedelta(days=1)) == set(UNITS)
+    shutil.rmtree(storage(daemon) / "archive")  # the archive folder deleted, a disk swapped
+
+    result = daemon.run("reprocess", "--all", check=False)
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr
+    assert "không đọc lại được" in result.stderr.lower() and "mã 1, 2, 3, 4" in result.stderr, result.stderr
+    assert daemon.messages() == before  # status, reason and submissions untouched
+    assert on_time_units(daemon, ARRIVED + timedelta(days=1)) == set(UNITS)
+    # and the next reminder does not ask these units for what they sent
+    assert ledger_rows(daemon, "select count(*) from submissions") == [(4,)]
+
+
+# --- 5. everything under storage private, whatever the umask -----------------------------------
+
+
+def test_everything_under_storage_is_private_whatever_the_umask(office):
+    daemon, account = office
+    account.append(report_mail("xa-my-hoa"), ARRIVED)
+    after_deadline = datetime(2024, 10, 21, 9, 0, tzinfo=ICT)  # the draft and the tracking book are written
+    old = os.umask(0)
+    try:
+        daemon.run("run", "--once")
+        daemon.run("--now", after_deadline.isoformat(), "run", "--once")
+    finally:
+        os.umask(old)
+    root = storage(daemon)
+    kinds = {p.suffix for p in root.rglob("*") if p.is_file()}
+    assert {".db", ".eml", ".docx", ".xlsx"} <= kinds, kinds  # ledger, archive and outbox, draft, workbook
+    wrong = [f"{p.relative_to(root)} {stat.filemode(p.stat().st_mode)}" for p in [root, *root.rglob("*")]
+             if stat.S_IMODE(p.stat().st_mode) != (0o700 if p.is_dir() else 0o600)]
+    assert not wrong, wrong
+
+
+def test_a_running_ledger_and_its_wal_are_private(office):
+    daemon, account = office
+    old = os.umask(0o002)
+    try:
+        daemon.start()
+        wait_until(lambda: "Đang theo dõi hộp thư" in daemon.log_text(), what="daemon start")
+    finally:
+        os.umask(old)
+    root = storage(daemon)
+    files = [root / "tonghop.db", root / "tonghop.db-wal", root / "tonghop.db-shm", root / "tonghop.lock"]
+    assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {p.name: "0o600" for p in files}
+
+
+# --- 16. half-written files of a killed process are cleaned at start ---------------------------
+
+
+def test_leftover_temporary_files_are_removed_at_start(office):
+    daemon, account = office
+    account.append(report_mail("xa-my-hoa"), ARRIVED)
+    daemon.run("run", "--once")
+    root = storage(daemon)
+    old_ones = [root / "archive" / "ab" / ".tmp-x1y2.part", root / ".tmp-tracking.part"]
+    fresh = root / "archive" / ".tmp-being-written.part"  # another writer's, a second ago
+    for path in [*old_ones, fresh]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    for path in old_ones:
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+    result = daemon.run("run", "--once")
+    assert not any(p.exists() for p in old_ones)
+    assert fresh.exists()
+    assert "tệp tạm còn sót lại" in result.stderr
+
+
+# --- 13. one instance per storage folder --------------------------------------------------------
+
+
+def test_a_second_instance_says_who_runs_and_exits_3(office):
+    daemon, account = office
+    daemon.start()
+    wait_until(lambda: "Đang theo dõi hộp thư" in daemon.log_text(), what="daemon start")
+    for args in (("run", "--once"), ("run",)):
+        second = daemon.run(*args, check=False)
+        assert second.returncode == 3, second
+        assert f"tonghop đang chạy rồi (tiến trình số {daemon.proc.pid})" in second.stderr, second.stderr
+        assert "locked" not in second.stderr and "Traceback" not in second.stderr
+    account.append(report_mail("xa-my-hoa"), ARRIVED)
+    wait_until(lambda: len(account.list_uids(PROCESSED)) == 1, what="the first instance still works")
+    assert daemon.stop() == 0
+    daemon.run("run", "--once")  # the lock went with the process
+
+
+# --- 10. a damaged ledger: said plainly, exit 2, no restart loop --------------------------------
+
+
+def damage(db: Path, first_page: int) -> None:
+    """Overwrite pages from first_page on with garbage, the header (page 1) intact."""
+    conn = sqlite3.connect(db)
+    page = conn.execute("pragma page_size").fetchone()[0]
+    conn.close()
+    assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
+    data = bytearray(db.read_bytes())
+    for at in range((first_page - 1) * page, len(data), 7):
+        data[at] = (at * 31) & 0xFF
+    db.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("first_page", [2, 6])
+def test_a_damaged_ledger_stops_with_how_to_restore_and_exit_2(office, first_page):
+    daemon, account = office
+    for i, unit_id in enumerate(UNITS):
+        account.append(report_mail(unit_id, i), ARRIVED + timedelta(minutes=i))
+    daemon.run("run", "--once")
+    db = storage(daemon) / "tonghop.db"
+    assert db.stat().st_size // 4096 > first_page
+    damage(db, first_page)
+    account.append(report_mail("xa-phu-dien", 9), ARRIVED + timedelta(hours=1))
+    for args in (("run", "--once"), ("messages",), ("status",)):
+        result = daemon.run(*args, check=False)
+        assert result.returncode == 2, (args, result)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert "bị hỏng" in result.stderr and ".recover" in result.stderr and "sao lưu" in result.stderr
+    assert len(account.list_uids()) == 1  # the new mail waits in the mailbox
+    unit = (Path(__file__).resolve().parent.parent / "deploy" / "tonghop.service").read_text()
+    assert "RestartPreventExitStatus=2" in unit and "UMask=0077" in unit
+
+
+# --- 2. the ledger replaced under the running service -------------------------------------------
+
+
+def test_a_ledger_restored_under_the_service_stops_it_before_any_move(office):
+    daemon, account = office
+    account.append(report_mail("xa-my-hoa", 0), ARRIVED)
+    daemon.start()
+    wait_until(lambda: len(account.list_uids(PROCESSED)) == 1, what="first message")
+    db = storage(daemon) / "tonghop.db"
+    backup = db.with_name("backup.db")
+    src, dst = sqlite3.connect(db), sqlite3.connect(backup)
+    src.backup(dst)
+    src.close(), dst.close()
+    os.replace(backup, db)  # the admin restores the backup: a new file under the same name
+    account.append(report_mail("xa-tan-kieu", 1), ARRIVED + timedelta(minutes=1))
+    assert daemon.wait(30) == 1
+    assert "đã bị thay bằng tệp khác" in daemon.log_text() and "Traceback" not in daemon.log_text()
+    assert len(account.list_uids()) == 1 and len(account.list_uids(PROCESSED)) == 1  # not moved
+    daemon.run("run", "--once")  # the next start uses the restored file and records it there
+    assert [m["status"] for m in daemon.messages()] == ["recorded", "recorded"]
+    assert account.list_uids() == []
