@@ -249,6 +249,9 @@ def cmd_run(args) -> int:
 
     config, clock = load(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    # imapclient warns in English, with raw bytes, when a server's words are not ASCII (Dovecot
+    # names a folder in UTF-8); the reason it matters is logged by tonghop itself, in Vietnamese.
+    logging.getLogger("imapclient").setLevel(logging.ERROR)
     lock = take_instance_lock(config.storage.root)  # one service per storage folder; held until exit
     store = Store.open(config)
     store.check_writable()  # never run while unable to record: say why and exit 1 instead

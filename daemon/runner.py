@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sqlite3
 import time
 from dataclasses import replace
@@ -51,7 +52,7 @@ class Runner:
         self.config = config
         self.store = store
         self.clock = clock
-        self.source = source or open_source(config.mailbox, config.mailbox_password)
+        self.source = self.owned(source or open_source(config.mailbox, config.mailbox_password))
         self.config_loader = config_loader or (lambda: load_config(self.config.dir))
         self.stopping = False
         self.reload_requested = False
@@ -59,6 +60,13 @@ class Runner:
         self.renderer = notices.Renderer(config.notices.templates)
         self.sender = smtp.Sender(config.smtp, config.smtp_password)
         self.tracking_stale = False
+
+    def owned(self, source: Source) -> Source:
+        """Name this service (machine and ledger) to the mailbox: two services moving mail out of
+        one mailbox (two machines with the same config) claim each message before moving it."""
+        if hasattr(source, "owner"):
+            source.owner = f"{socket.gethostname()}:{self.config.storage.db_path.resolve()}"
+        return source
 
     # --- one message ----------------------------------------------------------------------------
 
@@ -386,5 +394,5 @@ class Runner:
         self.sender = smtp.Sender(new.smtp, new.smtp_password)
         if mailbox_changed:
             self.disconnect()
-            self.source = open_source(new.mailbox, new.mailbox_password)
+            self.source = self.owned(open_source(new.mailbox, new.mailbox_password))
         log.info("Đã nạp lại cấu hình từ %s", new.dir)

@@ -215,3 +215,106 @@ def test_a_ledger_restored_under_the_service_stops_it_before_any_move(office):
     daemon.run("run", "--once")  # the next start uses the restored file and records it there
     assert [m["status"] for m in daemon.messages()] == ["recorded", "recorded"]
     assert account.list_uids() == []
+
+
+# --- 14, 15, 20. the mailbox shared with other clients and other services -----------------------
+
+
+def plain(n: int) -> bytes:
+    return corpus.submission("nguoi.gui@example.org", f"Thư {n}", [])
+
+
+def test_two_services_moving_one_mailbox_never_duplicate(imap_account):
+    """Two sources (two ledgers, two machines) race to move the same UIDs, interleaved."""
+    import threading
+
+    from daemon.intake.mailbox import ImapSource, MailboxError
+
+    for i in range(60):
+        imap_account.append(plain(i), ARRIVED)
+    for use_move in (True, False):
+        sources = [ImapSource(imap_account.settings(), imap_account.password, use_move=use_move) for _ in range(2)]
+        errors = []
+        for n, source in enumerate(sources):
+            source.owner = f"may-{n}:/var/lib/tonghop/tonghop.db"
+            source.open()
+            source.pending()
+
+        def move_all(source):
+            for uid in [str(u) for u in range(1, 61)] if use_move else [str(u) for u in range(61, 121)]:
+                try:
+                    source.move(uid, PROCESSED)
+                except MailboxError as exc:
+                    errors.append(str(exc))
+
+        threads = [threading.Thread(target=move_all, args=(s,)) for s in sources]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        for source in sources:
+            source.close()
+        assert errors == []
+        moved = imap_account.messages(PROCESSED)
+        assert len(moved) == 60 * (1 if use_move else 2), len(moved)
+        assert imap_account.list_uids() == []
+        if use_move:  # the same 60 again for the COPY + EXPUNGE path
+            for i in range(60):
+                imap_account.append(plain(100 + i), ARRIVED)
+
+
+def test_two_runners_on_one_mailbox_move_each_message_once(tmp_path, imap_account):
+    daemons = []
+    for n in range(2):
+        folder = tmp_path / f"may-{n}"
+        folder.mkdir()
+        cfg = make_config(folder, imap_account.url(), timeout_seconds="5", batch_size="2")
+        daemons.append(Daemon(cfg, imap_account.password, now=ARRIVED.isoformat()))
+    units = [u for u in CONFIG.campaign("dan-van").unit_ids][:12]
+    for i, unit_id in enumerate(units):
+        imap_account.append(report_mail(unit_id, i), ARRIVED + timedelta(minutes=i))
+    import subprocess
+
+    procs = [subprocess.Popen(d.command("run", "--once"), env=d.env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for d in daemons]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert imap_account.list_uids() == []
+    subjects = sorted(m.raw.split(b"\r\nSubject:")[1].split(b"\r\n")[0] for m in imap_account.messages(PROCESSED).values())
+    assert len(subjects) == len(units) == len(set(subjects))
+
+
+def test_a_message_expunged_by_another_client_before_the_move_is_a_no_op(imap_account, caplog):
+    from daemon.intake.mailbox import ImapSource
+
+    for i in range(3):
+        imap_account.append(plain(i), ARRIVED)
+    source = ImapSource(imap_account.settings(), imap_account.password)
+    source.open()
+    try:
+        uids = source.pending()
+        assert len(list(source.fetch(uids))) == 3
+        other = imap_account.client()
+        other.select_folder("INBOX")
+        other.add_flags([int(uids[0])], [b"\\Deleted"])
+        other.expunge()
+        other.logout()
+        for uid in uids:  # the first is gone: no EXPUNGEISSUED, the others still moved
+            source.move(uid, PROCESSED)
+        assert len(imap_account.list_uids(PROCESSED)) == 2
+        # the processed folder deleted by a person: made again, its name logged as people read it
+        other = imap_account.client()
+        other.delete_folder(PROCESSED)
+        other.logout()
+        imap_account.append(plain(9), ARRIVED)
+        with caplog.at_level("INFO", logger="tonghop"):
+            source.move(source.pending()[-1], PROCESSED)
+        assert len(imap_account.list_uids(PROCESSED)) == 1
+        assert "Đã tạo lại thư mục «Đã xử lý»" in caplog.text and "&ARAA4w-" not in caplog.text
+    finally:
+        source.close()
+
+
+def test_server_words_show_folder_names_decoded():
+    from daemon.intake.mailbox import decode_folder_names
+
+    assert decode_folder_names("Mailbox doesn't exist: &ARAA4w- x&Hu0- l&AP0-") == "Mailbox doesn't exist: Đã xử lý"
+    assert decode_folder_names("a & b &- c") == "a & b & c"
