@@ -204,21 +204,34 @@ def print_status_table(doc: dict, config: Config, colour: bool, echo=print) -> N
         for r in c["requirements"]:
             echo(f"  {r['name']}: hạn {local(r['deadline'], config)}")
         width = max(len(u["name"]) for u in c["units"]) + 2
-        head = "".join(f"{r['name'][:22]:24}" for r in c["requirements"])
+        texts = {(u["id"], r["id"]): cell_text(u["submissions"][r["id"]], config) for u in c["units"] for r in c["requirements"]}
+        column = max([24, *(len(x) + 2 for x in texts.values())])
+        head = "".join(f"{r['name'][:column - 2]:{column}}" for r in c["requirements"])
         echo(f"{'STT':>4}  {'Đơn vị':{width}}{head}")
         for n, u in enumerate(c["units"], 1):
             line = f"{n:>4}  {u['name']:{width}}"
             for r in c["requirements"]:
-                sub = u["submissions"][r["id"]]
-                text = STATUS_WORDS[sub["status"]]
-                if sub["received_at"]:
-                    text += " " + local(sub["received_at"], config)[:5]
-                cell = f"{text[:22]:24}"
-                line += f"{COLOURS[sub['status']]}{cell}\033[0m" if colour else cell
+                cell = f"{texts[(u['id'], r['id'])]:{column}}"
+                line += f"{COLOURS[u['submissions'][r['id']]['status']]}{cell}\033[0m" if colour else cell
             echo(line.rstrip())
         totals = {k: sum(1 for u in c["units"] for s in u["submissions"].values() if s["status"] == k) for k in STATUS_WORDS}
         echo("  Tổng: " + ", ".join(f"{STATUS_WORDS[k]} {v}" for k, v in totals.items()))
         echo()
+
+
+def cell_text(sub: dict, config: Config) -> str:
+    """A unit's cell of the status table. The date shown is the receipt that decided the status: a
+    unit that sent on time and again after the deadline is "đúng hạn 19/10, gửi lại 21/10", never
+    "đúng hạn 21/10"."""
+    from daemon.status import STATUS_WORDS
+
+    text = STATUS_WORDS[sub["status"]]
+    first = sub.get("first_received_at") or sub["received_at"]
+    if first:
+        text += " " + local(first, config)[:5]
+    if sub["received_at"] and first and local(sub["received_at"], config)[:5] != local(first, config)[:5]:
+        text += ", gửi lại " + local(sub["received_at"], config)[:5]
+    return text
 
 
 def cmd_draft(args) -> int:

@@ -318,3 +318,25 @@ def test_server_words_show_folder_names_decoded():
 
     assert decode_folder_names("Mailbox doesn't exist: &ARAA4w- x&Hu0- l&AP0-") == "Mailbox doesn't exist: Đã xử lý"
     assert decode_folder_names("a & b &- c") == "a & b & c"
+
+
+# --- 18. a resend after the deadline keeps the on-time receipt visible -------------------------
+
+
+def test_a_resend_after_the_deadline_shows_the_on_time_receipt(office):
+    daemon, account = office
+    account.append(report_mail("xa-my-hoa", 0, name="Bao cao dan van 2024.docx"), ARRIVED)
+    daemon.run("run", "--once")
+    later = datetime(2024, 10, 21, 9, 0, tzinfo=ICT)  # after the deadline of 20/10
+    account.append(report_mail("xa-my-hoa", 0, name="Bao cao dan van 2024.docx"), later)
+    daemon.run("--now", later.isoformat(), "run", "--once")
+    doc = json.loads(daemon.run("--now", later.isoformat(), "status", "dan-van", "--json").stdout)
+    cell = next(u for u in doc["campaigns"][0]["units"] if u["id"] == "xa-my-hoa")["submissions"]["bao-cao"]
+    assert cell["status"] == "on_time"
+    assert datetime.fromisoformat(cell["first_received_at"]) == ARRIVED
+    assert datetime.fromisoformat(cell["received_at"]) == later
+    missing = next(u for u in doc["campaigns"][0]["units"] if u["id"] == "xa-tan-kieu")["submissions"]["bao-cao"]
+    assert missing["status"] == "missing" and missing["first_received_at"] is None
+    table = daemon.run("--now", later.isoformat(), "status", "dan-van").stdout
+    line = next(x for x in table.splitlines() if CONFIG.unit("xa-my-hoa").name in x)
+    assert "đúng hạn 15/10, gửi lại 21/10" in line and "đúng hạn 21/10" not in line, line
