@@ -35,6 +35,11 @@ MAX_ATTEMPTS = 3  # a message that kills the process this often is set aside, no
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
 
 
+JOB_NAMES = {"refresh_tracking": "ghi sổ theo dõi (bảng tính)", "queue_chases": "xếp thư nhắc nộp",
+             "queue_digest": "xếp bản tin hằng ngày", "write_drafts": "viết dự thảo tổng hợp",
+             "send_outbox": "gửi thư"}
+
+
 def folder_for(status: str, config: Config) -> str:
     if status in ("recorded", "ignored"):
         return config.mailbox.processed_folder
@@ -184,8 +189,10 @@ class Runner:
             try:
                 raw = self.store.archive.get(row["sha256"])
             except OSError:
-                path = self.store.archive.path(row["sha256"])
-                self.store.record(row["id"], Outcome(status="failed", reason=t("failed.archive_missing", path=path)))
+                # A claim is made only while the message is still in the mailbox, and it leaves the
+                # mailbox only once decided: it is left claimed, and the next fetch archives and
+                # finishes it. Recording "failed" here would send it to review for nothing.
+                log.warning(t("recover.archive_missing", id=row["id"], path=self.store.archive.path(row["sha256"])))
                 continue
             self.finish(row["id"], raw)
             done += 1
@@ -224,6 +231,10 @@ class Runner:
                 job(now)
             except sqlite3.OperationalError as exc:  # disk full, read-only: said plainly, tried next pass
                 log.error(t("storage.job", path=self.store.path, error=storage_problem(exc, self.store.path)))
+            except OSError as exc:  # a folder replaced by a file, unwritable, full: said plainly
+                log.error(t("storage.job_file", job=JOB_NAMES.get(job.__name__, job.__name__),
+                            path=getattr(exc, "filename", None) or self.config.storage.root,
+                            error=storage_problem(exc)))
             except sqlite3.DatabaseError as exc:
                 if is_corruption(exc):  # a damaged ledger stops the service, it is not one job's failure
                     raise LedgerCorrupt(corrupt_text(self.store.path, exc)) from exc

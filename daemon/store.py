@@ -184,6 +184,8 @@ def storage_problem(exc: BaseException, path: Path | None = None) -> str:
         return t("storage.read_only")
     if code in (errno.EACCES, errno.EPERM):
         return t("storage.no_permission")
+    if code in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
+        return t("storage.not_a_folder")
     if "unable to open" in text:
         folder = Path(path).parent if path else None
         if folder is not None and folder.is_dir():

@@ -98,10 +98,19 @@ TEXTS = {
         "làm lại ở lượt sau."
     ),
     "storage.leftover": "Đã xóa tệp tạm còn sót lại sau một lần tonghop bị dừng đột ngột: {path}",
+    "storage.job_file": (
+        "Không {job} được vì không ghi được vào {path}: {error}. Việc này sẽ được làm lại ở lượt sau; "
+        "các thư vẫn được nhận và ghi nhận bình thường."
+    ),
+    "recover.archive_missing": (
+        "Thư {id} đang xử lý dở nhưng không còn bản lưu nguyên gốc (tệp {path}); thư được giữ ở trạng "
+        "thái đang xử lý và sẽ được tải lại từ hộp thư ở lượt này."
+    ),
     "storage.retry": "{error} Thử lại sau {seconds:.0f} giây.",
     "storage.full": "ổ đĩa đã đầy",
     "storage.read_only": "ổ đĩa hoặc tệp chỉ cho đọc (kiểm tra quyền ghi và cách gắn ổ đĩa)",
     "storage.no_permission": "tài khoản chạy tonghop không có quyền ghi",
+    "storage.not_a_folder": "một thư mục trong đường dẫn đã bị thay bằng một tệp (hoặc ngược lại)",
     "storage.cannot_open": "không mở được tệp (thư mục không tồn tại hoặc không có quyền truy cập)",
     # outgoing mail: why a mail was not (yet) delivered, for the outbox row and the office
     "mailer.own_only": "Không gửi: mọi người nhận ({addresses}) đều là địa chỉ của chính văn phòng; "

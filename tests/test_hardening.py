@@ -340,3 +340,37 @@ def test_a_resend_after_the_deadline_shows_the_on_time_receipt(office):
     table = daemon.run("--now", later.isoformat(), "status", "dan-van").stdout
     line = next(x for x in table.splitlines() if CONFIG.unit("xa-my-hoa").name in x)
     assert "đúng hạn 15/10, gửi lại 21/10" in line and "đúng hạn 21/10" not in line, line
+
+
+# --- the same kinds of fault elsewhere ----------------------------------------------------------
+
+
+def test_a_claim_whose_archive_is_gone_is_finished_from_the_mailbox(office):
+    daemon, account = office
+    account.append(report_mail("xa-my-hoa"), ARRIVED)
+    daemon.extra_env = {"TONGHOP_CRASH_AT": "after-claim:1"}
+    killed = daemon.run("run", "--once", check=False)
+    daemon.extra_env = {}
+    assert killed.returncode == -signal.SIGKILL
+    assert [m["status"] for m in daemon.messages()] == ["claimed"]
+    shutil.rmtree(storage(daemon) / "archive")
+    result = daemon.run("run", "--once")
+    assert "không còn bản lưu nguyên gốc" in result.stderr
+    assert [m["status"] for m in daemon.messages()] == ["recorded"]  # not "failed" and sent to review
+    assert account.list_uids() == [] and len(account.list_uids(PROCESSED)) == 1
+
+
+def test_a_drafts_folder_replaced_by_a_file_is_said_plainly_and_mail_still_flows(office):
+    daemon, account = office
+    after_deadline = datetime(2024, 10, 21, 9, 0, tzinfo=ICT)
+    account.append(report_mail("xa-my-hoa"), ARRIVED)
+    daemon.run("run", "--once")
+    (storage(daemon) / "drafts").write_text("not a folder")  # a restore gone wrong
+    account.append(report_mail("xa-tan-kieu", 1), ARRIVED + timedelta(hours=1))
+    result = daemon.run("--now", after_deadline.isoformat(), "run", "--once")
+    assert "Không viết dự thảo tổng hợp được" in result.stderr and "bị thay bằng một tệp" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert [m["status"] for m in daemon.messages()] == ["recorded", "recorded"]
+    (storage(daemon) / "drafts").unlink()
+    daemon.run("--now", after_deadline.isoformat(), "run", "--once")
+    assert list((storage(daemon) / "drafts").rglob("*.docx"))
