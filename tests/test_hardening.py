@@ -174,7 +174,7 @@ def damage(db: Path, first_page: int) -> None:
     db.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("first_page", [2, 6])
+@pytest.mark.parametrize("first_page", [1, 2, 6])
 def test_a_damaged_ledger_stops_with_how_to_restore_and_exit_2(office, first_page):
     daemon, account = office
     for i, unit_id in enumerate(UNITS):
@@ -182,7 +182,7 @@ def test_a_damaged_ledger_stops_with_how_to_restore_and_exit_2(office, first_pag
     daemon.run("run", "--once")
     db = storage(daemon) / "tonghop.db"
     assert db.stat().st_size // 4096 > first_page
-    damage(db, first_page)
+    damage(db, first_page)  # 1: the header too ("file is not a database")
     account.append(report_mail("xa-phu-dien", 9), ARRIVED + timedelta(hours=1))
     for args in (("run", "--once"), ("messages",), ("status",)):
         result = daemon.run(*args, check=False)
@@ -197,7 +197,8 @@ def test_a_damaged_ledger_stops_with_how_to_restore_and_exit_2(office, first_pag
 # --- 2. the ledger replaced under the running service -------------------------------------------
 
 
-def test_a_ledger_restored_under_the_service_stops_it_before_any_move(office):
+@pytest.mark.parametrize("how", ["restored", "deleted"])
+def test_a_ledger_restored_under_the_service_stops_it_before_any_move(office, how):
     daemon, account = office
     account.append(report_mail("xa-my-hoa", 0), ARRIVED)
     daemon.start()
@@ -207,11 +208,17 @@ def test_a_ledger_restored_under_the_service_stops_it_before_any_move(office):
     src, dst = sqlite3.connect(db), sqlite3.connect(backup)
     src.backup(dst)
     src.close(), dst.close()
-    os.replace(backup, db)  # the admin restores the backup: a new file under the same name
+    if how == "restored":
+        os.replace(backup, db)  # the admin restores the backup: a new file under the same name
+    else:
+        db.unlink()  # deleted by mistake
     account.append(report_mail("xa-tan-kieu", 1), ARRIVED + timedelta(minutes=1))
     assert daemon.wait(30) == 1
-    assert "đã bị thay bằng tệp khác" in daemon.log_text() and "Traceback" not in daemon.log_text()
+    said = "đã bị thay bằng tệp khác" if how == "restored" else "đã bị xóa hoặc đổi tên"
+    assert said in daemon.log_text() and "Traceback" not in daemon.log_text()
     assert len(account.list_uids()) == 1 and len(account.list_uids(PROCESSED)) == 1  # not moved
+    if how == "deleted":
+        os.replace(backup, db)  # the admin puts the backup back
     daemon.run("run", "--once")  # the next start uses the restored file and records it there
     assert [m["status"] for m in daemon.messages()] == ["recorded", "recorded"]
     assert account.list_uids() == []
