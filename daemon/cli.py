@@ -20,7 +20,7 @@ from daemon.config_toml import load_config
 from daemon.durable import clean_leftovers
 from daemon.intake.mailbox import MailboxError
 from daemon.store import (AlreadyRunning, LedgerCorrupt, LedgerReplaced, StorageError, Store, corrupt_text,
-                          is_corruption, take_instance_lock)
+                          file_damaged, is_corruption, take_instance_lock)
 from daemon.texts import t
 
 STATUS_NAMES = {
@@ -408,14 +408,7 @@ def ledger_path(args) -> Path:
 
 def ledger_damaged(args) -> bool:
     """After an unexpected SQLite error (an IntegrityError from a damaged index): is the file whole?"""
-    try:
-        conn = sqlite3.connect(ledger_path(args))
-        try:
-            return conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok"
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return True
+    return file_damaged(ledger_path(args))
 
 
 if __name__ == "__main__":

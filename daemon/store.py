@@ -235,6 +235,20 @@ def corrupt_text(path: Path, error: BaseException | str) -> str:
     return t("ledger.corrupt", path=path, error=error, backup=Path(path).with_name(Path(path).name + ".hong"))
 
 
+def file_damaged(path: Path) -> bool:
+    """True unless SQLite's quick_check finds the ledger file at path whole (or it is absent)."""
+    if not Path(path).exists():
+        return False
+    try:
+        conn = sqlite3.connect(path)
+        try:
+            return conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok"
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return True
+
+
 def take_instance_lock(root: Path):
     """Hold the storage folder's lock for the life of the process (fcntl.flock on tonghop.lock,
     released by the kernel when the process ends, even by SIGKILL). Returns the open lock file,
