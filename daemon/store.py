@@ -253,9 +253,12 @@ def take_instance_lock(root: Path):
     """Hold the storage folder's lock for the life of the process (fcntl.flock on tonghop.lock,
     released by the kernel when the process ends, even by SIGKILL). Returns the open lock file,
     which the caller keeps; raises AlreadyRunning when another tonghop holds it."""
-    root = private_dir(root)
-    path = root / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    path = Path(root) / LOCK_FILE
+    try:
+        private_dir(root)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as exc:  # a read-only or foreign storage folder: the same words as for the ledger
+        raise StorageError(t("storage.cannot_start", path=path, error=storage_problem(exc, path))) from exc
     handle = os.fdopen(fd, "r+", encoding="ascii")
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -264,10 +267,15 @@ def take_instance_lock(root: Path):
         handle.close()
         pid = int(text) if text.isdigit() else None
         raise AlreadyRunning(t("instance.running", pid=pid if pid else "không rõ", path=path), pid) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
+    except OSError:
+        return handle  # a file system without locks (some network mounts): run unguarded, as before
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+    except OSError:
+        pass  # the pid is for people; the lock is what counts
     return handle
 
 

@@ -362,20 +362,25 @@ class ImapSource(Source):
         mine = self.claim_keyword
         for _ in range(5):  # a person flagging the message meanwhile also changes its MODSEQ
             item = client.fetch([number], [b"FLAGS", b"MODSEQ"]).get(number)
-            if not item or b"MODSEQ" not in item:
+            if not item:
                 return False  # expunged meanwhile: a vanished UID is a no-op
+            if b"MODSEQ" not in item:
+                return True  # a folder without mod-sequences (NOMODSEQ): no claim possible
             flags = {bytes(f) if isinstance(f, bytes) else str(f).encode() for f in item.get(b"FLAGS", ())}
             if mine in flags:
                 return True  # ours already (a move cut short by a crash): finish it
-            if any(f.startswith(CLAIM_PREFIX.encode()) for f in flags) or DELETED in flags:
-                return False  # another instance's, or on its way out
+            if any(f.startswith(CLAIM_PREFIX.encode()) for f in flags):
+                return False  # another instance's: it moves the message
             modseq = int(item[b"MODSEQ"][0])
             imap = client._imap
             imap.untagged_responses.pop("MODIFIED", None)
-            typ, data = imap.uid("STORE", str(number), f"(UNCHANGEDSINCE {modseq})", "+FLAGS.SILENT",
-                                 f"({mine.decode()})")
+            try:
+                typ, _data = imap.uid("STORE", str(number), f"(UNCHANGEDSINCE {modseq})", "+FLAGS.SILENT",
+                                      f"({mine.decode()})")
+            except imap.error:  # BAD: the server refuses the conditional STORE here
+                return True
             if typ != "OK":
-                raise IMAPClientError(f"store failed: {data}")
+                return True  # NO (expunged meanwhile, keywords not allowed): the move itself decides
             if not imap.untagged_responses.pop("MODIFIED", None):
                 return True
         return False
