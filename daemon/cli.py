@@ -1,11 +1,14 @@
 """`tonghop` command line: the contract in DESIGN.md. Exit codes: 0 ok, 1 operational failure,
-2 bad configuration or usage (argparse itself exits 2 on bad usage)."""
+2 bad configuration or usage (argparse itself exits 2 on bad usage) or a damaged ledger (a person
+must restore it; deploy/tonghop.service does not restart on 2), 3 another tonghop already runs on
+the same storage folder."""
 from __future__ import annotations
 
 import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections import Counter
 from datetime import datetime, timedelta
@@ -15,8 +18,10 @@ from daemon import logs
 from daemon.clock import Clock, deadline_words, local_text, parse_now
 from daemon.config import UNIT_KINDS, Config, ConfigError
 from daemon.config_toml import load_config
+from daemon.durable import clean_leftovers
 from daemon.intake.mailbox import MailboxError
-from daemon.store import StorageError, Store
+from daemon.store import (AlreadyRunning, LedgerCorrupt, LedgerReplaced, StorageError, Store, corrupt_text,
+                          file_damaged, is_corruption, take_instance_lock)
 from daemon.texts import t
 
 STATUS_NAMES = {
@@ -271,21 +276,34 @@ def print_status_table(doc: dict, config: Config, colour: bool, echo=print) -> N
             deadline = datetime.fromisoformat(r["deadline"]).astimezone(config.office.timezone)
             echo(f"  {r['name']}: hạn nộp {deadline_words(deadline)}")
         width = max(len(u["name"]) for u in c["units"]) + 2
-        head = "".join(f"{r['name'][:22]:24}" for r in c["requirements"])
+        texts = {(u["id"], r["id"]): cell_text(u["submissions"][r["id"]], config) for u in c["units"] for r in c["requirements"]}
+        column = max([24, *(len(x) + 2 for x in texts.values())])
+        head = "".join(f"{r['name'][:column - 2]:{column}}" for r in c["requirements"])
         echo(f"{'STT':>4}  {'Đơn vị':{width}}{head}")
         for n, u in enumerate(c["units"], 1):
             line = f"{n:>4}  {u['name']:{width}}"
             for r in c["requirements"]:
-                sub = u["submissions"][r["id"]]
-                text = STATUS_WORDS[sub["status"]]
-                if sub["received_at"]:
-                    text += " " + local(sub["received_at"], config)[:5]
-                cell = f"{text[:22]:24}"
-                line += f"{COLOURS[sub['status']]}{cell}\033[0m" if colour else cell
+                cell = f"{texts[(u['id'], r['id'])]:{column}}"
+                line += f"{COLOURS[u['submissions'][r['id']]['status']]}{cell}\033[0m" if colour else cell
             echo(line.rstrip())
         totals = {k: sum(1 for u in c["units"] for s in u["submissions"].values() if s["status"] == k) for k in STATUS_WORDS}
         echo("  Tổng: " + ", ".join(f"{STATUS_WORDS[k]} {v}" for k, v in totals.items()))
         echo()
+
+
+def cell_text(sub: dict, config: Config) -> str:
+    """A unit's cell of the status table. The date shown is the receipt that decided the status: a
+    unit that sent on time and again after the deadline is "đúng hạn 19/10, gửi lại 21/10", never
+    "đúng hạn 21/10"."""
+    from daemon.status import STATUS_WORDS
+
+    text = STATUS_WORDS[sub["status"]]
+    first = sub.get("first_received_at") or sub["received_at"]
+    if first:
+        text += " " + local(first, config)[:5]
+    if sub["received_at"] and first and local(sub["received_at"], config)[:5] != local(first, config)[:5]:
+        text += ", gửi lại " + local(sub["received_at"], config)[:5]
+    return text
 
 
 def cmd_draft(args) -> int:
@@ -331,8 +349,15 @@ def cmd_run(args) -> int:
         raise ConfigError(problems)
     logs.setup(logging.INFO)
     logging.getLogger("tonghop").info(t("cli.started", version=version(), dir=config.dir, storage=config.storage.root))
+    # imapclient warns in English, with raw bytes, when a server's words are not ASCII (Dovecot
+    # names a folder in UTF-8); the reason it matters is logged by tonghop itself, in Vietnamese.
+    logging.getLogger("imapclient").setLevel(logging.ERROR)
+    lock = take_instance_lock(config.storage.root)  # one service per storage folder; held until exit
     store = Store.open(config)
     store.check_writable()  # never run while unable to record: say why and exit 1 instead
+    store.check_integrity()  # never record into a damaged ledger: say how to restore it, exit 2
+    for leftover in clean_leftovers(config.storage.root):  # half-written files of a killed process
+        logging.getLogger("tonghop").info(t("storage.leftover", path=leftover))
     runner = Runner(config, store, clock)
     if args.once:
         try:
@@ -346,7 +371,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_reprocess(args) -> int:
-    from daemon.runner import Runner
+    from daemon.runner import ArchiveMissing, Runner
 
     if not args.all and not args.ids:
         raise UsageError("Cần ghi mã thư (ID) hoặc --all.")
@@ -355,14 +380,23 @@ def cmd_reprocess(args) -> int:
     store = Store.open(config)
     runner = Runner(config, store, clock)
     ids = [r["id"] for r in store.messages()] if args.all else args.ids
-    code = 0
+    code, unreadable = 0, []
     for msg_id in ids:
         if store.find_message(msg_id) is None:
             print(f"Không có thư mã {msg_id}.", file=sys.stderr)
             code = 1
             continue
-        status = runner.reprocess(msg_id)
+        try:
+            status = runner.reprocess(msg_id)
+        except ArchiveMissing as exc:
+            print(exc, file=sys.stderr)
+            unreadable.append(msg_id)
+            code = 1
+            continue
         print(f"Thư {msg_id}: {STATUS_NAMES.get(status, status)} - {store.message(msg_id)['reason']}")
+    if unreadable:
+        print(t("reprocess.unreadable", count=len(unreadable), ids=", ".join(map(str, unreadable)),
+                archive=store.archive.root), file=sys.stderr)
     return code
 
 
@@ -562,6 +596,32 @@ def main(argv: list[str] | None = None) -> int:
     except StorageError as exc:  # the ledger or the archive cannot be written: an operational failure
         print(exc, file=sys.stderr)
         return 1
+    except AlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        return 3
+    except LedgerCorrupt as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except LedgerReplaced as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as exc:
+        if not is_corruption(exc) and not ledger_damaged(args):
+            raise
+        print(corrupt_text(ledger_path(args), exc), file=sys.stderr)
+        return 2
+
+
+def ledger_path(args) -> Path:
+    try:
+        return load_config(config_dir(args)).storage.db_path
+    except ConfigError:
+        return Path("tonghop.db")
+
+
+def ledger_damaged(args) -> bool:
+    """After an unexpected SQLite error (an IntegrityError from a damaged index): is the file whole?"""
+    return file_damaged(ledger_path(args))
 
 
 if __name__ == "__main__":

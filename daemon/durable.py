@@ -1,13 +1,58 @@
 """Writing files so that a crash or a power cut leaves either the old file or the whole new one:
 a hidden temporary file in the same folder, fsync'd, renamed over the target, and the folder
 fsync'd so the rename itself is on disk. Used for the raw archive, .eml outboxes, drafts and
-the tracking workbook."""
+the tracking workbook.
+
+Everything written here is private to the service's account whatever the umask: files 0600,
+folders 0700 (official mail and the units' reports are not for other users of the machine)."""
 from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
+
+FILE_MODE, DIR_MODE = 0o600, 0o700
+TMP_PREFIX, TMP_SUFFIX = ".tmp-", ".part"
+# A temporary file older than this is a leftover of a killed process (SIGKILL, power cut): no
+# write of a draft, a workbook or an archived message takes this long.
+LEFTOVER_SECONDS = 15 * 60
+
+
+def private_dir(path: Path) -> Path:
+    """Create path and its missing parents as 0700 folders (mkdir's mode is cut by the umask and
+    parents=True ignores it for the parents, so each new folder is chmod'ed)."""
+    path = Path(path)
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # made meanwhile by another process: its mode is its own
+        os.chmod(folder, DIR_MODE)
+    return path
+
+
+def clean_leftovers(root: Path, *, now: float | None = None) -> list[Path]:
+    """Delete the temporary files (.tmp-*.part) that a process killed mid-write left under root,
+    those not touched for LEFTOVER_SECONDS (a live writer's file is younger). Returns them."""
+    now = time.time() if now is None else now
+    removed = []
+    for path in Path(root).rglob(f"{TMP_PREFIX}*{TMP_SUFFIX}"):
+        try:
+            if path.is_file() and now - path.stat().st_mtime > LEFTOVER_SECONDS:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
 
 
 def fsync_dir(path: Path) -> None:
@@ -24,12 +69,16 @@ def write_with(target: Path, write: Callable[[Path], None]) -> None:
     then put it in place. Readers of the folder never see a half-written file: the temporary
     name is hidden and has no final extension."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
-    os.close(fd)
+    private_dir(target.parent)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TMP_PREFIX, suffix=TMP_SUFFIX)
+    try:
+        os.fchmod(fd, FILE_MODE)  # mkstemp's 0600 is cut by the umask too
+    finally:
+        os.close(fd)
     try:
         write(Path(tmp))
         with open(tmp, "rb+") as fh:
+            os.fchmod(fh.fileno(), FILE_MODE)  # a library that saved by replacing the file
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sqlite3
 import time
 from dataclasses import replace
@@ -25,7 +26,7 @@ from daemon.intake.mailbox import Fetched, MailboxError, Source, open_source
 from daemon.outgoing import chase, notices, outbox, smtp
 from daemon.records import Hint, Outcome, message_id_of
 from daemon.report import tracking
-from daemon.store import StorageError, Store, storage_problem
+from daemon.store import LedgerCorrupt, StorageError, Store, corrupt_text, is_corruption, storage_problem
 from daemon.systemd import Notifier
 from daemon.texts import TEXTS, t
 
@@ -47,13 +48,19 @@ def job_name(job) -> str:
     return t(key) if key in TEXTS else job.__name__
 
 
+class ArchiveMissing(Exception):
+    """The archived bytes of a message cannot be read (archive folder deleted, disk swapped):
+    it cannot be re-read, and what the ledger holds about it is kept. str() is Vietnamese."""
+
+
 class Runner:
     def __init__(self, config: Config, store: Store, clock: Clock, *, source: Source | None = None,
                  config_loader: Callable[[], Config] | None = None):
         self.config = config
         self.store = store
         self.clock = clock
-        self._source = source  # opened (not connected) when first needed: the desk never needs it
+        # opened (not connected) when first needed: the desk never needs it
+        self._source = self.owned(source) if source is not None else None
         self.config_loader = config_loader or (lambda: load_config(self.config.dir))
         self.stopping = False
         self.reload_requested = False
@@ -66,13 +73,20 @@ class Runner:
     @property
     def source(self) -> Source:
         if self._source is None:
-            self._source = open_source(self.config.mailbox, self.config.mailbox_password)
+            self._source = self.owned(open_source(self.config.mailbox, self.config.mailbox_password))
         return self._source
 
     @source.setter
     def source(self, value: Source) -> None:
         self._source = value
         self.answers_tried: tuple | None = None  # the templates' signature at the last retry_answers
+
+    def owned(self, source: Source) -> Source:
+        """Name this service (machine and ledger) to the mailbox: two services moving mail out of
+        one mailbox (two machines with the same config) claim each message before moving it."""
+        if hasattr(source, "owner"):
+            source.owner = f"{socket.gethostname()}:{self.config.storage.db_path.resolve()}"
+        return source
 
     # --- one message ----------------------------------------------------------------------------
 
@@ -97,10 +111,11 @@ class Runner:
         row = self.store.message(msg_id)
         try:
             raw = self.store.archive.get(row["sha256"])
-        except OSError:
-            path = self.store.archive.path(row["sha256"])
-            self.store.record(msg_id, Outcome(status="failed", reason=t("failed.archive_missing", path=path)))
-            return "failed"
+        except OSError as exc:
+            # A re-read that cannot read must never erase what was recorded: the decision, its
+            # submissions and its mail stay as they are, and the caller says which message it was.
+            raise ArchiveMissing(t("reprocess.archive_missing", id=msg_id, path=self.store.archive.path(row["sha256"]),
+                                   error=exc.strerror or exc)) from exc
         return self.finish(msg_id, raw, retry=True, hint=hint)
 
     def finish(self, msg_id: int, raw: bytes, *, retry: bool = False, hint: Hint | None = None) -> str:
@@ -255,6 +270,7 @@ class Runner:
 
     def move(self, uid: str, msg_id: int, status: str) -> None:
         folder = folder_for(status, self.config)
+        self.store.check_same_file()  # never move a message out on the word of a replaced ledger
         # The folder is written first: a crash between the two leaves the message in the watched
         # folder, where the next pass moves it again; the other order could leave a moved message
         # with no folder in the ledger (scripts/crash_soak.py found it, 2 rounds in 50).
@@ -271,8 +287,10 @@ class Runner:
             try:
                 raw = self.store.archive.get(row["sha256"])
             except OSError:
-                path = self.store.archive.path(row["sha256"])
-                self.store.record(row["id"], Outcome(status="failed", reason=t("failed.archive_missing", path=path)))
+                # A claim is made only while the message is still in the mailbox, and it leaves the
+                # mailbox only once decided: it is left claimed, and the next fetch archives and
+                # finishes it. Recording "failed" here would send it to review for nothing.
+                log.warning(t("recover.archive_missing", id=row["id"], path=self.store.archive.path(row["sha256"])))
                 continue
             self.finish(row["id"], raw)
             done += 1
@@ -281,6 +299,7 @@ class Runner:
     def fetch_pass(self) -> int:
         """Take every message waiting in the watched folder. Returns how many were handled."""
         source = self.source
+        self.store.check_same_file()
         uidvalidity = source.uidvalidity()
         handled = 0
         to_fetch = []
@@ -294,6 +313,7 @@ class Runner:
         for fetched in source.fetch(to_fetch):
             if self.stopping:
                 break
+            self.store.check_same_file()
             self.handle(fetched, uidvalidity)
             handled += 1
             self.notifier.watchdog()  # a long backlog is progress, not a hang
@@ -302,6 +322,7 @@ class Runner:
     def run_jobs(self, now: datetime) -> None:
         """Everything due at `now`, computed from the ledger: reminders, overdue notices, the
         digest, then the outbox. Each job is guarded: one failing never stops the others."""
+        self.store.check_same_file()
         for job in (self.refresh_tracking, self.retry_answers, self.queue_chases, self.queue_digest,
                     self.write_drafts, self.send_outbox):
             if self.stopping:
@@ -311,9 +332,13 @@ class Runner:
                 job(now)
             except sqlite3.OperationalError as exc:  # disk full, read-only: said plainly, tried next pass
                 log.error(t("storage.job", path=self.store.path, error=storage_problem(exc, self.store.path)))
-            except OSError as exc:  # a file the job writes (draft, workbook): the same words, no traceback
+            except OSError as exc:  # a file the job writes (draft, workbook), a folder replaced by a file: said plainly
                 where = exc.filename or self.config.storage.root
                 log.error(t("storage.job_file", job=job_name(job), path=where, error=storage_problem(exc)))
+            except sqlite3.DatabaseError as exc:
+                if is_corruption(exc):  # a damaged ledger stops the service, it is not one job's failure
+                    raise LedgerCorrupt(corrupt_text(self.store.path, exc)) from exc
+                log.exception(t("job.failed", job=job_name(job), error=f"{type(exc).__name__}: {exc}"))
             except Exception as exc:
                 log.exception(t("job.failed", job=job_name(job), error=f"{type(exc).__name__}: {exc}"))
 
@@ -511,5 +536,5 @@ class Runner:
         self.sender = smtp.Sender(new.smtp, new.smtp_password)
         if mailbox_changed:
             self.disconnect()
-            self.source = open_source(new.mailbox, new.mailbox_password)
+            self.source = self.owned(open_source(new.mailbox, new.mailbox_password))
         log.info("Đã nạp lại cấu hình từ %s", new.dir)

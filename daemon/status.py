@@ -98,6 +98,8 @@ def status_document(config: Config, rows: list[dict], now: datetime, campaign_id
                     req.id: {
                         "status": table[(unit_id, req.id)].status,
                         "received_at": table[(unit_id, req.id)].received_at,
+                        # the first receipt, which decides on_time/late (a later resend keeps it)
+                        "first_received_at": table[(unit_id, req.id)].first_received_at,
                         "doc_number": table[(unit_id, req.id)].doc_number,
                         "doc_date": table[(unit_id, req.id)].doc_date,
                         "files": list(table[(unit_id, req.id)].files),

@@ -19,6 +19,7 @@ mailbox, is fetched again. This halves the fsyncs per message (bench/backlog.py)
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import sqlite3
@@ -30,7 +31,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from daemon.durable import write_bytes
+from daemon.durable import DIR_MODE, FILE_MODE, private_dir, write_bytes
 from daemon.records import STATUSES, OutgoingMail, Outcome, sha256_of
 from daemon.texts import t
 
@@ -200,6 +201,8 @@ def storage_problem(exc: BaseException, path: Path | None = None) -> str:
         return t("storage.read_only")
     if code in (errno.EACCES, errno.EPERM):
         return t("storage.no_permission")
+    if code in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
+        return t("storage.not_a_folder")
     if "unable to open" in text:
         folder = Path(path).parent if path else None
         if folder is not None and folder.is_dir():
@@ -209,6 +212,108 @@ def storage_problem(exc: BaseException, path: Path | None = None) -> str:
                 return t("storage.no_permission")
         return t("storage.cannot_open")
     return f"{exc}"
+
+
+class LedgerCorrupt(Exception):
+    """The ledger file is damaged (pages overwritten, a disk fault): nothing can be trusted or
+    recorded until a person restores it. Not retried: the service stops (exit 2). str() is Vietnamese."""
+
+
+class LedgerReplaced(Exception):
+    """The ledger file was replaced or deleted under the running service (a backup restored):
+    writing on would record into a file nobody reads. The service stops before moving anything."""
+
+
+class AlreadyRunning(Exception):
+    """Another tonghop holds the storage folder's lock; pid is its process id (or None)."""
+
+    def __init__(self, message: str, pid: int | None):
+        super().__init__(message)
+        self.pid = pid
+
+
+LOCK_FILE = "tonghop.lock"
+_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """True for SQLite's words for a damaged file ("database disk image is malformed", "file is
+    not a database"), not for a busy or full disk."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _CORRUPT_CODES:
+        return True
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def corrupt_text(path: Path, error: BaseException | str) -> str:
+    return t("ledger.corrupt", path=path, error=error, backup=Path(path).with_name(Path(path).name + ".hong"))
+
+
+def file_damaged(path: Path) -> bool:
+    """True unless SQLite's quick_check finds the ledger file at path whole (or it is absent)."""
+    if not Path(path).exists():
+        return False
+    try:
+        conn = sqlite3.connect(path)
+        try:
+            return conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok"
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return True
+
+
+def take_instance_lock(root: Path):
+    """Hold the storage folder's lock for the life of the process (fcntl.flock on tonghop.lock,
+    released by the kernel when the process ends, even by SIGKILL). Returns the open lock file,
+    which the caller keeps; raises AlreadyRunning when another tonghop holds it."""
+    path = Path(root) / LOCK_FILE
+    try:
+        private_dir(root)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as exc:  # a read-only or foreign storage folder: the same words as for the ledger
+        raise StorageError(t("storage.cannot_start", path=path, error=storage_problem(exc, path))) from exc
+    handle = os.fdopen(fd, "r+", encoding="ascii")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        text = handle.read().strip()
+        handle.close()
+        pid = int(text) if text.isdigit() else None
+        raise AlreadyRunning(t("instance.running", pid=pid if pid else "không rõ", path=path), pid) from None
+    except OSError:
+        return handle  # a file system without locks (some network mounts): run unguarded, as before
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+    except OSError:
+        pass  # the pid is for people; the lock is what counts
+    return handle
+
+
+def _make_private(db_path: Path) -> None:
+    """The ledger holds the units' official mail: 0600 whatever the umask, in a 0700 folder.
+    SQLite gives its -wal and -shm files the mode of the database file, so creating that 0600
+    first makes all three private; files of an older install are tightened."""
+    folder = private_dir(db_path.parent)
+    try:
+        if folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o077:
+            os.chmod(folder, DIR_MODE)
+    except OSError:
+        pass
+    if not db_path.exists():
+        os.close(os.open(db_path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
+        try:
+            if path.stat().st_mode & 0o777 != FILE_MODE and path.stat().st_uid == os.getuid():
+                os.chmod(path, FILE_MODE)
+        except OSError:
+            continue
 
 
 def _moment(stamp: str, tz: tzinfo) -> datetime:
@@ -245,7 +350,7 @@ class Store:
     def __init__(self, db_path: Path, archive_dir: Path):
         self.path = Path(db_path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _make_private(self.path)
             self.db = sqlite_utils.Database(str(db_path))
             # WAL: readers (status, messages) never block the daemon's writer; FULL sync: a committed
             # decision survives a power cut, which the "nothing lost" promise needs.
@@ -254,7 +359,10 @@ class Store:
             self.db.execute("PRAGMA busy_timeout=10000")
             self.db.execute("PRAGMA foreign_keys=ON")
             migrations.apply(self.db)
+            self.identity = self._file_identity()
         except (sqlite3.Error, OSError) as exc:
+            if is_corruption(exc):
+                raise LedgerCorrupt(corrupt_text(self.path, exc)) from exc
             raise StorageError(t("storage.cannot_start", path=self.path, error=storage_problem(exc, self.path))) from exc
         self.archive = Archive(archive_dir)
 
@@ -289,6 +397,31 @@ class Store:
             self.db.execute("ROLLBACK")
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(t("storage.cannot_start", path=self.path, error=storage_problem(exc, self.path))) from exc
+
+    def check_integrity(self) -> None:
+        """Raise LedgerCorrupt unless SQLite's quick_check finds the file whole: a service that
+        starts on a damaged ledger records into it and fails later, mid-message."""
+        try:
+            problems = [r[0] for r in self.db.execute("PRAGMA quick_check(5)").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            raise LedgerCorrupt(corrupt_text(self.path, exc)) from exc
+        if problems != ["ok"]:
+            raise LedgerCorrupt(corrupt_text(self.path, "; ".join(problems)))
+
+    def _file_identity(self) -> tuple[int, int]:
+        st = os.stat(self.path)
+        return st.st_dev, st.st_ino
+
+    def check_same_file(self) -> None:
+        """Raise LedgerReplaced when the ledger's path no longer names the file this connection
+        writes (st_dev/st_ino changed, or the file is gone): an admin restored a backup, or deleted
+        it. Checked before each batch and each move, so nothing leaves the mailbox unrecorded."""
+        try:
+            now = self._file_identity()
+        except FileNotFoundError:
+            now = None
+        if now != self.identity:
+            raise LedgerReplaced(t("ledger.replaced" if now else "ledger.deleted", path=self.path))
 
     def atomic(self):
         """One transaction (a savepoint inside another): several Store calls committed together."""

@@ -70,6 +70,36 @@ TEXTS = {
     "job.failed": "Việc «{job}» bị lỗi: {error}. Sẽ làm lại ở lượt sau.",
     "draft.failed": "Không viết được dự thảo tổng hợp {campaign} kỳ {cycle}: {error}",
     "draft.template": "mẫu Word {path} bị hỏng hoặc không dùng được ({error}); hãy thay bằng mẫu đúng",
+    # reprocess: a message whose archived bytes cannot be read is left exactly as recorded
+    "reprocess.archive_missing": (
+        "Thư {id}: không đọc lại được vì không mở được bản lưu nguyên gốc (tệp {path}: {error}); "
+        "quyết định và các văn bản đã ghi nhận của thư này được giữ nguyên."
+    ),
+    "reprocess.unreadable": (
+        "Không đọc lại được {count} thư (mã {ids}) vì thiếu bản lưu nguyên gốc trong {archive}. "
+        "Hãy khôi phục thư mục lưu trữ từ bản sao lưu (hoặc gắn lại ổ đĩa) rồi chạy lại lệnh."
+    ),
+    # the ledger itself: damaged, replaced under the service, or already in use
+    "ledger.corrupt": (
+        "Sổ theo dõi {path} bị hỏng ({error}); tonghop dừng để không ghi thêm vào tệp hỏng, thư vẫn nằm "
+        "nguyên trong hộp thư. Cách khôi phục: dừng dịch vụ (systemctl stop tonghop), đổi tên tệp hỏng "
+        "(mv {path} {backup}, kèm các tệp -wal và -shm nếu có), rồi chép bản sao lưu gần nhất vào {path}; "
+        "nếu không có bản sao lưu, cứu dữ liệu bằng lệnh «sqlite3 {backup} .recover | sqlite3 {path}». "
+        "Sau đó chạy lại tonghop: thư chưa ghi nhận sẽ được xử lý lại từ hộp thư."
+    ),
+    "ledger.replaced": (
+        "Tệp sổ theo dõi {path} đã bị thay bằng tệp khác trong lúc tonghop đang chạy (ví dụ khôi phục "
+        "bản sao lưu); tonghop dừng trước khi chuyển thêm thư nào để không ghi vào tệp cũ. Chạy lại "
+        "tonghop để dùng tệp mới (systemd tự chạy lại sau ít giây)."
+    ),
+    "ledger.deleted": (
+        "Tệp sổ theo dõi {path} đã bị xóa hoặc đổi tên trong lúc tonghop đang chạy; tonghop dừng trước "
+        "khi chuyển thêm thư nào. Hãy đặt lại tệp (hoặc bản sao lưu) vào chỗ cũ rồi chạy lại tonghop."
+    ),
+    "instance.running": (
+        "tonghop đang chạy rồi (tiến trình số {pid}) trên cùng thư mục dữ liệu (khóa {path}); "
+        "không chạy thêm một tiến trình thứ hai. Dừng tiến trình kia trước nếu muốn chạy lại."
+    ),
     # storage: the archive or the ledger cannot be written (the message stays in the mailbox)
     "storage.archive": (
         "Không lưu được bản gốc của thư vào {path}: {error}. Thư vẫn nằm trong hộp thư và chưa được ghi nhận; "
@@ -87,12 +117,21 @@ TEXTS = {
         "Không ghi được vào sổ theo dõi {path}: {error}. Việc nhắc nộp, bản tin và gửi thư sẽ được "
         "làm lại ở lượt sau."
     ),
-    "storage.job_file": "Việc «{job}» không ghi được tệp {path}: {error}. Sẽ làm lại ở lượt sau.",
+    "storage.leftover": "Đã xóa tệp tạm còn sót lại sau một lần tonghop bị dừng đột ngột: {path}",
     "storage.draft": "Không ghi được dự thảo vào {path}: {error}.",
+    "storage.job_file": (
+        "Không {job} được vì không ghi được vào {path}: {error}. Việc này sẽ được làm lại ở lượt sau; "
+        "các thư vẫn được nhận và ghi nhận bình thường."
+    ),
+    "recover.archive_missing": (
+        "Thư {id} đang xử lý dở nhưng không còn bản lưu nguyên gốc (tệp {path}); thư được giữ ở trạng "
+        "thái đang xử lý và sẽ được tải lại từ hộp thư ở lượt này."
+    ),
     "storage.retry": "{error} Thử lại sau {seconds:.0f} giây.",
     "storage.full": "ổ đĩa đã đầy",
     "storage.read_only": "ổ đĩa hoặc tệp chỉ cho đọc (kiểm tra quyền ghi và cách gắn ổ đĩa)",
     "storage.no_permission": "tài khoản chạy tonghop không có quyền ghi",
+    "storage.not_a_folder": "một thư mục trong đường dẫn đã bị thay bằng một tệp (hoặc ngược lại)",
     "storage.cannot_open": "không mở được tệp (thư mục không tồn tại hoặc không có quyền truy cập)",
     # outgoing mail: why a mail was not (yet) delivered, for the outbox row and the office
     "mailer.own_only": "Không gửi: mọi người nhận ({addresses}) đều là địa chỉ của chính văn phòng; "

@@ -125,7 +125,8 @@ def test_move_to_vietnamese_folders(imap_account, use_move):
         assert src.pending() == [str(uids[3])]
     finally:
         src.close()
-    assert copies == ([] if use_move else [PROCESSED, REVIEW, PROCESSED, PROCESSED])
+    # the vanished UID is not even copied: the claim before the move (CONDSTORE) found nothing
+    assert copies == ([] if use_move else [PROCESSED, REVIEW, PROCESSED])
     assert {"INBOX", PROCESSED, REVIEW} <= set(imap_account.folders())
     done = imap_account.messages(PROCESSED)
     assert sorted(m.raw for m in done.values()) == sorted([make_raw(0), make_raw(2)])

@@ -10,7 +10,11 @@ batches (so the \\Seen flag a person relies on is untouched), processed mail mov
 from __future__ import annotations
 
 import abc
+import hashlib
+import logging
 import os
+import re
+import socket
 import select
 import ssl
 import time
@@ -22,6 +26,7 @@ from typing import Callable, Iterator
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.imap_utf7 import decode as utf7_decode
 from imapclient.imap_utf7 import encode as utf7_encode
 
 from daemon.clock import STOP_SLICE_SECONDS, sleep_until
@@ -33,6 +38,10 @@ from daemon.oauth2 import OAuth2Error, TokenSource
 # Maildir has no push: wait() lists new/ and cur/ this often.
 MAILDIR_POLL_SECONDS = 0.5
 DELETED = b"\\Deleted"
+# Keyword a service sets (atomically, CONDSTORE) on a message it is about to move: "$Tonghop" and
+# a digest of its owner, see ImapSource._claim_move.
+CLAIM_PREFIX = "$Tonghop"
+log = logging.getLogger("tonghop")
 # One FETCH of bodies brings at most this many bytes (and always at least one message): a batch
 # of twenty 34 MB scans would otherwise sit in memory at once (bench/memory.py).
 FETCH_MAX_BYTES = 16 * 1024 * 1024
@@ -99,6 +108,26 @@ def open_source(settings: MailboxSettings, password: str | None) -> Source:
     raise ValueError(f"unknown mailbox scheme {settings.scheme!r}")
 
 
+def _code(exc: BaseException) -> str | None:
+    """The response code of a server's NO/BAD ("EXPUNGEISSUED", "TRYCREATE"), if it gave one."""
+    found = re.search(r"\[([A-Z-]+)", str(exc))
+    return found.group(1) if found else None
+
+
+_UTF7_RUN = re.compile(r"&[A-Za-z0-9+,]*-")
+
+
+def decode_folder_names(text: str) -> str:
+    """Folder names as a person reads them: the modified UTF-7 a server may echo in its words
+    ("&ARAA4w- x&Hu0- l&AP0-") decoded ("Đã xử lý")."""
+    def one(match: re.Match) -> str:
+        try:
+            return utf7_decode(match.group(0).encode("ascii"))
+        except Exception:  # noqa: BLE001 - not UTF-7 after all: left as it was
+            return match.group(0)
+    return _UTF7_RUN.sub(one, text)
+
+
 def _describe(exc: BaseException) -> str:
     """A short Vietnamese reason, keeping the library's own words for the details."""
     if isinstance(exc, LoginError):
@@ -115,7 +144,7 @@ def _describe(exc: BaseException) -> str:
         return f"kết nối bị ngắt ({exc})"
     if isinstance(exc, OSError):
         return f"lỗi hệ thống: {exc.strerror or exc}"
-    return f"{exc}"
+    return decode_folder_names(f"{exc}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,6 +181,9 @@ class ImapSource(Source):
         self._uidvalidity: int | None = None
         self._max_seen = 0  # highest UID pending() has returned: wait() wakes only for newer
         self._folders: set[str] = set()
+        # Who moves messages out (the claim keyword): the machine and, set by the runner, the
+        # ledger; two services on one mailbox have different owners.
+        self.owner = socket.gethostname()
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -292,17 +324,83 @@ class ImapSource(Source):
         number = int(uid)
         with self._guard(f"Không chuyển được thư {uid} sang thư mục «{dest}»"):
             self._ensure_folder(client, dest)
-            if self.use_move and client.has_capability("MOVE"):
-                client.move([number], dest)
-                return
-            client.copy([number], dest)
-            client.add_flags([number], [DELETED], silent=True)
-            if client.has_capability("UIDPLUS"):
-                client.uid_expunge([number])
-            else:
-                # Without UIDPLUS a plain EXPUNGE also removes other messages a person marked
-                # \Deleted in this folder; that is what such a server's own clients do too.
-                client.expunge()
+            try:
+                if not self._claim_move(client, number):
+                    return  # vanished, or another tonghop (another machine, another ledger) moves it
+            except IMAPClientError as exc:
+                if _code(exc) == "EXPUNGEISSUED":
+                    return
+                raise
+            try:
+                self._move_claimed(client, number, dest)
+            except IMAPClientError as exc:
+                if _code(exc) == "EXPUNGEISSUED":
+                    return  # expunged by another client since we fetched it: nothing left to move
+                if _code(exc) != "TRYCREATE":
+                    raise
+                # The folder was deleted (by a person) since we made it: made again, once.
+                self._folders.discard(dest)
+                self._ensure_folder(client, dest)
+                log.info("Đã tạo lại thư mục «%s» trong hộp thư %s (thư mục đã bị xóa).", dest, self.identity)
+                try:
+                    self._move_claimed(client, number, dest)
+                except IMAPClientError as again:
+                    if _code(again) != "EXPUNGEISSUED":
+                        raise
+
+    def _move_claimed(self, client: IMAPClient, number: int, dest: str) -> None:
+        if self.use_move and client.has_capability("MOVE"):
+            client.move([number], dest)
+            return
+        client.copy([number], dest)
+        client.add_flags([number], [DELETED], silent=True)
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge([number])
+        else:
+            # Without UIDPLUS a plain EXPUNGE also removes other messages a person marked
+            # \Deleted in this folder; that is what such a server's own clients do too.
+            client.expunge()
+
+    @property
+    def claim_keyword(self) -> bytes:
+        """This instance's IMAP keyword marking a message it is moving: one per owner (machine
+        and ledger), the same across restarts so that a move cut by a crash is finished."""
+        digest = hashlib.sha256(self.owner.encode("utf-8")).hexdigest()[:12]
+        return f"{CLAIM_PREFIX}{digest}".encode("ascii")
+
+    def _claim_move(self, client: IMAPClient, number: int) -> bool:
+        """Claim the message for this instance before moving it, so that two services watching
+        one mailbox (two machines with the same config) never both copy it: a conditional STORE
+        (CONDSTORE's UNCHANGEDSINCE, atomic on the server) sets our keyword only if nobody changed
+        the message since we looked. False when it vanished or another instance claimed it.
+        Without CONDSTORE on the server there is no atomic claim, and the move is made as is."""
+        if not client.has_capability("CONDSTORE"):
+            return True
+        mine = self.claim_keyword
+        for _ in range(5):  # a person flagging the message meanwhile also changes its MODSEQ
+            item = client.fetch([number], [b"FLAGS", b"MODSEQ"]).get(number)
+            if not item:
+                return False  # expunged meanwhile: a vanished UID is a no-op
+            if b"MODSEQ" not in item:
+                return True  # a folder without mod-sequences (NOMODSEQ): no claim possible
+            flags = {bytes(f) if isinstance(f, bytes) else str(f).encode() for f in item.get(b"FLAGS", ())}
+            if mine in flags:
+                return True  # ours already (a move cut short by a crash): finish it
+            if any(f.startswith(CLAIM_PREFIX.encode()) for f in flags):
+                return False  # another instance's: it moves the message
+            modseq = int(item[b"MODSEQ"][0])
+            imap = client._imap
+            imap.untagged_responses.pop("MODIFIED", None)
+            try:
+                typ, _data = imap.uid("STORE", str(number), f"(UNCHANGEDSINCE {modseq})", "+FLAGS.SILENT",
+                                      f"({mine.decode()})")
+            except imap.error:  # BAD: the server refuses the conditional STORE here
+                return True
+            if typ != "OK":
+                return True  # NO (expunged meanwhile, keywords not allowed): the move itself decides
+            if not imap.untagged_responses.pop("MODIFIED", None):
+                return True
+        return False
 
     def _ensure_folder(self, client: IMAPClient, name: str) -> None:
         if name in self._folders:

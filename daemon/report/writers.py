@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from daemon.config import Config
 from daemon.texts import t
-from daemon.durable import save_in_memory, write_with
+from daemon.durable import private_dir, save_in_memory, write_with
 from daemon.report.model import ReportModel, model_to_json
 from daemon.report.typography import typeset
 
@@ -50,7 +50,7 @@ def write_draft(config: Config, model: ReportModel, out_dir: Path, version: int 
     Files are written atomically (temp + rename).
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)  # drafts hold the units' figures: 0700, as all of storage
     stem = file_stem(model, version)
     docx_path, xlsx_path = out_dir / f"{stem}.docx", out_dir / f"{stem}.xlsx"
     write_with(docx_path, lambda p: render_docx(template_path(config), model, p))
