@@ -69,6 +69,7 @@ class Runner:
         self.sender = smtp.Sender(config.smtp, config.smtp_password)
         self.tracking_stale = False
         self.notifier = Notifier()  # systemd's READY/STATUS/WATCHDOG; a no-op outside systemd
+        self.answers_tried: tuple | None = None  # the templates' signature at the last retry_answers
 
     @property
     def source(self) -> Source:

@@ -135,7 +135,7 @@ def test_status_document_follows_the_contract():
     assert camp["requirements"][1] == {"id": "bao-cao", "name": "Báo cáo kết quả thực hiện công tác dân vận",
                                        "deadline": "2024-10-20T00:00:00+07:00"}
     hoa = next(u for u in camp["units"] if u["id"] == "xa-my-hoa")
-    assert hoa["submissions"]["bao-cao"] == {"status": "on_time", "received_at": at(15).isoformat(),
+    assert hoa["submissions"]["bao-cao"] == {"status": "on_time", "received_at": at(15).isoformat(), "first_received_at": at(15).isoformat(),
                                              "doc_number": "1/BC-UBND", "doc_date": "2024-10-01",
                                              "files": ["xa-my-hoa-bao-cao.docx"]}
     assert hoa["submissions"]["ke-hoach"]["status"] == "missing"

@@ -152,7 +152,7 @@ def test_a_full_disk_while_writing_the_draft_says_so_in_vietnamese(local_cfg):
                          text=True, timeout=300, cwd=local_cfg.parent)
     out = res.stdout + res.stderr
     assert "RUN_EXIT=0" in out and "DRAFT_EXIT=1" in out, out
-    assert "Việc «viết dự thảo tổng hợp» không ghi được tệp" in out and "ổ đĩa đã đầy" in out, out
+    assert "Không viết dự thảo tổng hợp được vì không ghi được vào" in out and "ổ đĩa đã đầy" in out, out
     assert "Không ghi được dự thảo vào" in out, out
     assert "Traceback" not in out and "OSError" not in out and "No space left" not in out, out
     # the ledger was not touched by the failure: the draft is still due and written once there is room
