@@ -19,7 +19,6 @@ from daemon.clock import Clock, deadline_words, local_text, parse_now
 from daemon.config import UNIT_KINDS, Config, ConfigError
 from daemon.config_toml import load_config
 from daemon.durable import clean_leftovers
-from daemon.intake.mailbox import MailboxError
 from daemon.store import (AlreadyRunning, LedgerCorrupt, LedgerReplaced, StorageError, Store, corrupt_text,
                           file_damaged, is_corruption, take_instance_lock)
 from daemon.texts import t
@@ -338,6 +337,7 @@ def cmd_draft(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from daemon.intake.mailbox import MailboxError  # imapclient: only the commands that reach a mailbox
     from daemon.runner import Runner
 
     from daemon.checks import draft_template_problems, template_problems

@@ -8,6 +8,8 @@ beyond reading files and the environment (for password_env).
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import os
 import re
 import tomllib
@@ -21,8 +23,9 @@ from daemon.config import (ADDRESSEE_DEFAULTS, DRAFT_FACTS, Basis, default_addre
                            DraftArea, DraftSection, DraftSpec, FigureRules, IntakeSettings, MailboxSettings,
                            Notices, OAuth2Settings, Office, OfficeCalendar, RateRule, Requirement, SmtpSettings,
                            Storage, Unit, Account, WebSettings)
+from daemon.durable import private_dir, write_bytes
 from daemon.textfile import EncodingProblem, decode_text
-from parsers.model import Limits
+from parsers.model import Indicator, Limits
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -347,10 +350,10 @@ def _dates(r: _Reader, key: str) -> list[date]:
 
 
 def _calendar(o: _Reader) -> OfficeCalendar:
-    import holidays  # the package's country tables load on first use; only the config reader needs the list
-
     country = o.get("holidays_country", str, "VN") or ""
-    if country and country not in holidays.list_supported_countries():
+    # The list of countries imports every country's table (0.13 s on each command's start): it is
+    # asked only for a code other than Vietnam's, which the package has.
+    if country and country != "VN" and country not in _holiday_countries():
         o.error("holidays_country", f"«{country}» không phải mã quốc gia gói holidays hỗ trợ; ví dụ \"VN\"")
         country = "VN"
     saturdays = _dates(o, "working_saturdays")
@@ -359,6 +362,12 @@ def _calendar(o: _Reader) -> OfficeCalendar:
             o.error("working_saturdays", f"ngày {d:%d/%m/%Y} không phải thứ Bảy (ngày làm bù là thứ Bảy)")
     return OfficeCalendar(country=country, days_off=frozenset(_dates(o, "days_off")),
                           working_saturdays=frozenset(saturdays))
+
+
+def _holiday_countries():
+    import holidays
+
+    return holidays.list_supported_countries()
 
 
 def _mailbox(m: _Reader, base: Path) -> tuple[MailboxSettings, str | None]:
@@ -557,7 +566,8 @@ def _leap_day(r: _Reader, key: str, text: str, recurrence: str) -> bool:
     return False
 
 
-def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ...]) -> Campaign | None:
+def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ...],
+              cache: Path | None = None) -> Campaign | None:
     name = f"campaigns/{path.name}"
     r = _Reader(problems, name, data)
     r.unknown_keys({"id", "title", "recurrence", "opens", "unit_kinds", "units", "exclude_units", "requirement",
@@ -626,7 +636,7 @@ def _campaign(problems: list[str], path: Path, data: dict, units: tuple[Unit, ..
     if form_path is not None and not form_path.is_file():
         r.error("form", f"không tìm thấy tệp biểu mẫu {form_path}")
     elif form_path is not None:
-        indicators = _form_indicators(form_path)
+        indicators = _form_indicators(form_path, cache)
         if not indicators:
             r.error("form", f"không đọc được chỉ tiêu nào trong biểu mẫu {form_path.name} "
                             "(cần bảng có cột «Mã số» và «Chỉ tiêu»)")
@@ -806,14 +816,42 @@ def _figure_rules(r: _Reader, indicators: tuple) -> FigureRules:
     return FigureRules(rates=rates, at_most=tuple((a, b) for a, b in out["at_most"]))
 
 
-def _form_indicators(path: Path) -> tuple:
-    """The indicator rows (code, name, unit) of a campaign's blank figures form."""
+def _form_indicators(path: Path, cache: Path | None = None) -> tuple:
+    """The indicator rows (code, name, unit) of a campaign's blank figures form.
+
+    Reading the form takes openpyxl (LibreOffice for a .xls or .ods): 0.2 s on every command's
+    start, `status` and `--help` included, for a list that changes when an admin changes the form.
+    So the list is kept in `cache` (STORAGE/cache), under a key made of the form's bytes and the
+    readers' source: a new form or new readers are read again, never a stale list. A cache that
+    cannot be read or written (another user's `status`, a read-only disk) only costs the read."""
+    data = path.read_bytes()
+    stored = cache / f"form-{_form_key(data)}.json" if cache is not None else None
+    if stored is not None:
+        try:
+            return tuple(Indicator(**row) for row in json.loads(stored.read_bytes()))
+        except (OSError, ValueError, TypeError):
+            pass
     from parsers.document import read_document
     from parsers.figures import read_form_indicators
     from parsers.model import Attachment
 
-    doc = read_document(Attachment(path.name, "application/octet-stream", path.read_bytes()))
-    return tuple(read_form_indicators(doc.tables))
+    doc = read_document(Attachment(path.name, "application/octet-stream", data))
+    indicators = tuple(read_form_indicators(doc.tables))
+    if stored is not None and indicators and stored.parent.parent.is_dir():  # never creates the storage folder
+        try:
+            write_bytes(private_dir(stored.parent) / stored.name, json.dumps(
+                [{"code": i.code, "name": i.name, "unit": i.unit} for i in indicators], ensure_ascii=False).encode())
+        except OSError:
+            pass
+    return indicators
+
+
+def _form_key(data: bytes) -> str:
+    """The form's bytes and the source of every reader (parsers/*.py) that turns them into indicators."""
+    digest = hashlib.sha256(data)
+    for source in sorted(Path(__file__).resolve().parent.parent.joinpath("parsers").glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:32]
 
 
 def _basis(r: _Reader, folder: Path) -> Basis:
@@ -892,7 +930,7 @@ def load_config(directory: str | os.PathLike) -> Config:
     for path in files:
         data = _load_toml(problems, path)
         if data is not None:
-            c = _campaign(problems, path, data, units)
+            c = _campaign(problems, path, data, units, parts.storage.root / "cache" if parts else None)
             if c is not None:
                 campaigns.append(c)
     ids = [c.id for c in campaigns]

@@ -16,20 +16,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-from parsers.model import Figure
+from parsers.model import Figure, Indicator  # noqa: F401  (Indicator: its readers import it from here too)
 from parsers.numbers import parse_number
 from parsers.text import ascii_key, fold_key, letters_key, nfc, squash
 
 Table = Sequence[Sequence[str]]
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """One line of a campaign's form: a code the form gives it, its name, its unit of measure."""
-
-    code: str
-    name: str
-    unit: str = ""
 
 
 # Header words, compared on _header_key() (diacritic-free, lower case, punctuation as spaces).

@@ -93,6 +93,17 @@ class Figure:
     code: str | None = None  # an indicator code found in the row, e.g. "1.2" or "DV01"
 
 
+@dataclass(frozen=True)
+class Indicator:
+    """One line of a campaign's form: a code the form gives it, its name, its unit of measure.
+    Here, with the other records, because the config carries it (read from the form, or from the
+    cache of that read) without loading the figures reader."""
+
+    code: str
+    name: str
+    unit: str = ""
+
+
 # The one list of ND30 fact names (each a field of DocumentFacts below). CONTRACT_FACTS are the
 # facts `inspect --json` promises (DESIGN.md: fields are only added, never renamed); EXTRA_FACTS
 # are read too and shown beside them. Every other module takes the names from here.
