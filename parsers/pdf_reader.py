@@ -90,7 +90,7 @@ class PdfText:
 
 
 def _letters(text: str) -> int:
-    return sum(1 for ch in text if ch.isalpha())
+    return sum(map(str.isalpha, text))  # the same count, without a Python frame per character
 
 
 def _mangled(text: str) -> bool:
