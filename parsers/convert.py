@@ -23,6 +23,7 @@ through the cold path here, which also stays for `tonghop inspect` and whenever 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import re
@@ -231,6 +232,17 @@ def close_resident_pool() -> None:
         pool, _POOL, _POOL_SETTINGS = _POOL, None, None
     if pool is not None:
         pool.close()
+
+
+@contextlib.contextmanager
+def resident_converters(size: int | None = None):
+    """`with resident_converters():` the process's converters use a resident pool inside the block;
+    it is closed (no soffice left) when the block ends, and at exit should the block never end."""
+    use_resident_pool(size)
+    try:
+        yield
+    finally:
+        close_resident_pool()
 
 
 def new_resident_pool(size: int = 1, *, timeout: float = 60, **kwargs) -> ConverterPool:

@@ -15,7 +15,7 @@ import pytest
 import legacy_samples as S
 from hostile.linked import linked_files
 from parsers import convert as convert_module
-from parsers.convert import Converter, close_resident_pool, new_resident_pool, resident_pool, use_resident_pool
+from parsers.convert import Converter, new_resident_pool, resident_converters, resident_pool, use_resident_pool
 from parsers.document import read_document
 from parsers.model import Attachment
 
@@ -151,10 +151,9 @@ def test_resident_converter_reaches_no_network(pool):
 
 
 def test_service_pool_starts_on_the_first_legacy_file_and_leaves_nothing(samples):
-    # What `tonghop run` does: switch the pool on; the shared converters use it from the first
-    # legacy file; at exit (atexit) it is closed.
-    assert use_resident_pool(1) == 1
-    try:
+    # What `tonghop run` does (daemon/cli.py): inside the block the shared converters use the
+    # pool from the first legacy file; when the block ends it is closed.
+    with resident_converters(1):
         assert resident_pool().starts == 0  # nothing started before a legacy file comes
         converter = Converter()
         doc = read(samples["tcvn3.doc"], "a.doc", converter)
@@ -163,10 +162,8 @@ def test_service_pool_starts_on_the_first_legacy_file_and_leaves_nothing(samples
         assert pool.starts == 1 and converter.cold_runs == 0
         pids = pool.soffice_pids()
         assert len(pids) >= 2
-    finally:
-        close_resident_pool()
-    assert alive(pids) == [] and resident_pool() is None
-    assert convert_module._POOL is None
+    assert alive(pids) == [] and resident_pool() is None and convert_module._POOL is None
+    assert use_resident_pool(0) == 0 and resident_pool() is None  # TONGHOP_CONVERTERS=0: cold only
 
 
 def test_pool_that_cannot_start_leaves_the_cold_path(samples):
