@@ -5,10 +5,12 @@ closing it leaves no process behind."""
 from __future__ import annotations
 
 import http.server
+import subprocess
 import os
 import signal
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -174,3 +176,25 @@ def test_pool_that_cannot_start_leaves_the_cold_path(samples):
         assert doc.problems == () and converter.cold_runs == 1 and broken.starts == 0
     finally:
         broken.close()
+
+
+def test_tonghop_run_converts_a_doc_resident_and_leaves_no_soffice(tmp_path, imap_account):
+    # The service end to end: `run --once` reads a unit's .doc report through the resident pool
+    # (its start is logged) and, once it has exited, no converter of it is left running.
+    import corpus
+    from daemon.config_toml import load_config
+    from service import EXAMPLE, Daemon, make_config
+    from tonghop_demo import samples as demo
+
+    unit = load_config(EXAMPLE).unit("xa-my-hoa")
+    doc = COLD.convert(demo.report_docx(demo.sample_unit(unit), 2024, kind="BC"), ".docx", "doc")
+    imap_account.append(corpus.submission(unit.emails[0], f"{unit.name} gửi báo cáo công tác dân vận",
+                                          [("Bao cao dan van 2024.doc", doc)]),
+                        datetime(2024, 10, 15, 8, 30, tzinfo=timezone(timedelta(hours=7))))
+    daemon = Daemon(make_config(tmp_path, imap_account.url(), timeout_seconds="5"), imap_account.password)
+    result = daemon.run("run", "--once")
+    assert "LibreOffice thường trú" in result.stdout + result.stderr
+    rows = daemon.messages()
+    assert len(rows) == 1 and rows[0]["status"] == "recorded", rows
+    left = subprocess.run(["pgrep", "-f", "tonghop-lo-resident"], capture_output=True, text=True).stdout.split()
+    assert alive([int(p) for p in left]) == []
