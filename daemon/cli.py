@@ -359,15 +359,18 @@ def cmd_run(args) -> int:
     for leftover in clean_leftovers(config.storage.root):  # half-written files of a killed process
         logging.getLogger("tonghop").info(t("storage.leftover", path=leftover))
     runner = Runner(config, store, clock)
-    if args.once:
-        try:
-            runner.once()
-        except MailboxError as exc:
-            print(t("cli.mailbox_down", error=exc), file=sys.stderr)
-            return 1
+    from parsers.convert import resident_converters
+
+    with resident_converters():  # legacy files through a resident LibreOffice from the first one; stopped here
+        if args.once:
+            try:
+                runner.once()
+            except MailboxError as exc:
+                print(t("cli.mailbox_down", error=exc), file=sys.stderr)
+                return 1
+            return 0
+        runner.forever()
         return 0
-    runner.forever()
-    return 0
 
 
 def cmd_reprocess(args) -> int:

@@ -14,9 +14,17 @@ which works as root and as an ordinary user where user namespaces are allowed; `
 root otherwise), and LibreOffice's profile blocks linked content as well
 (BlockUntrustedRefererLinks), which is the one layer left on a machine without namespaces.
 `network_isolation()` says which applies; check-config prints it.
+
+The service (`tonghop run`) converts through a resident LibreOffice instead (parsers/convert_pool.py,
+switched on by use_resident_pool()): same isolation and profile, ≈0.1-0.2 s a .doc instead of ≈1 s,
+and any failure there (a crash, a hang past the time limit, a refusal) sends the file once more
+through the cold path here, which also stays for `tonghop inspect` and whenever the pool cannot start.
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
+import logging
 import os
 import re
 import select
@@ -29,6 +37,10 @@ import time
 import weakref
 from pathlib import Path
 from typing import Sequence
+
+from parsers.convert_pool import MAX_CONVERTERS, ConverterPool, PoolError
+
+log = logging.getLogger("tonghop.convert")
 
 # OCR resolution: 200 dpi reads 13-14 pt administrative text well and keeps one A4 page under ~2 s.
 OCR_DPI = 200
@@ -164,6 +176,80 @@ def _cleanup_dir(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+# -- the resident converter of the service ----------------------------------------------------------
+# The --convert-to targets the resident path knows, as LibreOffice export filters (None: PDF by
+# the document's kind). Any other target goes cold.
+_RESIDENT_FILTERS = {"pdf": None, "doc": "MS Word 97", "xls": "MS Excel 97", "docx": "MS Word 2007 XML",
+                     "xlsx": "Calc MS Excel 2007 XML", "odt": "writer8", "ods": "calc8", "rtf": "Rich Text Format"}
+
+_POOL: ConverterPool | None = None
+_POOL_SETTINGS: dict | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _resident_filter(target: str) -> tuple[bool, str | None]:
+    ext, _, name = target.partition(":")
+    if name:
+        return True, name
+    if ext in _RESIDENT_FILTERS:
+        return True, _RESIDENT_FILTERS[ext]
+    return False, None
+
+
+def use_resident_pool(size: int | None = None, *, timeout: float | None = None) -> int:
+    """Let this process's converters use a resident LibreOffice, started on the first legacy file
+    and stopped at exit. `size` converters (1 or 2; default: TONGHOP_CONVERTERS, else 1; 0 turns
+    the pool off). `timeout` bounds each file on the resident path (default: the Converter's own
+    limit). Returns the size in effect. Called by `tonghop run`; `inspect` stays cold."""
+    global _POOL_SETTINGS
+    if size is None:
+        try:
+            size = int(os.environ.get("TONGHOP_CONVERTERS", "1"))
+        except ValueError:
+            size = 1
+    size = max(0, min(size, MAX_CONVERTERS))
+    with _POOL_LOCK:
+        _POOL_SETTINGS = {"size": size, "timeout": timeout} if size else None
+    atexit.register(close_resident_pool)
+    return size
+
+
+def resident_pool() -> ConverterPool | None:
+    """The process's resident pool (made, not yet started, on first use), or None when off."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None and _POOL_SETTINGS is not None:
+            _POOL = ConverterPool(_POOL_SETTINGS["size"], timeout=_POOL_SETTINGS["timeout"] or 3600,
+                                  isolation=isolation_prefix(), profile_xcu=_PROFILE_XCU)
+        return _POOL
+
+
+def close_resident_pool() -> None:
+    """Stop the resident converters (no soffice is left running); a later file starts a new pool
+    only if use_resident_pool() is called again."""
+    global _POOL, _POOL_SETTINGS
+    with _POOL_LOCK:
+        pool, _POOL, _POOL_SETTINGS = _POOL, None, None
+    if pool is not None:
+        pool.close()
+
+
+@contextlib.contextmanager
+def resident_converters(size: int | None = None):
+    """`with resident_converters():` the process's converters use a resident pool inside the block;
+    it is closed (no soffice left) when the block ends, and at exit should the block never end."""
+    use_resident_pool(size)
+    try:
+        yield
+    finally:
+        close_resident_pool()
+
+
+def new_resident_pool(size: int = 1, *, timeout: float = 60, **kwargs) -> ConverterPool:
+    """A pool of one's own, isolated as the service's is (tests and the bench pass it to Converter)."""
+    return ConverterPool(size, timeout=timeout, isolation=isolation_prefix(), profile_xcu=_PROFILE_XCU, **kwargs)
+
+
 class Converter:
     """Bounded wrappers around soffice, pdftoppm, pdftotext and tesseract.
 
@@ -171,13 +257,19 @@ class Converter:
     timeout path). `offline=False` is a test hook too: it lets the programs reach the network and
     LibreOffice load linked content, so a test can show that its hostile file really does link. One LibreOffice conversion runs at a time per Converter, because concurrent
     soffice processes cannot share a profile directory.
+
+    `pool`: None uses the process's resident pool when use_resident_pool() switched it on; a
+    ConverterPool uses that one; False always converts cold (a soffice per file). A file the
+    resident path fails on is converted once more cold.
     """
 
     def __init__(self, *, timeout: float = 60, ocr_timeout: float = 120,
                  command: Sequence[str] | None = None, soffice: str = "soffice",
                  tesseract: str = "tesseract", pdftoppm: str = "pdftoppm",
-                 pdftotext: str = "pdftotext", ocr_lang: str = "vie", offline: bool = True) -> None:
+                 pdftotext: str = "pdftotext", ocr_lang: str = "vie", offline: bool = True,
+                 pool: ConverterPool | None | bool = None) -> None:
         self.timeout = timeout
+        self.pool = pool
         self.offline = offline
         self.ocr_timeout = ocr_timeout
         self.command = list(command) if command else None
@@ -187,6 +279,7 @@ class Converter:
         self.pdftotext = pdftotext
         self.ocr_lang = ocr_lang
         self._lock = threading.Lock()
+        self.cold_runs = 0  # soffice started for one file (the tests and the bench read it)
         self._profile: str | None = None
         self._ocr_ok: bool | None = None
 
@@ -254,6 +347,9 @@ class Converter:
         if not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix):
             suffix = ".bin"
         ext = target.split(":", 1)[0]
+        out = self._resident(data, suffix, target, infilter)
+        if out is not None:
+            return out
         with self._lock, tempfile.TemporaryDirectory(prefix="tonghop-conv-") as work:
             src = Path(work, "input" + suffix)
             src.write_bytes(data)
@@ -268,6 +364,7 @@ class Converter:
                     argv.append(f"--infilter={infilter}")
                 argv += ["--convert-to", target, "--outdir", str(outdir), str(src)]
             env = dict(os.environ, HOME=work)  # soffice may write dotfiles under HOME
+            self.cold_runs += 1
             res = run_limited(self._offline(argv), self.timeout, cwd=work, env=env, what="chuyển đổi bằng LibreOffice")
             out = outdir / f"input.{ext}"
             if not out.is_file() or out.stat().st_size == 0:
@@ -276,6 +373,37 @@ class Converter:
                     "LibreOffice không chuyển đổi được tệp (có thể tệp bị hỏng hoặc sai định dạng)."
                     + (f" Chi tiết: {detail[0][:200]}" if detail[0] else "")
                 )
+            return out.read_bytes()
+
+    def _resident_pool(self) -> ConverterPool | None:
+        if self.pool is False or self.command or not self.offline:
+            return None  # test hooks and online conversions are the cold path's alone
+        if isinstance(self.pool, ConverterPool):
+            return None if self.pool.closed else self.pool
+        if self.soffice != "soffice":
+            return None
+        return resident_pool()
+
+    def _resident(self, data: bytes, suffix: str, target: str, infilter: str | None) -> bytes | None:
+        """The file converted by the resident LibreOffice, or None: then it goes cold (the pool is
+        off or cannot start, or this file failed there; the pool has logged why)."""
+        pool = self._resident_pool()
+        known, filter_name = _resident_filter(target)
+        if pool is None or not known:
+            return None
+        ext = target.split(":", 1)[0]
+        with tempfile.TemporaryDirectory(prefix="tonghop-conv-") as work:
+            src = Path(work, "input" + suffix)
+            src.write_bytes(data)
+            out = Path(work, f"output.{ext}")
+            try:
+                pool.convert(src, out, filter_name, infilter, timeout=self.timeout)
+            except PoolError as exc:
+                log.info("LibreOffice thường trú không chuyển đổi được tệp %s (%s); chuyển đổi lại bằng "
+                         "LibreOffice riêng.", suffix, exc)
+                return None
+            if not out.is_file() or out.stat().st_size == 0:
+                return None
             return out.read_bytes()
 
     def convert(self, data: bytes, suffix: str, target: str, infilter: str | None = None) -> bytes:
