@@ -119,8 +119,11 @@ class Runner:
                                    error=exc.strerror or exc)) from exc
         return self.finish(msg_id, raw, retry=True, hint=hint)
 
-    def finish(self, msg_id: int, raw: bytes, *, retry: bool = False, hint: Hint | None = None) -> str:
-        """Decide and record a claimed message, with the mail it causes; returns its final status."""
+    def finish(self, msg_id: int, raw: bytes, *, retry: bool = False, hint: Hint | None = None,
+               synced: bool = True) -> str:
+        """Decide and record a claimed message, with the mail it causes; returns its final status.
+        synced=False: committed without an fsync, for a batch whose fsync'd commit follows before
+        its move (handle_batch; daemon/store.py's docstring)."""
         row = self.store.message(msg_id)
         if hint is None:
             hint = intake.hint_from_actions(self.store.desk_actions(msg_id, newest_first=False))
@@ -139,7 +142,7 @@ class Runner:
         failures = bounces.failures_for_us(raw, outcome, self.config, self.store) if outcome.status == "ignored" else []
         try:
             # the decision and the mail it causes: all or nothing
-            with self.store.writing(), self.store.atomic():
+            with self.store.writing(), (self.store.atomic() if synced else self.store.unsynced()):
                 self.store.record(msg_id, outcome, now=now)
                 if answer_error is None and self.store.answer_is_pending(msg_id):
                     self.store.answer_written(msg_id)  # reprocess wrote what was pending
@@ -276,13 +279,17 @@ class Runner:
         `batch` may be a generator: each message's bytes leave memory once it is decided (a batch
         of large scans is never held at once, bench/memory.py). Returns how many were taken."""
         decided: list[tuple[str, int, str]] = []
-        for fetched in batch:
-            if self.stopping:
-                break  # SIGTERM: the messages in hand are moved, the rest wait for the next start
-            self.store.check_same_file()
-            decided.append((fetched.uid, *self.take(fetched, uidvalidity)))
-            self.notifier.watchdog()  # a long backlog is progress, not a hang
-        self.move_all(decided)
+        try:
+            for fetched in batch:
+                if self.stopping:
+                    break  # SIGTERM: the messages in hand are moved, the rest wait for the next start
+                self.store.check_same_file()
+                decided.append((fetched.uid, *self.take(fetched, uidvalidity)))
+                self.notifier.watchdog()  # a long backlog is progress, not a hang
+        finally:
+            # Also when a later message of the batch failed (disk full, the server gone): those
+            # decided are made durable and moved, as they were one by one before batching.
+            self.move_all(decided)
         return len(decided)
 
     def take(self, fetched: Fetched, uidvalidity: int) -> tuple[int, str]:
@@ -301,7 +308,7 @@ class Runner:
         crash_point("after-claim")
         status = self.store.message(msg_id)["status"]
         if status == "claimed":
-            status = self.finish(msg_id, fetched.raw)
+            status = self.finish(msg_id, fetched.raw, synced=False)  # the batch's commit syncs it
             crash_point("after-record")
         return msg_id, status
 
@@ -316,8 +323,8 @@ class Runner:
         # The folders are written first: a crash between the two leaves the messages in the
         # watched folder, where the next pass moves them again; the other order could leave a
         # moved message with no folder in the ledger (scripts/crash_soak.py found it, 2 rounds in
-        # 50). One transaction for the batch, unsynced as a single note was: a power cut that loses
-        # it loses only the note, and the next pass writes it again before moving.
+        # 50). One fsync'd transaction for the batch: it also makes the batch's decisions, written
+        # without an fsync, durable before any message leaves the mailbox (daemon/store.py).
         groups: dict[str, list[str]] = {}
         moves = []
         for uid, msg_id, status in decided:

@@ -15,6 +15,14 @@ may lose them, and then nothing is lost either: the message is moved out of the 
 after its decision is fsync'd, and that fsync of the write-ahead log also makes every earlier
 commit durable; a claim lost with the power is simply made again when the message, still in the
 mailbox, is fetched again. This halves the fsyncs per message (bench/backlog.py).
+
+In a batch (runner.Runner.handle_batch, issue 17) the decisions too are committed without an
+fsync (`unsynced()`), and one fsync'd commit per batch, that of the folders the messages go to
+(mark_moved_many), makes them all durable before the batch's move: nothing leaves the mailbox, and
+no mail goes out (the outbox is sent after the pass), before its decision is on the disk. A power
+cut before that commit loses decisions whose messages are all still in the mailbox, read again at
+the next pass. So per message: the archive's file and folder (two fsyncs, before the claim), and
+a twentieth of a ledger fsync; a decision made alone (reprocess, recovery) keeps its own fsync.
 """
 from __future__ import annotations
 
@@ -413,6 +421,11 @@ class Store:
         finally:
             self.db.execute("PRAGMA synchronous=FULL")
 
+    def unsynced(self):
+        """A transaction committed without an fsync (see _unsynced); the caller makes it durable
+        with a later fsync'd commit before anything depends on it outside the ledger."""
+        return self._unsynced()
+
     def check_writable(self) -> None:
         """Raise StorageError unless the ledger can be written now: the service checks this before
         it starts, so that it never runs while unable to record anything."""
@@ -768,8 +781,10 @@ class Store:
         return list(self.db.query("select * from approved_addresses order by unit_id, address"))
 
     def mark_moved_many(self, moves: list[tuple[int, str]]) -> None:
-        """mark_moved for a batch (message id, folder), in one transaction, unsynced as it is."""
-        with self._unsynced():
+        """mark_moved for a batch (message id, folder) in one fsync'd transaction: it is the
+        batch's durable point, which carries its unsynced decisions to the disk before any of
+        its messages leaves the mailbox (module docstring)."""
+        with self.db.atomic():
             for msg_id, folder in moves:
                 self.mark_moved(msg_id, folder)
 
