@@ -50,9 +50,11 @@ def install() -> None:
     wrap(mailbox.ImapSource, "wait", "wait")
     wrap(mailbox.ImapSource, "pending", "pending")
     wrap(runner.Runner, "fetch_pass", "fetch_pass")
-    wrap(runner.Runner, "handle", "handle", lambda a: a[1].uid)
+    # "handle": one message archived, claimed, decided (Runner.take); "move": the ledger's note
+    # of the folders and the moves of a batch (Runner.move_all, once per batch since issue 17)
+    wrap(runner.Runner, "take", "handle", lambda a: a[1].uid)
     wrap(runner.Runner, "finish", "finish", lambda a: str(a[1]))
-    wrap(runner.Runner, "move", "move", lambda a: str(a[1]))
+    wrap(runner.Runner, "move_all", "move", lambda a: str(len(a[1])))
     wrap(runner.Runner, "run_jobs", "run_jobs")
     wrap(runner.Runner, "send_outbox", "send_outbox")
     wrap(smtp.Sender, "deliver", "deliver")

@@ -20,7 +20,8 @@ Timed:
 - the daemon: `python -m daemon.cli --config DIR --now 2024-10-19T10:00 run --once` as a child
   process (through bench/_probe.py, which timestamps the runner's steps):
     processing = Runner.fetch_pass: every message fetched, archived (fsync), claimed, read,
-                 decided, recorded with its acknowledgement queued (one transaction), moved;
+                 decided, recorded with its acknowledgement queued (one transaction); then
+                 the batch's folders noted and its messages moved, one UID MOVE per folder;
     sending    = Runner.send_outbox: the acknowledgements (and the reminders due at --now)
                  delivered to the sink over SMTP, each marked sent;
     command    = the whole child process, from exec to exit (start-up, imports, jobs, sending).
@@ -160,8 +161,9 @@ def run(n: int, floor_rounds: int = 3, with_doc: bool = False, keep: bool = Fals
                 f"{verdict['outbox'].get('sent', 0)} mails {sending:.2f} s, whole command {child.seconds:.2f} s "
                 f"(CPU {child.cpu_seconds:.2f} s, start-up {start_up:.2f} s), peak RSS {S.peak_rss_mb(events):.0f} MB")
             say(f"  per message: read+decide+record {finish / n * 1000:.1f} ms (CPU {finish_cpu / n * 1000:.1f} ms), "
-                f"archive+claim+move {(handle - finish) / n * 1000:.1f} ms (of which IMAP MOVE "
-                f"{move / n * 1000:.1f} ms), IMAP fetch and the rest {(processing - handle) / n * 1000:.1f} ms")
+                f"archive+claim {(handle - finish) / n * 1000:.1f} ms, move (ledger note + IMAP claim and MOVE, "
+                f"one per batch and folder) {move / n * 1000:.1f} ms, IMAP fetch and the rest "
+                f"{(processing - handle - move) / n * 1000:.1f} ms")
             say(f"  check: {verdict}")
             say(f"ratio to the floor: processing {processing / floor_s:.1f}x, whole command "
                 f"{child.seconds / floor_s:.1f}x (target: processing within {TARGET:g}x); against imapclient "

@@ -119,8 +119,11 @@ class Runner:
                                    error=exc.strerror or exc)) from exc
         return self.finish(msg_id, raw, retry=True, hint=hint)
 
-    def finish(self, msg_id: int, raw: bytes, *, retry: bool = False, hint: Hint | None = None) -> str:
-        """Decide and record a claimed message, with the mail it causes; returns its final status."""
+    def finish(self, msg_id: int, raw: bytes, *, retry: bool = False, hint: Hint | None = None,
+               synced: bool = True) -> str:
+        """Decide and record a claimed message, with the mail it causes; returns its final status.
+        synced=False: committed without an fsync, for a batch whose fsync'd commit follows before
+        its move (handle_batch; daemon/store.py's docstring)."""
         row = self.store.message(msg_id)
         if hint is None:
             hint = intake.hint_from_actions(self.store.desk_actions(msg_id, newest_first=False))
@@ -139,7 +142,7 @@ class Runner:
         failures = bounces.failures_for_us(raw, outcome, self.config, self.store) if outcome.status == "ignored" else []
         try:
             # the decision and the mail it causes: all or nothing
-            with self.store.writing(), self.store.atomic():
+            with self.store.writing(), (self.store.atomic() if synced else self.store.unsynced()):
                 self.store.record(msg_id, outcome, now=now)
                 if answer_error is None and self.store.answer_is_pending(msg_id):
                     self.store.answer_written(msg_id)  # reprocess wrote what was pending
@@ -187,9 +190,10 @@ class Runner:
         answered = outcome.status == "review" and self.store.has_mail(notices.ack_key(row["id"], "recorded"))
         if (cfg.notices.acknowledge and reading is not None and outcome.unit_id and not answered
                 and outcome.status in ("recorded", "review")):
-            # Only the unit's own rows decide what it still owes: loading every row of the
-            # ledger for each message made a backlog quadratic (bench/backlog.py).
-            prior = [r for r in self.store.submissions(unit=outcome.unit_id) if r["message"] != row["id"]]
+            # Only what the unit still owes in the campaign and cycle the answer speaks of counts
+            # (notices.acknowledgement picks them so): one row per requirement sent, so the cost
+            # stays flat however long the ledger (all the unit's rows grew it, issue 17).
+            prior = self.prior_rows(row, outcome)
             build(lambda: notices.acknowledgement(cfg, self.renderer, msg_row=row["id"], message=reading.message,
                                                   outcome=outcome, documents=reading.documents,
                                                   received_at=datetime.fromisoformat(row["received_at"]),
@@ -198,6 +202,20 @@ class Runner:
             build(lambda: notices.review_notice(cfg, self.renderer, msg_row=row, outcome=outcome, raw=raw,
                                                 archive_path=self.store.archive.path(row["sha256"]), now=now))
         return [m for m in out if m is not None], ("; ".join(errors) or None)
+
+    def prior_rows(self, row: dict, outcome: Outcome) -> list[dict]:
+        """The unit's earlier submissions the acknowledgement needs: the campaign it names (that
+        of the first submission, else the first campaign the unit belongs to) in the cycle of
+        the message's arrival, one row per requirement sent."""
+        cfg = self.config
+        if outcome.submissions:
+            campaign = cfg.campaign(outcome.submissions[0].campaign)
+        else:
+            campaign = next((c for c in cfg.campaigns if outcome.unit_id in c.unit_ids), None)
+        if campaign is None:
+            return []
+        cycle = campaign.cycle_of(datetime.fromisoformat(row["received_at"]), cfg.office.timezone)
+        return self.store.requirements_sent(campaign.id, cycle, outcome.unit_id, except_message=row["id"])
 
     def notice_or_log(self, msg_id, build):
         """A notice to the office built from a template, or None (said in the log) when the
@@ -250,6 +268,32 @@ class Runner:
         return done
 
     def handle(self, fetched: Fetched, uidvalidity: int) -> None:
+        """One message from fetch to move (the batch of one; fetch_pass uses handle_batch)."""
+        self.handle_batch([fetched], uidvalidity)
+
+    def handle_batch(self, batch, uidvalidity: int) -> int:
+        """Archive, claim and decide every message of a fetched batch, write in the ledger where
+        each goes, then move them: one move per destination folder (one claim and one UID MOVE of
+        the set on IMAP, issue 17). A crash before the move leaves the decided messages in the
+        watched folder, and the next pass moves them (fetch_pass): never lost, never doubled.
+        `batch` may be a generator: each message's bytes leave memory once it is decided (a batch
+        of large scans is never held at once, bench/memory.py). Returns how many were taken."""
+        decided: list[tuple[str, int, str]] = []
+        try:
+            for fetched in batch:
+                if self.stopping:
+                    break  # SIGTERM: the messages in hand are moved, the rest wait for the next start
+                self.store.check_same_file()
+                decided.append((fetched.uid, *self.take(fetched, uidvalidity)))
+                self.notifier.watchdog()  # a long backlog is progress, not a hang
+        finally:
+            # Also when a later message of the batch failed (disk full, the server gone): those
+            # decided are made durable and moved, as they were one by one before batching.
+            self.move_all(decided)
+        return len(decided)
+
+    def take(self, fetched: Fetched, uidvalidity: int) -> tuple[int, str]:
+        """Archive, claim and decide one message: (its ledger id, its status)."""
         try:
             sha = self.store.archive.put(fetched.raw)  # archived and fsync'd before any parsing
         except OSError as exc:  # disk full, read-only: not claimed, the message stays in the mailbox
@@ -264,20 +308,36 @@ class Runner:
         crash_point("after-claim")
         status = self.store.message(msg_id)["status"]
         if status == "claimed":
-            status = self.finish(msg_id, fetched.raw)
+            status = self.finish(msg_id, fetched.raw, synced=False)  # the batch's commit syncs it
             crash_point("after-record")
-        self.move(fetched.uid, msg_id, status)
-        crash_point("after-move")
+        return msg_id, status
 
     def move(self, uid: str, msg_id: int, status: str) -> None:
-        folder = folder_for(status, self.config)
+        self.move_all([(uid, msg_id, status)])
+
+    def move_all(self, decided: list[tuple[str, int, str]]) -> None:
+        """Move decided messages (uid, ledger id, status), grouped by destination folder."""
+        if not decided:
+            return
         self.store.check_same_file()  # never move a message out on the word of a replaced ledger
-        # The folder is written first: a crash between the two leaves the message in the watched
-        # folder, where the next pass moves it again; the other order could leave a moved message
-        # with no folder in the ledger (scripts/crash_soak.py found it, 2 rounds in 50).
+        # The folders are written first: a crash between the two leaves the messages in the
+        # watched folder, where the next pass moves them again; the other order could leave a
+        # moved message with no folder in the ledger (scripts/crash_soak.py found it, 2 rounds in
+        # 50). One fsync'd transaction for the batch: it also makes the batch's decisions, written
+        # without an fsync, durable before any message leaves the mailbox (daemon/store.py).
+        groups: dict[str, list[str]] = {}
+        moves = []
+        for uid, msg_id, status in decided:
+            folder = folder_for(status, self.config)
+            moves.append((msg_id, folder))
+            groups.setdefault(folder, []).append(uid)
         with self.store.writing():
-            self.store.mark_moved(msg_id, folder)
-        self.source.move(uid, folder)
+            self.store.mark_moved_many(moves)
+        crash_point("before-batch-move")
+        for folder, uids in groups.items():
+            self.source.move_many(uids, folder)
+            for _ in uids:
+                crash_point("after-move")
 
     # --- passes -----------------------------------------------------------------------------------
 
@@ -304,20 +364,22 @@ class Runner:
         uidvalidity = source.uidvalidity()
         handled = 0
         to_fetch = []
+        left: list[tuple[str, int, str]] = []
         for uid in source.pending():
             known = self.store.claimed_message(source.identity, source.folder, uidvalidity, uid)
             if known is not None and known["status"] != "claimed":
-                self.move(uid, known["id"], known["status"])  # decided before a crash, not yet moved
-                handled += 1
+                left.append((uid, known["id"], known["status"]))  # decided before a crash, not yet moved
             else:
                 to_fetch.append(uid)
-        for fetched in source.fetch(to_fetch):
+        self.move_all(left)  # in one move per folder, as a batch is
+        handled += len(left)
+        # One batch at a time (the configured batch_size, as ImapSource.fetch asks the server):
+        # its messages are decided, then moved together.
+        size = max(1, self.config.mailbox.batch_size)
+        for start in range(0, len(to_fetch), size):
             if self.stopping:
                 break
-            self.store.check_same_file()
-            self.handle(fetched, uidvalidity)
-            handled += 1
-            self.notifier.watchdog()  # a long backlog is progress, not a hang
+            handled += self.handle_batch(source.fetch(to_fetch[start : start + size]), uidvalidity)
         return handled
 
     def run_jobs(self, now: datetime) -> None:

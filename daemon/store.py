@@ -15,6 +15,14 @@ may lose them, and then nothing is lost either: the message is moved out of the 
 after its decision is fsync'd, and that fsync of the write-ahead log also makes every earlier
 commit durable; a claim lost with the power is simply made again when the message, still in the
 mailbox, is fetched again. This halves the fsyncs per message (bench/backlog.py).
+
+In a batch (runner.Runner.handle_batch, issue 17) the decisions too are committed without an
+fsync (`unsynced()`), and one fsync'd commit per batch, that of the folders the messages go to
+(mark_moved_many), makes them all durable before the batch's move: nothing leaves the mailbox, and
+no mail goes out (the outbox is sent after the pass), before its decision is on the disk. A power
+cut before that commit loses decisions whose messages are all still in the mailbox, read again at
+the next pass. So per message: the archive's file and folder (two fsyncs, before the claim), and
+a twentieth of a ledger fsync; a decision made alone (reprocess, recovery) keeps its own fsync.
 """
 from __future__ import annotations
 
@@ -359,12 +367,36 @@ class Store:
             self.db.execute("PRAGMA busy_timeout=10000")
             self.db.execute("PRAGMA foreign_keys=ON")
             migrations.apply(self.db)
+            self._ensure_indexes()
             self.identity = self._file_identity()
         except (sqlite3.Error, OSError) as exc:
             if is_corruption(exc):
                 raise LedgerCorrupt(corrupt_text(self.path, exc)) from exc
             raise StorageError(t("storage.cannot_start", path=self.path, error=storage_problem(exc, self.path))) from exc
         self.archive = Archive(archive_dir)
+
+    # Lookups made once per message that found no index, so each cost grew with the ledger (a
+    # 10,000-message backlog, issue 17): record() deletes a message's submissions and figures by
+    # message, and the acknowledgement reads what its unit sent. Indexes only, no change of data:
+    # made at open when missing (no migration), and a ledger that cannot be written (read-only)
+    # still works without them, only slower.
+    _INDEXES = {
+        "idx_submissions_message": "submissions(message)",
+        "idx_submissions_unit": "submissions(unit_id, campaign, cycle, requirement)",
+        "idx_figures_message": "figures(message)",
+        "idx_events_kind": "events(kind, message)",
+    }
+
+    def _ensure_indexes(self) -> None:
+        have = {r[0] for r in self.db.execute("select name from sqlite_master where type = 'index'").fetchall()}
+        for name, target in self._INDEXES.items():
+            if name in have:
+                continue
+            try:
+                with self.db.atomic():
+                    self.db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+            except sqlite3.OperationalError:
+                return  # read-only or full: the queries work without, and the next open tries again
 
     @classmethod
     def open(cls, config) -> "Store":
@@ -388,6 +420,11 @@ class Store:
                 yield
         finally:
             self.db.execute("PRAGMA synchronous=FULL")
+
+    def unsynced(self):
+        """A transaction committed without an fsync (see _unsynced); the caller makes it durable
+        with a later fsync'd commit before anything depends on it outside the ledger."""
+        return self._unsynced()
 
     def check_writable(self) -> None:
         """Raise StorageError unless the ledger can be written now: the service checks this before
@@ -743,6 +780,14 @@ class Store:
     def approved_address_rows(self) -> list[dict]:
         return list(self.db.query("select * from approved_addresses order by unit_id, address"))
 
+    def mark_moved_many(self, moves: list[tuple[int, str]]) -> None:
+        """mark_moved for a batch (message id, folder) in one fsync'd transaction: it is the
+        batch's durable point, which carries its unsynced decisions to the disk before any of
+        its messages leaves the mailbox (module docstring)."""
+        with self.db.atomic():
+            for msg_id, folder in moves:
+                self.mark_moved(msg_id, folder)
+
     def mark_moved(self, msg_id: int, folder: str) -> None:
         with self._unsynced():  # the server holds the move; this is the ledger's note of it
             self.db.execute("update messages set moved_to = ? where id = ?", [folder, msg_id])
@@ -838,6 +883,22 @@ class Store:
             )
         )
 
+
+    def requirements_sent(self, campaign: str, cycle: str, unit: str, *, except_message: int) -> list[dict]:
+        """One submission row per requirement the unit has sent for (campaign, cycle), leaving out
+        message except_message: all an acknowledgement needs to say what is still owed. A lookup
+        per requirement, so its cost stays flat however many versions a unit sent."""
+        rows = []
+        for (requirement,) in self.db.execute(
+                "select distinct requirement from submissions where unit_id = ? and campaign = ? and cycle = ?",
+                [unit, campaign, cycle]).fetchall():
+            row = next(iter(self.db.query(
+                "select s.*, a.filename from submissions s left join attachments a on a.id = s.attachment "
+                "where s.unit_id = ? and s.campaign = ? and s.cycle = ? and s.requirement = ? and s.message != ? "
+                "order by s.received_at, s.id limit 1", [unit, campaign, cycle, requirement, except_message])), None)
+            if row is not None:
+                rows.append(row)
+        return rows
 
     # --- reading, for the web desk (daemon/web/): lists one page at a time ----------------------
 

@@ -44,7 +44,7 @@ ICT = timezone(timedelta(hours=7))
 NOW = datetime(2024, 10, 11, 8, 5, tzinfo=ICT)
 DRAIN_AT = NOW + timedelta(minutes=20)
 ARRIVED = datetime(2024, 10, 10, 9, 0, tzinfo=ICT)
-POINTS = ("after-archive", "after-claim", "after-record", "after-move", "after-deliver")
+POINTS = ("after-archive", "after-claim", "after-record", "before-batch-move", "after-move", "after-deliver")
 PROCESSED, REVIEW = "Đã xử lý", "Cần xem xét"
 CONFIG = load_config(EXAMPLE)
 CAMPAIGN = CONFIG.campaign("dan-van")

@@ -25,9 +25,10 @@ from service import Daemon, make_config, wait_until
 # The first rounds of the CI run: every failpoint with a small count, in an order where each is
 # reached whatever the timing (each failpoint round handles a few messages; the after-deliver ones
 # come once the inbox is done and mail is left to send); then kills at random moments until done.
-PLAN = [("after-claim:3", 15), ("after-record:4", 15), ("after-archive:3", 15), ("after-move:5", 15),
+PLAN = [("after-claim:3", 15), ("after-record:4", 15), ("after-archive:3", 15), ("before-batch-move:1", 15),
+        ("after-move:5", 15),
         ("after-deliver:2", 15), ("after-deliver:6", 15), ("", 0.4), ("", 1.0), ("", 0.3)]
-REACHED = 6  # the failpoint rounds above
+REACHED = 7  # the failpoint rounds above
 
 
 def test_kill_9_at_random_moments_loses_nothing_and_doubles_nothing(tmp_path, imap_account, smtp_sink):
@@ -42,6 +43,23 @@ def test_kill_9_at_random_moments_loses_nothing_and_doubles_nothing(tmp_path, im
     assert report.window_crashes >= 2 and len(report.duplicates) == report.window_crashes
     assert set(report.duplicates.values()) == {2}
     assert report.statuses["recorded"] >= 20 and report.outgoing >= 50
+
+
+def test_kill_9_between_the_batch_commit_and_its_move_moves_each_once_and_answers_once(tmp_path, imap_account, smtp_sink):
+    # Batches of 20 (the default): the first kill comes once the first 20 messages are decided and
+    # their folders written, before the one UID MOVE of the set; the second once the restarted
+    # daemon has moved those (fetch_pass: decided, not moved) and decided the last 4.
+    soak = H.Soak(imap_account, smtp_sink, tmp_path, messages=24, seed=3)
+    report = soak.run([("before-batch-move:1", 20), ("before-batch-move:2", 20)], max_kills=2)
+    print("\n" + H.describe(report))
+    first = report.crashes[0]
+    assert first.how == "failpoint before-batch-move:1" and first.exit_code == -signal.SIGKILL
+    # killed with the batch decided in the ledger and still all in INBOX
+    assert first.progress.startswith("inbox 24,") and "'claimed'" not in first.progress, first.progress
+    assert sum(n for s, n in report.statuses.items()) == 24
+    # recorded once, moved once into the right folder, every mail sent once: the harness's checks
+    assert report.problems == []
+    assert report.duplicates == {}
 
 
 def unit_report(unit_id: str, n: int, padding: int = 0) -> bytes:

@@ -363,6 +363,50 @@ def deliver(root: Path, name: str, raw: bytes, arrived: datetime, sub: str = "ne
     return target
 
 
+@pytest.mark.parametrize("use_move", [True, False], ids=["MOVE", "COPY+EXPUNGE"])
+def test_move_many_moves_a_set_in_one_command(imap_account, use_move):
+    uids = [imap_account.append(make_raw(n), when(n)) for n in range(5)]
+    # Another service's claim on one message: it is theirs to move, not ours.
+    other = imap_account.client()
+    other.select_folder("INBOX")
+    other.add_flags([uids[4]], [b"$Tonghopsomeoneelse"])
+    other.logout()
+    src = ImapSource(imap_account.settings(), imap_account.password, use_move=use_move)
+    src.owner = "test:move_many"
+    src.open()
+    try:
+        commands = []
+        for name in ("move", "copy"):
+            real = getattr(src._client, name)
+            setattr(src._client, name, lambda ids, folder, real=real, name=name: commands.append((name, list(ids))) or real(ids, folder))
+        src.move_many([str(u) for u in uids[:3]] + ["99999", str(uids[4])], PROCESSED)
+        assert commands == [("move" if use_move else "copy", uids[:3])]  # one command for the set
+        src.move_many([str(uids[3])], REVIEW)
+        src.move_many([str(uids[0])], PROCESSED)  # moved already: a no-op, as move() is
+        assert src.pending() == [str(uids[4])]
+    finally:
+        src.close()
+    assert sorted(m.raw for m in imap_account.messages(PROCESSED).values()) == sorted(make_raw(n) for n in range(3))
+    assert [m.raw for m in imap_account.messages(REVIEW).values()] == [make_raw(3)]
+
+
+def test_maildir_move_many_and_a_file_a_person_renamed(tmp_path):
+    root = tmp_path / "Maildir"
+    for n in range(4):
+        deliver(root, f"170000000{n}.M{n}P1.host", make_raw(n), when(n))
+    src = open_source(maildir_settings(root), None)
+    src.open()
+    uids = src.pending()
+    # A mail program marks one read after our listing: new/NAME becomes cur/NAME:2,S.
+    (root / "new" / uids[1]).rename(root / "cur" / (uids[1] + ":2,S"))
+    src.move_many(uids[:3] + ["gone"], PROCESSED)
+    assert src.pending() == [uids[3]]
+    processed = root / ".&ARAA4w- x&Hu0- l&AP0-"
+    assert sorted(p.name for p in (processed / "new").iterdir()) == [uids[0], uids[2]]
+    assert [p.name for p in (processed / "cur").iterdir()] == [uids[1] + ":2,S"]
+    src.close()
+
+
 def test_maildir_pending_fetch_move(tmp_path):
     root = tmp_path / "Maildir"
     deliver(root, "1700000002.M2P1.host", make_raw(2), when(2))

@@ -86,6 +86,11 @@ class Source(abc.ABC):
     def move(self, uid: str, dest: str) -> None:
         """Move one message to folder dest, creating it when absent; a vanished UID is a no-op."""
 
+    def move_many(self, uids: list[str], dest: str) -> None:
+        """Move several messages to dest; a source that can do it in fewer steps overrides it."""
+        for uid in uids:
+            self.move(uid, dest)
+
     @abc.abstractmethod
     def wait(self, timeout: float, should_stop: Callable[[], bool]) -> None:
         """Return when new mail may have arrived since the last pending(), after timeout
@@ -348,6 +353,94 @@ class ImapSource(Source):
                     if _code(again) != "EXPUNGEISSUED":
                         raise
 
+    def move_many(self, uids: list[str], dest: str) -> None:
+        """Move several messages to dest: one claim (a conditional STORE of the set) and one UID
+        MOVE of the set, where move() takes two round trips per message (issue 17). Anything out
+        of the ordinary (a message expunged meanwhile, a server NO) falls back to move() one at a
+        time, which knows EXPUNGEISSUED and TRYCREATE; a vanished UID is a no-op as there."""
+        if dest == self.folder or not uids:
+            return
+        if len(uids) == 1:
+            return self.move(uids[0], dest)
+        client = self._connected()
+        numbers = [int(uid) for uid in uids]
+        with self._guard(f"Không chuyển được {len(uids)} thư sang thư mục «{dest}»"):
+            self._ensure_folder(client, dest)
+            try:
+                claimed = self._claim_many(client, numbers)
+            except IMAPClientError:
+                claimed = None
+            if claimed is None:
+                for uid in uids:
+                    self.move(uid, dest)
+                return
+            if not claimed:
+                return
+            try:
+                self._move_claimed_set(client, claimed, dest)
+            except IMAPClientError as exc:
+                if _code(exc) == "TRYCREATE":
+                    self._folders.discard(dest)  # deleted by a person since: move() makes it again
+                elif _code(exc) != "EXPUNGEISSUED":
+                    raise
+                # Part of the set may have moved already: move() of a moved UID is a no-op.
+                for number in claimed:
+                    self.move(str(number), dest)
+
+    def _claim_many(self, client: IMAPClient, numbers: list[int]) -> list[int] | None:
+        """_claim_move for a set in one FETCH and one STORE: UNCHANGEDSINCE the highest MODSEQ
+        seen, since any change after that FETCH gives a message a higher MODSEQ, so the STORE
+        sets our keyword exactly on the messages nobody touched (the others come back in
+        MODIFIED and are looked at again). The claimed UIDs, or None to fall back to move()."""
+        if not client.has_capability("CONDSTORE"):
+            return numbers
+        mine, claimed, todo = self.claim_keyword, [], list(numbers)
+        for _ in range(5):
+            items = client.fetch(todo, [b"FLAGS", b"MODSEQ"])
+            store, modseqs = [], []
+            for number in todo:
+                item = items.get(number)
+                if not item:
+                    continue  # expunged meanwhile: a vanished UID is a no-op
+                if b"MODSEQ" not in item:
+                    return None  # no mod-sequences here: move() decides one by one
+                flags = {bytes(f) if isinstance(f, bytes) else str(f).encode() for f in item.get(b"FLAGS", ())}
+                if mine in flags:
+                    claimed.append(number)  # ours already (a move cut short by a crash)
+                elif not any(f.startswith(CLAIM_PREFIX.encode()) for f in flags):
+                    store.append(number)
+                    modseqs.append(int(item[b"MODSEQ"][0]))
+            if not store:
+                break
+            imap = client._imap
+            imap.untagged_responses.pop("MODIFIED", None)
+            try:
+                typ, _data = imap.uid("STORE", ",".join(map(str, store)), f"(UNCHANGEDSINCE {max(modseqs)})",
+                                      "+FLAGS.SILENT", f"({mine.decode()})")
+            except imap.error:
+                return None
+            if typ != "OK":
+                return None
+            modified = set()
+            for text in imap.untagged_responses.pop("MODIFIED", None) or ():
+                modified.update(_uid_set(text.decode() if isinstance(text, bytes) else str(text)))
+            claimed.extend(n for n in store if n not in modified)
+            todo = [n for n in store if n in modified]
+            if not todo:
+                break
+        return sorted(claimed)
+
+    def _move_claimed_set(self, client: IMAPClient, numbers: list[int], dest: str) -> None:
+        if self.use_move and client.has_capability("MOVE"):
+            client.move(numbers, dest)
+            return
+        client.copy(numbers, dest)
+        client.add_flags(numbers, [DELETED], silent=True)
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge(numbers)
+        else:
+            client.expunge()  # see _move_claimed
+
     def _move_claimed(self, client: IMAPClient, number: int, dest: str) -> None:
         if self.use_move and client.has_capability("MOVE"):
             client.move([number], dest)
@@ -480,6 +573,18 @@ class ImapSource(Source):
         return bool(ready)
 
 
+def _uid_set(text: str) -> set[int]:
+    """The UIDs of an IMAP sequence set ("3,5:7" -> {3, 5, 6, 7}), as in a MODIFIED code."""
+    found: set[int] = set()
+    for part in re.findall(r"[0-9:]+", text.split("]")[0]):
+        low, _, high = part.partition(":")
+        if low and high:
+            found.update(range(int(low), int(high) + 1))
+        elif low:
+            found.add(int(low))
+    return found
+
+
 def _by_bytes(uids: list[int], sizes: dict, limit: int) -> Iterator[list[int]]:
     """uids in order, cut into groups of at most `limit` bytes (a larger message goes alone); a
     size the server did not give counts as nothing, as for a message expunged meanwhile."""
@@ -520,6 +625,10 @@ class MaildirSource(Source):
         self.identity = f"maildir:{self.root}"
         self._uidvalidity: int | None = None
         self._seen: set[str] = set()
+        # uid -> path in the watched folder, from the last pending()/fetch() scan: a move looks
+        # the file up here, not in a fresh listdir of new/ and cur/ (one per message made a
+        # backlog quadratic, issue 17); a path gone (a person moved the file) falls back to a scan.
+        self._index: dict[str, Path] = {}
 
     @contextmanager
     def _guard(self, action: str):
@@ -592,7 +701,8 @@ class MaildirSource(Source):
         self.uidvalidity()
         with self._guard(f"Không liệt kê được thư trong «{self.folder}»"):
             order = []
-            for uid, path in self._scan(self._dir(self.folder)).items():
+            self._index = self._scan(self._dir(self.folder))
+            for uid, path in self._index.items():
                 try:
                     order.append((path.stat().st_mtime_ns, uid))
                 except FileNotFoundError:
@@ -604,18 +714,28 @@ class MaildirSource(Source):
     def fetch(self, uids: list[str]) -> Iterator[Fetched]:
         self.uidvalidity()
         with self._guard(f"Không đọc được thư trong «{self.folder}»"):
-            index = self._scan(self._dir(self.folder))
+            # pending() just listed the folder: its index serves every batch of the pass (a scan
+            # per batch grew with the backlog); a file gone since is looked for once more.
+            if not self._index or not all(uid in self._index for uid in uids):
+                self._index = self._scan(self._dir(self.folder))
         for uid in uids:
-            path = index.get(uid)
-            if path is None:
+            raw = stat = None
+            for attempt in (0, 1):
+                path = self._index.get(uid)
+                if path is None:
+                    break
+                with self._guard(f"Không đọc được thư {uid}"):
+                    try:
+                        with open(path, "rb") as handle:
+                            stat = os.fstat(handle.fileno())
+                            raw = handle.read()
+                        break
+                    except FileNotFoundError:
+                        if attempt:
+                            break  # moved by a person's mail program meanwhile
+                        self._index = self._scan(self._dir(self.folder))  # renamed new/ -> cur/?
+            if raw is None:
                 continue
-            with self._guard(f"Không đọc được thư {uid}"):
-                try:
-                    with open(path, "rb") as handle:
-                        stat = os.fstat(handle.fileno())
-                        raw = handle.read()
-                except FileNotFoundError:
-                    continue  # moved by a person's mail program meanwhile
             yield Fetched(uid, raw, datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc))
 
     def move(self, uid: str, dest: str) -> None:
@@ -625,17 +745,52 @@ class MaildirSource(Source):
             return
         with self._guard(f"Không chuyển được thư {uid} sang thư mục «{dest}»"):
             self._make_maildir(dest_dir, subfolder=dest_dir != self.root)
-            path = self._scan(source_dir).get(uid)
-            if path is None:
-                return
+            target = self._rename(uid, source_dir, dest_dir)
+            if target is not None:
+                for directory in {target.parent, self._moved_from.parent}:
+                    fsync_dir(directory)
+
+    def move_many(self, uids: list[str], dest: str) -> None:
+        """Move several messages to dest, then fsync each directory once (not once per message):
+        the renames are durable together, and a crash before the fsync leaves some in the watched
+        folder, where the next pass moves them again (the ledger holds their folder)."""
+        self.uidvalidity()
+        source_dir, dest_dir = self._dir(self.folder), self._dir(dest)
+        if dest_dir == source_dir or not uids:
+            return
+        with self._guard(f"Không chuyển được {len(uids)} thư sang thư mục «{dest}»"):
+            self._make_maildir(dest_dir, subfolder=dest_dir != self.root)
+            touched: set[Path] = set()
+            for uid in uids:
+                target = self._rename(uid, source_dir, dest_dir)
+                if target is not None:
+                    touched.update((target.parent, self._moved_from.parent))
+            for directory in touched:
+                fsync_dir(directory)
+
+    def _rename(self, uid: str, source_dir: Path, dest_dir: Path) -> Path | None:
+        """Rename one message into dest_dir; its new path, or None when it is gone."""
+        for attempt in (0, 1):
+            path = self._index.get(uid)
+            if path is None or attempt:
+                # not scanned yet, or moved since the scan (a person, a flag change renaming
+                # it into cur/): look again, once
+                self._index = self._scan(source_dir)
+                path = self._index.get(uid)
+                if path is None:
+                    return None
             # Same subdirectory (new/ stays new/): the clerk still sees unread mail as unread.
             target = dest_dir / path.parent.name / path.name
             try:
                 os.rename(path, target)
             except FileNotFoundError:
-                return
-            for directory in {target.parent, path.parent}:
-                fsync_dir(directory)
+                if attempt:
+                    return None
+                continue
+            self._index.pop(uid, None)
+            self._moved_from = path
+            return target
+        return None
 
     def wait(self, timeout: float, should_stop: Callable[[], bool]) -> None:
         self.uidvalidity()
