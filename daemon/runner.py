@@ -415,17 +415,21 @@ class Runner:
     def queue_chases(self, now: datetime) -> int:
         queued = 0
         failing = self.store.failing_addresses()
+        # read once per pass, not once per campaign (each campaign only looks at its own keys)
+        waiting = self.store.queued_mail(("opening", "reminder", "overdue"))
         for campaign in self.config.campaigns:
             cycle = campaign.cycle_of(now, self.config.office.timezone)
             table = status.cells(self.config, campaign, cycle, self.store.submissions(campaign.id, cycle))
             # A reminder still waiting (the SMTP server was down) for a unit that has since sent
             # everything would ask for what it already sent: it is withdrawn, never delivered.
-            for row in self.store.queued_mail(("opening", "reminder", "overdue")):
+            for row in waiting:
                 if row["key"].split(":")[1:3] == [campaign.id, cycle] and not status.owed(campaign, table, row["unit_id"]):
                     self.store.withdraw(row["id"], t("outbox.withdrawn"))
-            for due in [*chase.openings(self.config, campaign, cycle, table, now),
-                        *chase.chases(self.config, campaign, cycle, table, now)]:
-                if self.store.has_mail(due.key):
+            dues = [*chase.openings(self.config, campaign, cycle, table, now),
+                    *chase.chases(self.config, campaign, cycle, table, now)]
+            known = self.store.keys_queued([due.key for due in dues])  # one query, not one per unit
+            for due in dues:
+                if due.key in known:
                     continue
                 mail = notices.chase_mail(self.config, self.renderer, due, now, failing)
                 if mail and self.store.queue(mail, now=now):

@@ -636,6 +636,15 @@ class Store:
     def has_mail(self, key: str) -> bool:
         return self.db.execute("select 1 from outbox where key = ?", [key]).fetchone() is not None
 
+    def keys_queued(self, keys: list[str]) -> set[str]:
+        """Which of these outbox keys were ever queued (has_mail for many, in few queries)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):  # under SQLite's limit of bound parameters
+            chunk = keys[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            found.update(r[0] for r in self.db.execute(f"select key from outbox where key in ({marks})", chunk))
+        return found
+
     def queued_mail(self, kinds: tuple[str, ...]) -> list[dict]:
         """Outbox rows of these kinds still waiting to go out (without their bytes)."""
         marks = ", ".join("?" for _ in kinds)
