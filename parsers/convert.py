@@ -29,7 +29,6 @@ import os
 import re
 import select
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -38,7 +37,7 @@ import weakref
 from pathlib import Path
 from typing import Sequence
 
-from parsers.convert_pool import MAX_CONVERTERS, ConverterPool, PoolError
+from parsers.convert_pool import MAX_CONVERTERS, ConverterPool, PoolError, _kill_group
 
 log = logging.getLogger("tonghop.convert")
 
@@ -48,17 +47,6 @@ OCR_DPI = 200
 
 class ConversionError(Exception):
     """A conversion failed; str(error) is a Vietnamese sentence for people."""
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.kill()
-    except ProcessLookupError:
-        pass
 
 
 def run_limited(argv: Sequence[str], timeout: float, *, cwd: str | None = None,

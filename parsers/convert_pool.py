@@ -58,10 +58,6 @@ def _kill_group(proc: subprocess.Popen) -> None:
         proc.kill()
     except ProcessLookupError:
         pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def group_pids(pgid: int) -> list[int]:
@@ -134,6 +130,10 @@ class _Converter:
                 except (OSError, ValueError, subprocess.TimeoutExpired):
                     pass
             _kill_group(self.proc)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
             for stream in (self.proc.stdin, self.proc.stdout):
                 try:
                     stream.close()

@@ -4,18 +4,16 @@ the file a cold retry, never its text, and the watchdog starts a new one; it rea
 closing it leaves no process behind."""
 from __future__ import annotations
 
-import http.server
 import subprocess
 import os
 import signal
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 import legacy_samples as S
-from hostile.linked import linked_files
+from hostile.linked import LinkServer, linked_files
 from parsers import convert as convert_module
 from parsers.convert import Converter, new_resident_pool, resident_converters, resident_pool, use_resident_pool
 from parsers.document import read_document
@@ -126,27 +124,8 @@ def test_stuck_converter_hits_the_time_limit_and_the_file_goes_cold(samples, poo
     assert warm.cold_runs == 1
 
 
-class _Server:
-    def __init__(self):
-        self.hits: list[str] = []
-        hits = self.hits
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the stdlib's name
-                hits.append(self.path)
-                self.send_response(404)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hinh.png"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
 def test_resident_converter_reaches_no_network(pool):
-    server = _Server()
+    server = LinkServer()
     try:
         files = linked_files(server.url)
         assert server.hits, "the files do not make LibreOffice fetch: the test would prove nothing"

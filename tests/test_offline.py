@@ -5,42 +5,21 @@ reads them (read_document: LibreOffice for .odt/.doc, tonghop's own readers for 
 while LibreOffice renders the .docx to PDF (the draft path)."""
 from __future__ import annotations
 
-import http.server
 import io
 import sys
-import threading
 import zipfile
 
 import pytest
 
-from hostile.linked import linked_files
+from hostile.linked import LinkServer, linked_files
 from parsers.convert import Converter, isolation_prefix, network_isolation, run_limited
 from parsers.document import read_document
 from parsers.model import Attachment
 
 
-class _Server:
-    def __init__(self):
-        self.hits: list[str] = []
-        hits = self.hits
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the stdlib's name
-                hits.append(self.path)
-                self.send_response(404)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hinh.png"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
 @pytest.fixture(scope="module")
 def server():
-    srv = _Server()
+    srv = LinkServer()
     yield srv
     srv.httpd.shutdown()
 

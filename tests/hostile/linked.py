@@ -4,6 +4,9 @@ and .docx are what LibreOffice itself writes from it (an .odt draw:image xlink:h
 INCLUDEPICTURE field, a .docx image relationship with TargetMode="External")."""
 from __future__ import annotations
 
+import http.server
+import threading
+
 from parsers.convert import Converter
 
 
@@ -22,3 +25,24 @@ def linked_files(url: str) -> dict[str, bytes]:
     odt = conv.convert(page, ".html", "odt", "HTML (StarWriter)")
     return {"html": page, "odt": odt, "doc": conv.convert(odt, ".odt", "doc"),
             "docx": conv.convert(odt, ".odt", "docx:MS Word 2007 XML")}
+
+
+class LinkServer:
+    """A web server on loopback that counts every request: any hit means a reader went online."""
+
+    def __init__(self):
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the stdlib's name
+                hits.append(self.path)
+                self.send_response(404)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hinh.png"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
