@@ -24,7 +24,7 @@ from datetime import date as _date
 from typing import Sequence
 
 from parsers.facts_common import (BULLET_RE, COLUMNS_RE, FAIR, GOOD, HIGH, LOW, NOT_FOUND, RULE_RE,
-                                  is_upper)
+                                  is_upper, squashed)
 from parsers.doc_types import TYPE_NAMES  # apart, so that daemon.texts imports it cheaply
 from parsers.facts_leaders import read_leaders
 from parsers.facts_signing import POST_START_RE, opens_signing, read_signing
@@ -320,8 +320,11 @@ def _prepare(lines: Sequence[str], normalized: bool = False) -> list[str]:
     texts = [raw for raw in lines or () if isinstance(raw, str)]
     if not normalized:
         texts = nfc_all(texts)
-    if not _SPECIAL_RE.search("\x1f".join(texts)):  # most documents: nothing more to do
-        return [text.strip() for text in texts]
+    # Most documents: nothing more to do. Every character _SPECIAL_RE names is unprintable, so
+    # printable text (no tab either) is told in one C pass, without the regex.
+    joined = "".join(texts)
+    if joined.isprintable() or not _SPECIAL_RE.search(joined):
+        return list(map(str.strip, texts))
     out: list[str] = []
     for text in texts:
         if not _SPECIAL_RE.search(text):
@@ -646,11 +649,13 @@ def _sections(body: list[str]) -> tuple[Section, ...]:
     out: list[Section] = []
     current: tuple[str, str, int] | None = None
     text: list[str] = []
-    for line in body:
-        s = squash(line)
+    for s in squashed(body):
         if not s:
             continue
-        head = _is_heading(s)
+        # _is_heading's own first test, here: most body lines are table cells or sentences, and
+        # a call per line would cost more than the test.
+        first = s[0]
+        head = _is_heading(s) if first in "IVX" or first.isdigit() or first.islower() else None
         if head:
             if current:
                 out.append(Section(current[0], current[1], current[2], "\n".join(text)))

@@ -154,6 +154,8 @@ class _Signing:
 
 # How a line that _SIGNING_HINT_RE matches at its start can begin ("nơi" in any case aside).
 _HINT_STARTS = ("TM", "TL", "TU", "T/", "T.", "T ", "KT", "K/", "K.", "K ", "Q")
+# The first characters of those, and of a line whose first three letters are "nơi" in lower case.
+_OPENING_FIRST = frozenset("TKQNn")
 
 
 def opens_signing(line: str) -> bool:
@@ -168,8 +170,13 @@ def opens_signing(line: str) -> bool:
 
 def read_signing(lines: list[str], body_start: int) -> _Signing:
     start = None
+    # The block is most often after everything else, tables included: opens_signing's own cheap
+    # tests first, inline, so that most lines cost no call. Only a line that starts as a hint
+    # does ("TM", "KT", "Q", "Nơi"), holds columns, or is short capitals can open the block.
     for i in range(body_start, len(lines)):
-        if lines[i] and opens_signing(lines[i]):
+        line = lines[i]
+        if line and (line[0] in _OPENING_FIRST or "\t" in line or "   " in line
+                     or (len(line) <= 80 and line.isupper())) and opens_signing(line):
             start = i
             break
     if start is None:
