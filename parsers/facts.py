@@ -289,6 +289,7 @@ def _group_issuer(pieces: list[str]) -> list[str]:
 
 def _is_heading(text: str) -> tuple[str, int] | None:
     # A heading starts with I/V/X, a digit, or "a)": most lines are spared the three regexes.
+    # (_sections has this inline, one pattern per first character: keep the two alike.)
     first = text[:1]
     if not first or not (first in "IVX" or first.isdigit() or (first.islower() and ")" in text)):
         return None
@@ -652,10 +653,24 @@ def _sections(body: list[str]) -> tuple[Section, ...]:
     for s in squashed(body):
         if not s:
             continue
-        # _is_heading's own first test, here: most body lines are table cells or sentences, and
-        # a call per line would cost more than the test.
+        # _is_heading inline, each line tried against the one pattern its first character allows
+        # (a digit: "1.", a roman numeral: "II.", a lower-case letter: "a)"): most body lines
+        # are table cells, numbers among them, and a call and three regexes each cost the most.
         first = s[0]
-        head = _is_heading(s) if first in "IVX" or first.isdigit() or first.islower() else None
+        head = None
+        if first.isdigit():
+            # digits alone ("12", a table cell) lack the mark after the number ("1.", "2)")
+            m = None if s.isdigit() else _ARABIC_HEAD_RE.match(s)
+            if m:
+                head = m.group("num"), 2
+        elif first in "IVX":
+            m = _ROMAN_HEAD_RE.match(s)
+            if m and m.group("num") in _ROMANS:
+                head = m.group("num"), 1
+        elif first.islower() and ")" in s:
+            m = _LETTER_HEAD_RE.match(s)
+            if m:
+                head = m.group("num"), 3
         if head:
             if current:
                 out.append(Section(current[0], current[1], current[2], "\n".join(text)))
