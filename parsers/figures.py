@@ -264,8 +264,8 @@ def table_figures(tables: Sequence[Table]) -> tuple[Figure, ...]:
             value = cell_number(text)
             if value is None:
                 continue
-            column = labels[c] if c < len(labels) and labels[c] else f"Cột {c + 1}"
-            out.append(_figure(label, column, value, code))
+            out.append(_figure(label, labels[c] or f"Cột {c + 1}" if c < len(labels) else f"Cột {c + 1}",
+                               value, code))
     return tuple(out)
 
 
