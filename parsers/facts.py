@@ -494,7 +494,8 @@ def _header_zone(lines: list[str]) -> tuple[int | None, tuple | None, int]:
             return i, info, i
     for i in range(limit):
         s = lines[i]
-        if _VV_RE.match(s) or _NUMBER_RE.search(s):
+        # _NUMBER_RE needs "Số"/"SỐ" and has no literal start: the substring test spares a search.
+        if _VV_RE.match(s) or (("Số" in s or "SỐ" in s) and _NUMBER_RE.search(s)):
             continue
         if _ADDRESSEE_RE.match(s) or _is_heading(s) or len(s) > 150 or (s and opens_signing(s)):
             return None, None, i
