@@ -322,9 +322,10 @@ def _prepare(lines: Sequence[str], normalized: bool = False) -> list[str]:
     if not normalized:
         texts = nfc_all(texts)
     # Most documents: nothing more to do. Every character _SPECIAL_RE names is unprintable, so
-    # printable text (no tab either) is told in one C pass, without the regex.
+    # printable text is told in one C pass, without the regex; tabs (a header's columns) are
+    # unprintable too but not special, so they are left out of the test.
     joined = "".join(texts)
-    if joined.isprintable() or not _SPECIAL_RE.search(joined):
+    if joined.replace("\t", "").isprintable() or not _SPECIAL_RE.search(joined):
         return list(map(str.strip, texts))
     out: list[str] = []
     for text in texts:
