@@ -24,7 +24,7 @@ from datetime import date as _date
 from typing import Sequence
 
 from parsers.facts_common import (BULLET_RE, COLUMNS_RE, FAIR, GOOD, HIGH, LOW, NOT_FOUND, RULE_RE,
-                                  is_upper)
+                                  is_upper, squashed)
 from parsers.doc_types import TYPE_NAMES  # apart, so that daemon.texts imports it cheaply
 from parsers.facts_leaders import read_leaders
 from parsers.facts_signing import POST_START_RE, opens_signing, read_signing
@@ -289,6 +289,7 @@ def _group_issuer(pieces: list[str]) -> list[str]:
 
 def _is_heading(text: str) -> tuple[str, int] | None:
     # A heading starts with I/V/X, a digit, or "a)": most lines are spared the three regexes.
+    # (_sections has this inline, one pattern per first character: keep the two alike.)
     first = text[:1]
     if not first or not (first in "IVX" or first.isdigit() or (first.islower() and ")" in text)):
         return None
@@ -320,8 +321,12 @@ def _prepare(lines: Sequence[str], normalized: bool = False) -> list[str]:
     texts = [raw for raw in lines or () if isinstance(raw, str)]
     if not normalized:
         texts = nfc_all(texts)
-    if not _SPECIAL_RE.search("\x1f".join(texts)):  # most documents: nothing more to do
-        return [text.strip() for text in texts]
+    # Most documents: nothing more to do. Every character _SPECIAL_RE names is unprintable, so
+    # printable text is told in one C pass, without the regex; tabs (a header's columns) are
+    # unprintable too but not special, so they are left out of the test.
+    joined = "".join(texts)
+    if joined.replace("\t", "").isprintable() or not _SPECIAL_RE.search(joined):
+        return list(map(str.strip, texts))
     out: list[str] = []
     for text in texts:
         if not _SPECIAL_RE.search(text):
@@ -490,7 +495,8 @@ def _header_zone(lines: list[str]) -> tuple[int | None, tuple | None, int]:
             return i, info, i
     for i in range(limit):
         s = lines[i]
-        if _VV_RE.match(s) or _NUMBER_RE.search(s):
+        # _NUMBER_RE needs "Số"/"SỐ" and has no literal start: the substring test spares a search.
+        if _VV_RE.match(s) or (("Số" in s or "SỐ" in s) and _NUMBER_RE.search(s)):
             continue
         if _ADDRESSEE_RE.match(s) or _is_heading(s) or len(s) > 150 or (s and opens_signing(s)):
             return None, None, i
@@ -646,11 +652,27 @@ def _sections(body: list[str]) -> tuple[Section, ...]:
     out: list[Section] = []
     current: tuple[str, str, int] | None = None
     text: list[str] = []
-    for line in body:
-        s = squash(line)
+    for s in squashed(body):
         if not s:
             continue
-        head = _is_heading(s)
+        # _is_heading inline, each line tried against the one pattern its first character allows
+        # (a digit: "1.", a roman numeral: "II.", a lower-case letter: "a)"): most body lines
+        # are table cells, numbers among them, and a call and three regexes each cost the most.
+        first = s[0]
+        head = None
+        if first.isdigit():
+            # digits alone ("12", a table cell) lack the mark after the number ("1.", "2)")
+            m = None if s.isdigit() else _ARABIC_HEAD_RE.match(s)
+            if m:
+                head = m.group("num"), 2
+        elif first in "IVX":
+            m = _ROMAN_HEAD_RE.match(s)
+            if m and m.group("num") in _ROMANS:
+                head = m.group("num"), 1
+        elif first.islower() and ")" in s:
+            m = _LETTER_HEAD_RE.match(s)
+            if m:
+                head = m.group("num"), 3
         if head:
             if current:
                 out.append(Section(current[0], current[1], current[2], "\n".join(text)))

@@ -86,7 +86,7 @@ def read_leaders(lines: list[str]) -> tuple[str, ...]:
     """Leaders assigned to mass-mobilisation work, read over the joined body text (a PDF text
     layer breaks a paragraph into lines anywhere), each within a sentence about "dân vận" or
     "dân chủ" so that other assignments ("giao đồng chí X phụ trách tài chính") are left out."""
-    text = squash(" ".join(line for line in lines if line))
+    text = squash(" ".join(filter(None, lines)))  # the non-empty lines, joined in C
     low = text.lower()
     if len(low) == len(text):
         # In squashed text, _MASS_WORK_RE is two plain words: str's fast search, not sre's.

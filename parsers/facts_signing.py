@@ -8,7 +8,9 @@ the two columns of a signing table come apart however they were flattened. Pure.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 
 from parsers.facts_common import (BULLET_RE, COLUMNS_RE, FAIR, GOOD, HIGH, IGNORABLE_RE, NOT_FOUND, RULE_RE,
                                   SURNAMES, is_upper, name_like, upper_name)
@@ -154,6 +156,53 @@ class _Signing:
 
 # How a line that _SIGNING_HINT_RE matches at its start can begin ("nơi" in any case aside).
 _HINT_STARTS = ("TM", "TL", "TU", "T/", "T.", "T ", "KT", "K/", "K.", "K ", "Q")
+# Where a line that opens_signing accepts can start: a hint's start, "nơi" in any case (the only
+# letters whose lower case is "n", "ơ", "i"), or the first two letters of a post (a post alone
+# in capitals: the line's own first two, as lines are stripped and squash() changes only
+# spaces). Factored by first letter: sre tries a branch's alternatives one by one at each line.
+_POST_HEADS = sorted({post[:2] for post in ["PHÓ", *_POSTS.split("(?:", 2)[2].rsplit(")", 1)[0].split("|")]})
+_LINE_START_RE = re.compile(
+    r"\n(?:" + "|".join(
+        first + ("[" + "".join(sorted({h[1] for h in heads})) + "]" if all(len(h) == 2 for h in heads) else "")
+        for first, heads in sorted({h[0]: [x for x in (*_HINT_STARTS, *_POST_HEADS) if x[0] == h[0]]
+                                    for h in (*_HINT_STARTS, *_POST_HEADS)}.items()))
+    + r"|[Nn][Ơơ][Ii])")
+
+
+def _opening_line(lines: list[str], body_start: int) -> int | None:
+    """The first line from body_start on that opens_signing accepts, or None.
+
+    The block is most often after everything else, tables included (hundreds of lines, cells
+    mostly), and a Python test per line cost more than the rest of the block's reading. So the
+    lines are joined, and C finds those that may open it: a start _LINE_START_RE names, or
+    columns (a tab, three spaces), opens_signing's own first tests; only those are asked."""
+    tail = lines[body_start:]
+    if not tail:
+        return None
+    joined = "\n" + "\n".join(tail)
+    # ends[k]: where line k ends in `joined`, the next line's "\n" (exact even for a line that
+    # holds a line break itself: that only adds a candidate, which opens_signing then judges)
+    ends = list(accumulate(map(len, tail)))
+    at = 0
+    head = tab = spaces = -1
+    while at < len(joined):
+        if head < at:
+            m = _LINE_START_RE.search(joined, at)
+            head = m.start() if m else len(joined)
+        if tab < at:
+            tab = joined.find("\t", at) % (len(joined) + 1)  # not found (-1): len(joined)
+        if spaces < at:
+            spaces = joined.find("   ", at) % (len(joined) + 1)
+        pos = min(head, tab, spaces)
+        if pos >= len(joined):
+            return None
+        # the line holding pos (a start's "\n" belongs to the line it opens): the first k with
+        # pos < ends[k] + k + 1, line k's end in `joined` (k separators before it, and the lead)
+        k = bisect_right(range(len(tail)), pos, key=lambda j: ends[j] + j + 1)
+        if opens_signing(tail[k]):
+            return body_start + k
+        at = ends[k] + k + 1
+    return None
 
 
 def opens_signing(line: str) -> bool:
@@ -167,11 +216,7 @@ def opens_signing(line: str) -> bool:
 
 
 def read_signing(lines: list[str], body_start: int) -> _Signing:
-    start = None
-    for i in range(body_start, len(lines)):
-        if lines[i] and opens_signing(lines[i]):
-            start = i
-            break
+    start = _opening_line(lines, body_start)
     if start is None:
         return _Signing(len(lines))
     segs = _Segments(lines, start)

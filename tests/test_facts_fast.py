@@ -1,0 +1,46 @@
+"""The facts' fast paths (one C-level test over many lines or cells) give what the per-line
+helpers they stand in for give, on the texts that send them to the slow way."""
+from __future__ import annotations
+
+from parsers.facts_common import squashed
+from parsers.facts_signing import _opening_line, opens_signing
+from parsers.figures import _clean, _clean_already, _rows, table_figures
+from parsers.text import squash
+
+_TRICKY = ["", "a", "Tổng số hộ", " lề trái", "lề phải ", "hai  dấu cách", "cột\tcột", "ngắt\ndòng",
+           "cách\u00a0cứng", "rộng\u3000", "ẩn\u200bký tự", "ngăn\x1fcách", "Hòa", "Hoà", "Ho\u0300a"]
+
+
+def test_squashed_is_squash_of_each_line():
+    clean = ["I. KẾT QUẢ", "1. Về sản xuất", "12", "Tổng số hộ"]
+    assert squashed(clean) is clean  # nothing to do: the list itself
+    for odd in _TRICKY:
+        lines = clean + [odd]
+        assert squashed(lines) == [squash(t) for t in lines], repr(odd)
+
+
+def test_clean_already_only_when_clean_changes_nothing():
+    assert _clean_already(["STT", "Nội dung", "1.234", ""])
+    for odd in _TRICKY:
+        cells = ["STT", odd]
+        # a sufficient test (a zero-width space fails it, though _clean keeps one): the rows are
+        # then cleaned one cell at a time, as before
+        assert not _clean_already(cells) or all(_clean(c) == c for c in cells), repr(odd)
+        assert _rows([cells, [odd]]) == [r for r in [[_clean(c) for c in cells], [_clean(odd)]] if any(r)]
+    assert not _clean_already(["STT", "hai  dấu cách"]) and not _clean_already(["Ho\u0300a"])
+    assert not _clean_already(["STT", None]) and not _clean_already([5, "a"])
+    # an NFD cell is normalised either way: the figure's row label is NFC
+    nfd = [["STT", "Nội dung", "Kết quả"], ["1", "Ho\u0300a an", "12"]]
+    assert table_figures([nfd])[0].row == "Hòa an"
+
+
+def test_opening_line_is_the_first_line_opens_signing_accepts():
+    lines = ["I. KẾT QUẢ", "Tổng số", "Thực hiện", "12", "TỔNG CỘNG", "Quản lý", "nơi làm việc",
+             "Kết quả\t\t", "Nơi nhận:", "- Như trên;", "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH",
+             "x   KT. CHỦ TỊCH", "hai\ndòng TM. UBND", "Q. CHÁNH VĂN PHÒNG", "PHÓ CHỦ TỊCH", ""]
+    for start in range(len(lines) + 1):
+        tail = lines[start:]
+        for k in range(len(tail) + 1):  # each line in turn the first candidate left
+            sub = lines[:start] + tail[k:]
+            expected = next((i for i in range(start, len(sub)) if sub[i] and opens_signing(sub[i])), None)
+            assert _opening_line(sub, start) == expected, (start, k)
