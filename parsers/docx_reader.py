@@ -467,14 +467,104 @@ _XSLT_LEAN_SOURCE = _XSLT_SOURCE.replace(
     _XSLT_SOURCE[_XSLT_SOURCE.index('  <xsl:variable name="depth"'):_XSLT_SOURCE.index("</xsl:template>", _XSLT_SOURCE.index('  <xsl:variable name="depth"'))],
     "",
 )
-_xslt: dict[bool, etree.XSLT] = {}
 _MARKED = re.compile("\ue001|\ue002|\ue003|\ue004([^\ue005]{0,8})\ue005|[^\ue001-\ue005]+")
 
+# The same transform writing what read_lines_marked() can take apart with a few C-level splits:
+# a cell is its marker alone, and the cells a grid span covers follow it as empty cells (up to
+# 63, as read_marked pads); a span that is not plain digits (at most 8) writes U+E005, which
+# sends the part back to the token format above, so both read every file alike.
+_TC_TOKENS = _XSLT_SOURCE[_XSLT_SOURCE.index('<xsl:template match="w:tc">'):]
+_TC_TOKENS = _TC_TOKENS[:_TC_TOKENS.index("</xsl:template>") + len("</xsl:template>")]
+_TC_LINES = """<xsl:template match="w:tc">
+  <xsl:text>&#xE004;</xsl:text>
+  <xsl:if test="not(w:tcPr/w:vMerge[not(@w:val) or @w:val='continue'])"><xsl:apply-templates/></xsl:if>
+  <xsl:variable name="span" select="string(w:tcPr/w:gridSpan/@w:val)"/>
+  <xsl:choose>
+    <xsl:when test="$span = ''"/>
+    <xsl:when test="string-length($span) &lt; 9 and translate($span, '0123456789', '') = ''"><xsl:value-of select="substring($pads, 1, number($span) - 1)"/></xsl:when>
+    <xsl:otherwise><xsl:text>&#xE005;</xsl:text></xsl:otherwise>
+  </xsl:choose>
+</xsl:template>
+<xsl:variable name="pads" select="'""" + "&#xE004;" * 63 + """'"/>"""
 
-def _fast_transform(boxes: bool = True) -> etree.XSLT:
-    if boxes not in _xslt:
-        _xslt[boxes] = etree.XSLT(etree.fromstring((_XSLT_SOURCE if boxes else _XSLT_LEAN_SOURCE).encode()))
-    return _xslt[boxes]
+
+def _lines_source(source: str) -> str:
+    assert _TC_TOKENS in source
+    return source.replace(_TC_TOKENS, _TC_LINES)
+
+
+_xslt: dict[tuple[bool, bool], etree.XSLT] = {}
+
+
+def _fast_transform(boxes: bool = True, lines: bool = False) -> etree.XSLT:
+    """The compiled transform: with or without the text-box search, in the token format
+    (read_marked) or the lines format (read_lines_marked)."""
+    key = (boxes, lines)
+    if key not in _xslt:
+        source = _XSLT_SOURCE if boxes else _XSLT_LEAN_SOURCE
+        _xslt[key] = etree.XSLT(etree.fromstring((_lines_source(source) if lines else source).encode()))
+    return _xslt[key]
+
+
+# The markers' own code points in a part's XML (UTF-8, or a character reference): such a part
+# is read in the token format, where a marker in the text has always meant what it means there.
+_OWN_MARKERS = re.compile(rb"\xee\x80[\x81-\x85]|&#(?:[xX]0*[eE]00[1-5]|0*5734[5-9]);")
+
+
+def _holds_markers(xml: bytes) -> bool:
+    return (b"\xee\x80" in xml or b"&#" in xml) and _OWN_MARKERS.search(xml) is not None
+
+
+def read_lines_marked(walker: "_Walker", marked: str, lines: list[str]) -> bool:
+    """read_marked's lines and tables from the lines format (see _TC_LINES), False (and nothing
+    done) when only read_marked's token loop reads it alike: a span that is not plain digits,
+    a nested table, more text than the character budget.
+
+    A report has a few thousand lines and cells, and a Python step for each cost as much as
+    parsing the part: here the lines come from one split, and each table from one per row."""
+    # Soft hyphens are invisible: out before NFC, so that what they separated may compose.
+    text = nfc(marked.replace("\u00ad", "") if "\u00ad" in marked else marked)
+    if "\ue005" in text:
+        return False
+    tabled = "\ue001" in text or "\ue002" in text
+    flat = text
+    if tabled or "\ue003" in text or "\ue004" in text:  # every marker ends a line
+        flat = text.replace("\ue001", "\n").replace("\ue002", "\n").replace("\ue003", "\n").replace("\ue004", "\n")
+    pieces = list(filter(None, map(str.strip, flat.split("\n"))))
+    used = sum(map(len, pieces)) + len(pieces)
+    if used > walker.max_chars - walker.chars + 1:
+        return False  # the token loop stops at the piece that crosses the budget
+    tables = []
+    if tabled:
+        parts = text.split("\ue001")
+        if "\ue002" in parts[0]:
+            return False
+        for part in parts[1:]:
+            if part.count("\ue002") != 1:  # a nested table (or one left open)
+                return False
+            table = _marked_table(part[:part.index("\ue002")])
+            if table:
+                tables.append(table)
+    lines.extend(pieces)
+    walker.chars += used
+    walker.out.tables.extend(tables)
+    return True
+
+
+def _marked_table(seg: str) -> tuple[tuple[str, ...], ...]:
+    """A table's rows from its text in the lines format (no table inside): each cell the
+    stripped non-empty lines of its text joined by newlines, as read_marked makes them."""
+    # Markers as pieces of their own, then the pieces stripped and joined by single newlines;
+    # the newlines next to a marker then go, leaving each cell's text as read_marked joins it.
+    canon = "\n".join(filter(None, map(str.strip, seg.replace("\ue003", "\n\ue003\n").replace("\ue004", "\n\ue004\n").split("\n"))))
+    canon = canon.replace("\n\ue003", "\ue003").replace("\ue003\n", "\ue003").replace("\n\ue004", "\ue004").replace("\ue004\n", "\ue004")
+    parts = canon.split("\ue003")
+    # Text before the first row marker makes a row only if a cell starts there; text in a row
+    # before its first cell is a line but no cell.
+    rows = [tuple(part.split("\ue004")[1:]) for part in parts[1:]]
+    if "\ue004" in parts[0]:
+        rows.insert(0, tuple(parts[0].split("\ue004")[1:]))
+    return tuple(rows)
 
 
 def read_marked(walker: "_Walker", marked: str, lines: list[str]) -> None:
@@ -586,8 +676,11 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
     def read_part(part_root: etree._Element, part_xml: bytes, lines: list[str]) -> None:
         legacy = style_legacy or theme_legacy or _names_legacy_font(part_xml)
         if not legacy and n.w == "{%s}" % W_NS:
-            transform = _fast_transform(boxes=b"txbxContent" in part_xml)
-            read_marked(walker, str(transform(part_root)), lines)
+            boxes = b"txbxContent" in part_xml
+            if not _holds_markers(part_xml):
+                if read_lines_marked(walker, str(_fast_transform(boxes, lines=True)(part_root)), lines):
+                    return
+            read_marked(walker, str(_fast_transform(boxes)(part_root)), lines)
             return
         if walker.styles is None:
             # The resolved styles are remembered like the verdict: parsing python-docx's
