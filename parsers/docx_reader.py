@@ -87,6 +87,10 @@ _MC_CHOICE = "{%s}Choice" % MC_NS
 _MC_FALLBACK = "{%s}Fallback" % MC_NS
 
 
+_MISSING = object()
+INHERIT = object()  # a run without a font of its own: its paragraph's font applies
+
+
 class _Styles:
     """Font names by style id, resolved through basedOn; run fonts decide legacy decoding."""
 
@@ -98,6 +102,7 @@ class _Styles:
         self.default_para: str | None = None
         self.doc_default: str | None = None
         self._cache: dict[str, str | None] = {}
+        self._run_keys: dict[str, object] = {}
         if root is None:
             return
         defaults = root.find(f"{n.docDefaults}/{n.rPrDefault}/{n.rPr}")
@@ -139,6 +144,29 @@ class _Styles:
                 break
             cur = self.based_on.get(cur)
         self._cache[sid] = font
+        return font
+
+    def font_for_style_id(self, sid: str | None) -> str | None:
+        """paragraph_font's answer for a paragraph whose w:pStyle names `sid` ("" or None: none)."""
+        font = self.style_font(sid or self.default_para)
+        if font is None and sid:
+            font = self.style_font(self.default_para)
+        return font if font is not None else self.doc_default
+
+    def font_for_run_key(self, key: str):
+        """_Walker._run_font's answer for a run described by the legacy transform (see
+        _P_LEGACY): the run's own font, or INHERIT when its paragraph's font applies."""
+        font = self._run_keys.get(key, _MISSING)
+        if font is _MISSING:
+            h_theme, a_theme, h_ansi, ascii_, r_style = key.split("\ue015")
+            theme = h_theme or a_theme
+            if theme:
+                font = self.theme.get("major" if theme.startswith("major") else "minor", "")
+            else:  # ascii_ is "=name" when the attribute is there: "" and absent differ
+                font = h_ansi or (ascii_[1:] if ascii_ else None)
+            if font is None:
+                font = self.style_font(r_style)
+            self._run_keys[key] = font = INHERIT if font is None else font
         return font
 
     def paragraph_font(self, p: etree._Element) -> str | None:
@@ -567,6 +595,92 @@ def _marked_table(seg: str) -> tuple[tuple[str, ...], ...]:
     return tuple(rows)
 
 
+# Parts with a legacy font: each paragraph's runs with what decides their font, so that the
+# tree walk of _Walker (a Python step per paragraph, run and cell: 3/4 of reading a TCVN3
+# report) is done by libxslt. A paragraph is U+E010, its w:pStyle, then per run (every w:r in
+# it, in order, as _Walker._legacy_paragraph takes them) U+E012, the run's key (w:rFonts'
+# hAnsiTheme, asciiTheme, hAnsi, "=" + ascii when there, w:rStyle, each but the last ended by
+# U+E015), U+E013 and the run's text (as _Walker._run_text reads it); then U+E014. Tables as
+# in the lines format. Only for parts without text boxes, mc:Fallback, w:moveFrom, character
+# references or code points U+E000-U+E0FF (those are walked, as before).
+_P_LEGACY = """<xsl:template match="w:p">
+  <xsl:text>&#xE010;</xsl:text><xsl:value-of select="w:pPr[1]/w:pStyle[1]/@w:val"/>
+  <xsl:for-each select=".//w:r">
+    <xsl:variable name="f" select="w:rPr[1]/w:rFonts[1]"/>
+    <xsl:text>&#xE012;</xsl:text>
+    <xsl:value-of select="$f/@w:hAnsiTheme"/><xsl:text>&#xE015;</xsl:text>
+    <xsl:value-of select="$f/@w:asciiTheme"/><xsl:text>&#xE015;</xsl:text>
+    <xsl:value-of select="$f/@w:hAnsi"/><xsl:text>&#xE015;</xsl:text>
+    <xsl:if test="$f/@w:ascii"><xsl:text>=</xsl:text><xsl:value-of select="$f/@w:ascii"/></xsl:if><xsl:text>&#xE015;</xsl:text>
+    <xsl:value-of select="w:rPr[1]/w:rStyle[1]/@w:val"/>
+    <xsl:text>&#xE013;</xsl:text>
+    <xsl:for-each select=".//w:t|w:tab|w:br|w:cr|w:noBreakHyphen|w:softHyphen|w:sym">
+      <xsl:choose>
+        <xsl:when test="self::w:t"><xsl:value-of select="."/></xsl:when>
+        <xsl:when test="self::w:tab"><xsl:text>&#9;</xsl:text></xsl:when>
+        <xsl:when test="self::w:noBreakHyphen"><xsl:text>-</xsl:text></xsl:when>
+        <xsl:when test="self::w:softHyphen"><xsl:text>&#xAD;</xsl:text></xsl:when>
+        <xsl:when test="self::w:sym"><xsl:text>&#x2022;</xsl:text></xsl:when>
+        <xsl:otherwise><xsl:text>&#10;</xsl:text></xsl:otherwise>
+      </xsl:choose>
+    </xsl:for-each>
+  </xsl:for-each>
+  <xsl:text>&#xE014;</xsl:text>
+</xsl:template>"""
+_legacy_xslt: list[etree.XSLT] = []
+
+
+def _legacy_transform() -> etree.XSLT:
+    if not _legacy_xslt:
+        source = _lines_source(_XSLT_LEAN_SOURCE)
+        start = source.index('<xsl:template match="w:p">')
+        end = source.index("</xsl:template>", start) + len("</xsl:template>")
+        _legacy_xslt.append(etree.XSLT(etree.fromstring((source[:start] + _P_LEGACY + source[end:]).encode())))
+    return _legacy_xslt[0]
+
+
+_WALKED_ONLY = (b"txbxContent", b"Fallback", b"moveFrom", b"&#", b"\xee\x80", b"\xee\x81", b"\xee\x82", b"\xee\x83")
+_ONLY_TABLE_MARKS = re.compile("[\ue001-\ue004]*")
+
+
+def _legacy_lines(styles: _Styles, out: str) -> str | None:
+    """The legacy transform's output with each paragraph decoded (decode_runs, as _Walker
+    does it), in the lines format for read_lines_marked; None when something outside the
+    paragraphs is not table structure (the walker would not read it: walk the part)."""
+    chunks = out.split("\ue010")
+    if not _ONLY_TABLE_MARKS.fullmatch(chunks[0]):
+        return None
+    res = [chunks[0]]
+    para_fonts: dict[str, object] = {}
+    run_font = styles.font_for_run_key
+    for chunk in chunks[1:]:
+        body, _, tail = chunk.partition("\ue014")
+        if tail and not _ONLY_TABLE_MARKS.fullmatch(tail):
+            return None
+        runs = body.split("\ue012")
+        sid = runs[0]
+        para_font = para_fonts.get(sid, _MISSING)
+        if para_font is _MISSING:
+            para_font = para_fonts[sid] = styles.font_for_style_id(sid)
+        pieces: list[list] = []  # [text, font], consecutive same-font runs merged
+        for run in runs[1:]:
+            key, _, text = run.partition("\ue013")
+            if not text:
+                continue
+            font = run_font(key)
+            if font is INHERIT:
+                font = para_font
+            if pieces and pieces[-1][1] == font:
+                pieces[-1][0] += text
+            else:
+                pieces.append([text, font])
+        if pieces:
+            res.append(decode_runs(pieces))
+        res.append("\n")
+        res.append(tail)
+    return "".join(res)
+
+
 def read_marked(walker: "_Walker", marked: str, lines: list[str]) -> None:
     """Lines and tables from the XSLT output (see _XSLT_SOURCE); same shapes as the walker's."""
     # Open tables, innermost last: [rows, lines of the open cell or None, padding after it].
@@ -696,6 +810,10 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
                 walker.styles = _Styles(styles_root, n, theme)
                 if memo_key:
                     _STYLES_MEMO.remember(memo_key, walker.styles)
+        if n.w == "{%s}" % W_NS and not any(mark in part_xml for mark in _WALKED_ONLY):
+            marked = _legacy_lines(walker.styles, str(_legacy_transform()(part_root)))
+            if marked is not None and read_lines_marked(walker, marked, lines):
+                return
         walker.prepare(part_root, legacy)
         body = part_root.find(n.body)
         walker.blocks(body if body is not None else part_root, lines)
