@@ -31,6 +31,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -602,7 +603,7 @@ def _marked_table(seg: str) -> tuple[tuple[str, ...], ...]:
 # hAnsiTheme, asciiTheme, hAnsi, "=" + ascii when there, w:rStyle, each but the last ended by
 # U+E015), U+E013 and the run's text (as _Walker._run_text reads it); then U+E014. Tables as
 # in the lines format. Only for parts without text boxes, mc:Fallback, w:moveFrom, character
-# references or code points U+E000-U+E0FF (those are walked, as before).
+# references or code points U+E000-U+EFFF (those are walked, as before).
 _P_LEGACY = """<xsl:template match="w:p">
   <xsl:text>&#xE010;</xsl:text><xsl:value-of select="w:pPr[1]/w:pStyle[1]/@w:val"/>
   <xsl:for-each select=".//w:r">
@@ -639,8 +640,17 @@ def _legacy_transform() -> etree.XSLT:
     return _legacy_xslt[0]
 
 
-_WALKED_ONLY = (b"txbxContent", b"Fallback", b"moveFrom", b"&#", b"\xee\x80", b"\xee\x81", b"\xee\x82", b"\xee\x83")
+# b"\xee": the lead byte of U+E000-U+EFFF in UTF-8 (one memchr instead of a search per marker).
+_WALKED_ONLY = (b"\xee", b"&#", b"txbxContent", b"Fallback", b"moveFrom")
 _ONLY_TABLE_MARKS = re.compile("[\ue001-\ue004]*")
+
+
+@lru_cache(maxsize=8192)
+def _decode_paragraph(pieces: tuple[tuple[str, str | None], ...]) -> str:
+    """decode_runs of one paragraph's (text, font) pieces, remembered: a pure function of them,
+    and table cells, headings and the national header come back in document after document
+    (--cold in bench/parse.py forgets it with the other memos)."""
+    return decode_runs(pieces)
 
 
 def _legacy_lines(styles: _Styles, out: str) -> str | None:
@@ -675,7 +685,7 @@ def _legacy_lines(styles: _Styles, out: str) -> str | None:
             else:
                 pieces.append([text, font])
         if pieces:
-            res.append(decode_runs(pieces))
+            res.append(_decode_paragraph(tuple(map(tuple, pieces))))
         res.append("\n")
         res.append(tail)
     return "".join(res)
