@@ -31,6 +31,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -87,6 +88,10 @@ _MC_CHOICE = "{%s}Choice" % MC_NS
 _MC_FALLBACK = "{%s}Fallback" % MC_NS
 
 
+_MISSING = object()
+INHERIT = object()  # a run without a font of its own: its paragraph's font applies
+
+
 class _Styles:
     """Font names by style id, resolved through basedOn; run fonts decide legacy decoding."""
 
@@ -98,6 +103,7 @@ class _Styles:
         self.default_para: str | None = None
         self.doc_default: str | None = None
         self._cache: dict[str, str | None] = {}
+        self._run_keys: dict[str, object] = {}
         if root is None:
             return
         defaults = root.find(f"{n.docDefaults}/{n.rPrDefault}/{n.rPr}")
@@ -139,6 +145,29 @@ class _Styles:
                 break
             cur = self.based_on.get(cur)
         self._cache[sid] = font
+        return font
+
+    def font_for_style_id(self, sid: str | None) -> str | None:
+        """paragraph_font's answer for a paragraph whose w:pStyle names `sid` ("" or None: none)."""
+        font = self.style_font(sid or self.default_para)
+        if font is None and sid:
+            font = self.style_font(self.default_para)
+        return font if font is not None else self.doc_default
+
+    def font_for_run_key(self, key: str):
+        """_Walker._run_font's answer for a run described by the legacy transform (see
+        _P_LEGACY): the run's own font, or INHERIT when its paragraph's font applies."""
+        font = self._run_keys.get(key, _MISSING)
+        if font is _MISSING:
+            h_theme, a_theme, h_ansi, ascii_, r_style = key.split("\ue015")
+            theme = h_theme or a_theme
+            if theme:
+                font = self.theme.get("major" if theme.startswith("major") else "minor", "")
+            else:  # ascii_ is "=name" when the attribute is there: "" and absent differ
+                font = h_ansi or (ascii_[1:] if ascii_ else None)
+            if font is None:
+                font = self.style_font(r_style)
+            self._run_keys[key] = font = INHERIT if font is None else font
         return font
 
     def paragraph_font(self, p: etree._Element) -> str | None:
@@ -467,14 +496,199 @@ _XSLT_LEAN_SOURCE = _XSLT_SOURCE.replace(
     _XSLT_SOURCE[_XSLT_SOURCE.index('  <xsl:variable name="depth"'):_XSLT_SOURCE.index("</xsl:template>", _XSLT_SOURCE.index('  <xsl:variable name="depth"'))],
     "",
 )
-_xslt: dict[bool, etree.XSLT] = {}
 _MARKED = re.compile("\ue001|\ue002|\ue003|\ue004([^\ue005]{0,8})\ue005|[^\ue001-\ue005]+")
 
+# The same transform writing what read_lines_marked() can take apart with a few C-level splits:
+# a cell is its marker alone, and the cells a grid span covers follow it as empty cells (up to
+# 63, as read_marked pads); a span that is not plain digits (at most 8) writes U+E005, which
+# sends the part back to the token format above, so both read every file alike.
+_TC_TOKENS = _XSLT_SOURCE[_XSLT_SOURCE.index('<xsl:template match="w:tc">'):]
+_TC_TOKENS = _TC_TOKENS[:_TC_TOKENS.index("</xsl:template>") + len("</xsl:template>")]
+_TC_LINES = """<xsl:template match="w:tc">
+  <xsl:text>&#xE004;</xsl:text>
+  <xsl:if test="not(w:tcPr/w:vMerge[not(@w:val) or @w:val='continue'])"><xsl:apply-templates/></xsl:if>
+  <xsl:variable name="span" select="string(w:tcPr/w:gridSpan/@w:val)"/>
+  <xsl:choose>
+    <xsl:when test="$span = ''"/>
+    <xsl:when test="string-length($span) &lt; 9 and translate($span, '0123456789', '') = ''"><xsl:value-of select="substring($pads, 1, number($span) - 1)"/></xsl:when>
+    <xsl:otherwise><xsl:text>&#xE005;</xsl:text></xsl:otherwise>
+  </xsl:choose>
+</xsl:template>
+<xsl:variable name="pads" select="'""" + "&#xE004;" * 63 + """'"/>"""
 
-def _fast_transform(boxes: bool = True) -> etree.XSLT:
-    if boxes not in _xslt:
-        _xslt[boxes] = etree.XSLT(etree.fromstring((_XSLT_SOURCE if boxes else _XSLT_LEAN_SOURCE).encode()))
-    return _xslt[boxes]
+
+def _lines_source(source: str) -> str:
+    assert _TC_TOKENS in source
+    return source.replace(_TC_TOKENS, _TC_LINES)
+
+
+_xslt: dict[tuple[bool, bool], etree.XSLT] = {}
+
+
+def _fast_transform(boxes: bool = True, lines: bool = False) -> etree.XSLT:
+    """The compiled transform: with or without the text-box search, in the token format
+    (read_marked) or the lines format (read_lines_marked)."""
+    key = (boxes, lines)
+    if key not in _xslt:
+        source = _XSLT_SOURCE if boxes else _XSLT_LEAN_SOURCE
+        _xslt[key] = etree.XSLT(etree.fromstring((_lines_source(source) if lines else source).encode()))
+    return _xslt[key]
+
+
+# The markers' own code points in a part's XML (UTF-8, or a character reference): such a part
+# is read in the token format, where a marker in the text has always meant what it means there.
+_OWN_MARKERS = re.compile(rb"\xee\x80[\x81-\x85]|&#(?:[xX]0*[eE]00[1-5]|0*5734[5-9]);")
+
+
+def _holds_markers(xml: bytes) -> bool:
+    return (b"\xee\x80" in xml or b"&#" in xml) and _OWN_MARKERS.search(xml) is not None
+
+
+def read_lines_marked(walker: "_Walker", marked: str, lines: list[str]) -> bool:
+    """read_marked's lines and tables from the lines format (see _TC_LINES), False (and nothing
+    done) when only read_marked's token loop reads it alike: a span that is not plain digits,
+    a nested table, more text than the character budget.
+
+    A report has a few thousand lines and cells, and a Python step for each cost as much as
+    parsing the part: here the lines come from one split, and each table from one per row."""
+    # Soft hyphens are invisible: out before NFC, so that what they separated may compose.
+    text = nfc(marked.replace("\u00ad", "") if "\u00ad" in marked else marked)
+    if "\ue005" in text:
+        return False
+    tabled = "\ue001" in text or "\ue002" in text
+    flat = text
+    if tabled or "\ue003" in text or "\ue004" in text:  # every marker ends a line
+        flat = text.replace("\ue001", "\n").replace("\ue002", "\n").replace("\ue003", "\n").replace("\ue004", "\n")
+    pieces = list(filter(None, map(str.strip, flat.split("\n"))))
+    used = sum(map(len, pieces)) + len(pieces)
+    if used > walker.max_chars - walker.chars + 1:
+        return False  # the token loop stops at the piece that crosses the budget
+    tables = []
+    if tabled:
+        parts = text.split("\ue001")
+        if "\ue002" in parts[0]:
+            return False
+        for part in parts[1:]:
+            if part.count("\ue002") != 1:  # a nested table (or one left open)
+                return False
+            table = _marked_table(part[:part.index("\ue002")])
+            if table:
+                tables.append(table)
+    lines.extend(pieces)
+    walker.chars += used
+    walker.out.tables.extend(tables)
+    return True
+
+
+def _marked_table(seg: str) -> tuple[tuple[str, ...], ...]:
+    """A table's rows from its text in the lines format (no table inside): each cell the
+    stripped non-empty lines of its text joined by newlines, as read_marked makes them."""
+    # Markers as pieces of their own, then the pieces stripped and joined by single newlines;
+    # the newlines next to a marker then go, leaving each cell's text as read_marked joins it.
+    canon = "\n".join(filter(None, map(str.strip, seg.replace("\ue003", "\n\ue003\n").replace("\ue004", "\n\ue004\n").split("\n"))))
+    canon = canon.replace("\n\ue003", "\ue003").replace("\ue003\n", "\ue003").replace("\n\ue004", "\ue004").replace("\ue004\n", "\ue004")
+    parts = canon.split("\ue003")
+    # Text before the first row marker makes a row only if a cell starts there; text in a row
+    # before its first cell is a line but no cell.
+    rows = [tuple(part.split("\ue004")[1:]) for part in parts[1:]]
+    if "\ue004" in parts[0]:
+        rows.insert(0, tuple(parts[0].split("\ue004")[1:]))
+    return tuple(rows)
+
+
+# Parts with a legacy font: each paragraph's runs with what decides their font, so that the
+# tree walk of _Walker (a Python step per paragraph, run and cell: 3/4 of reading a TCVN3
+# report) is done by libxslt. A paragraph is U+E010, its w:pStyle, then per run (every w:r in
+# it, in order, as _Walker._legacy_paragraph takes them) U+E012, the run's key (w:rFonts'
+# hAnsiTheme, asciiTheme, hAnsi, "=" + ascii when there, w:rStyle, each but the last ended by
+# U+E015), U+E013 and the run's text (as _Walker._run_text reads it); then U+E014. Tables as
+# in the lines format. Only for parts without text boxes, mc:Fallback, w:moveFrom, character
+# references or code points U+E000-U+EFFF (those are walked, as before).
+_P_LEGACY = """<xsl:template match="w:p">
+  <xsl:text>&#xE010;</xsl:text><xsl:value-of select="w:pPr[1]/w:pStyle[1]/@w:val"/>
+  <xsl:for-each select=".//w:r">
+    <xsl:variable name="f" select="w:rPr[1]/w:rFonts[1]"/>
+    <xsl:text>&#xE012;</xsl:text>
+    <xsl:value-of select="$f/@w:hAnsiTheme"/><xsl:text>&#xE015;</xsl:text>
+    <xsl:value-of select="$f/@w:asciiTheme"/><xsl:text>&#xE015;</xsl:text>
+    <xsl:value-of select="$f/@w:hAnsi"/><xsl:text>&#xE015;</xsl:text>
+    <xsl:if test="$f/@w:ascii"><xsl:text>=</xsl:text><xsl:value-of select="$f/@w:ascii"/></xsl:if><xsl:text>&#xE015;</xsl:text>
+    <xsl:value-of select="w:rPr[1]/w:rStyle[1]/@w:val"/>
+    <xsl:text>&#xE013;</xsl:text>
+    <xsl:for-each select=".//w:t|w:tab|w:br|w:cr|w:noBreakHyphen|w:softHyphen|w:sym">
+      <xsl:choose>
+        <xsl:when test="self::w:t"><xsl:value-of select="."/></xsl:when>
+        <xsl:when test="self::w:tab"><xsl:text>&#9;</xsl:text></xsl:when>
+        <xsl:when test="self::w:noBreakHyphen"><xsl:text>-</xsl:text></xsl:when>
+        <xsl:when test="self::w:softHyphen"><xsl:text>&#xAD;</xsl:text></xsl:when>
+        <xsl:when test="self::w:sym"><xsl:text>&#x2022;</xsl:text></xsl:when>
+        <xsl:otherwise><xsl:text>&#10;</xsl:text></xsl:otherwise>
+      </xsl:choose>
+    </xsl:for-each>
+  </xsl:for-each>
+  <xsl:text>&#xE014;</xsl:text>
+</xsl:template>"""
+_legacy_xslt: list[etree.XSLT] = []
+
+
+def _legacy_transform() -> etree.XSLT:
+    if not _legacy_xslt:
+        source = _lines_source(_XSLT_LEAN_SOURCE)
+        start = source.index('<xsl:template match="w:p">')
+        end = source.index("</xsl:template>", start) + len("</xsl:template>")
+        _legacy_xslt.append(etree.XSLT(etree.fromstring((source[:start] + _P_LEGACY + source[end:]).encode())))
+    return _legacy_xslt[0]
+
+
+# b"\xee": the lead byte of U+E000-U+EFFF in UTF-8 (one memchr instead of a search per marker).
+_WALKED_ONLY = (b"\xee", b"&#", b"txbxContent", b"Fallback", b"moveFrom")
+_ONLY_TABLE_MARKS = re.compile("[\ue001-\ue004]*")
+
+
+@lru_cache(maxsize=8192)
+def _decode_paragraph(pieces: tuple[tuple[str, str | None], ...]) -> str:
+    """decode_runs of one paragraph's (text, font) pieces, remembered: a pure function of them,
+    and table cells, headings and the national header come back in document after document
+    (--cold in bench/parse.py forgets it with the other memos)."""
+    return decode_runs(pieces)
+
+
+def _legacy_lines(styles: _Styles, out: str) -> str | None:
+    """The legacy transform's output with each paragraph decoded (decode_runs, as _Walker
+    does it), in the lines format for read_lines_marked; None when something outside the
+    paragraphs is not table structure (the walker would not read it: walk the part)."""
+    chunks = out.split("\ue010")
+    if not _ONLY_TABLE_MARKS.fullmatch(chunks[0]):
+        return None
+    res = [chunks[0]]
+    para_fonts: dict[str, object] = {}
+    run_font = styles.font_for_run_key
+    for chunk in chunks[1:]:
+        body, _, tail = chunk.partition("\ue014")
+        if tail and not _ONLY_TABLE_MARKS.fullmatch(tail):
+            return None
+        runs = body.split("\ue012")
+        sid = runs[0]
+        para_font = para_fonts.get(sid, _MISSING)
+        if para_font is _MISSING:
+            para_font = para_fonts[sid] = styles.font_for_style_id(sid)
+        pieces: list[list] = []  # [text, font], consecutive same-font runs merged
+        for run in runs[1:]:
+            key, _, text = run.partition("\ue013")
+            if not text:
+                continue
+            font = run_font(key)
+            if font is INHERIT:
+                font = para_font
+            if pieces and pieces[-1][1] == font:
+                pieces[-1][0] += text
+            else:
+                pieces.append([text, font])
+        if pieces:
+            res.append(_decode_paragraph(tuple(map(tuple, pieces))))
+        res.append("\n")
+        res.append(tail)
+    return "".join(res)
 
 
 def read_marked(walker: "_Walker", marked: str, lines: list[str]) -> None:
@@ -586,8 +800,11 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
     def read_part(part_root: etree._Element, part_xml: bytes, lines: list[str]) -> None:
         legacy = style_legacy or theme_legacy or _names_legacy_font(part_xml)
         if not legacy and n.w == "{%s}" % W_NS:
-            transform = _fast_transform(boxes=b"txbxContent" in part_xml)
-            read_marked(walker, str(transform(part_root)), lines)
+            boxes = b"txbxContent" in part_xml
+            if not _holds_markers(part_xml):
+                if read_lines_marked(walker, str(_fast_transform(boxes, lines=True)(part_root)), lines):
+                    return
+            read_marked(walker, str(_fast_transform(boxes)(part_root)), lines)
             return
         if walker.styles is None:
             # The resolved styles are remembered like the verdict: parsing python-docx's
@@ -603,6 +820,10 @@ def _read_docx(zf: zipfile.ZipFile, info: PackageInfo, limits: Limits) -> Blocks
                 walker.styles = _Styles(styles_root, n, theme)
                 if memo_key:
                     _STYLES_MEMO.remember(memo_key, walker.styles)
+        if n.w == "{%s}" % W_NS and not any(mark in part_xml for mark in _WALKED_ONLY):
+            marked = _legacy_lines(walker.styles, str(_legacy_transform()(part_root)))
+            if marked is not None and read_lines_marked(walker, marked, lines):
+                return
         walker.prepare(part_root, legacy)
         body = part_root.find(n.body)
         walker.blocks(body if body is not None else part_root, lines)
