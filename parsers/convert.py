@@ -76,40 +76,135 @@ def run_capped(argv: Sequence[str], timeout: float, max_bytes: int, *,
     `timeout` seconds pass or stdout grows past max_bytes (a small PDF can draw gigabytes of
     text, which communicate() would hold in memory). stdout is read as it comes, so nothing
     waits on a polling interval."""
+    run = CappedRun(argv, timeout, max_bytes, what=what)
     try:
-        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
-    except OSError as exc:
-        raise ConversionError(f"Không chạy được chương trình {what} ({argv[0]}): {exc.strerror or exc}.") from exc
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    size = 0
-    fd = proc.stdout.fileno()
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
-            if not ready:
-                raise ConversionError(
-                    f"Quá thời gian {what} ({timeout:g} giây); tệp có thể quá lớn hoặc bị hỏng, cần người xem."
-                )
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > max_bytes:
-                raise ConversionError(f"Chương trình {what} cho ra quá nhiều chữ; tệp có thể bị hỏng hoặc độc hại.")
-            chunks.append(chunk)
-        status = proc.wait(timeout=max(deadline - time.monotonic(), 1))
-    except (ConversionError, subprocess.TimeoutExpired) as exc:
-        _kill_group(proc)
-        proc.wait()
-        if isinstance(exc, ConversionError):
-            raise
-        raise ConversionError(f"Quá thời gian {what} ({timeout:g} giây); cần người xem.") from None
+        return run.collect()
     finally:
-        proc.stdout.close()
-    return status, b"".join(chunks)
+        run.close()
+
+
+class CappedRun:
+    """A program started now, its stdout collected later by collect() (run_capped's two halves).
+
+    Why two halves: the PDF reader starts pdftotext first and does its own checks with pypdf
+    while pdftotext works on the other core. The bounds are those of run_capped: own process
+    group, `timeout` counted from the start (time the caller spends elsewhere counts too), at
+    most max_bytes of stdout. stdout is a pipe enlarged to 1 MB where Linux allows it, so a
+    small PDF's whole text fits while nobody reads; a larger one waits for collect(). close()
+    kills the group if it still runs (a PDF pypdf refused) and may be called any number of times.
+    `stdin` is a file descriptor the program reads (the PDF itself), or None for /dev/null.
+    """
+
+    def __init__(self, argv: Sequence[str], timeout: float, max_bytes: int, *,
+                 stdin: int | None = None, what: str = "chuyển đổi") -> None:
+        self.timeout, self.max_bytes, self.what = timeout, max_bytes, what
+        self.proc: subprocess.Popen | None = None
+        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        try:
+            with contextlib.suppress(OSError, AttributeError):  # F_SETPIPE_SZ: Linux 2.6.35+, Python 3.10+
+                import fcntl
+                fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+            self.proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL if stdin is None else stdin,
+                                         stdout=write_fd, stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            os.close(read_fd)
+            raise ConversionError(f"Không chạy được chương trình {what} ({argv[0]}): {exc.strerror or exc}.") from exc
+        finally:
+            os.close(write_fd)  # the child holds its own copy; EOF comes when it exits
+        self.fd: int | None = read_fd
+        self.deadline = time.monotonic() + timeout
+
+    def _timed_out(self) -> ConversionError:
+        return ConversionError(
+            f"Quá thời gian {self.what} ({self.timeout:g} giây); tệp có thể quá lớn hoặc bị hỏng, cần người xem."
+        )
+
+    def collect(self) -> tuple[int, bytes]:
+        """(exit status, stdout); ConversionError past the time or output bound (group killed)."""
+        if self.fd is None or self.proc is None:
+            raise ConversionError(f"Chương trình {self.what} đã bị dừng.")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                # Polled even past the deadline: output already written by a program that has
+                # finished while the caller was busy is taken, not called a timeout.
+                left = self.deadline - time.monotonic()
+                if not select.select([self.fd], [], [], max(left, 0))[0]:
+                    raise self._timed_out()
+                chunk = os.read(self.fd, 1 << 20)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise ConversionError(
+                        f"Chương trình {self.what} cho ra quá nhiều chữ; tệp có thể bị hỏng hoặc độc hại.")
+                chunks.append(chunk)
+            status = self.proc.wait(timeout=max(self.deadline - time.monotonic(), 1))
+        except subprocess.TimeoutExpired:
+            self.close()
+            raise ConversionError(f"Quá thời gian {self.what} ({self.timeout:g} giây); cần người xem.") from None
+        except ConversionError:
+            self.close()
+            raise
+        self.close()
+        return status, b"".join(chunks)
+
+    def close(self) -> None:
+        """Kill the group if it still runs, reap it, release the pipe."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                _kill_group(self.proc)
+                self.proc.wait()
+            self.proc = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _memory_file(data: bytes):
+    """A readable file object holding data, positioned at its start, in memory where Linux allows."""
+    try:
+        fd = os.memfd_create("tonghop-pdf", os.MFD_CLOEXEC)
+        f = open(fd, "w+b", buffering=0)
+    except (AttributeError, OSError):
+        f = tempfile.TemporaryFile(prefix="tonghop-pdftext-")
+    try:
+        view, done = memoryview(data), 0
+        while done < len(view):  # an unbuffered write may take part of the bytes
+            done += f.write(view[done:])
+        f.flush()
+        f.seek(0)
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+class PdfTextRun:
+    """A pdftotext started by Converter.start_pdf_text: pages() waits for its text, split into
+    pages on form feeds; close() kills it if it still runs. `later` computes the pages instead of
+    a process (a subclass's own pdf_text_pages, or no page to read); `error` is a failure to start."""
+
+    def __init__(self, run: CappedRun | None, later=None, error: ConversionError | None = None) -> None:
+        self.run, self.later, self.error = run, later, error
+
+    def pages(self) -> list[str]:
+        if self.error is not None:
+            raise self.error
+        if self.run is None:
+            return self.later()
+        status, raw = self.run.collect()
+        if status != 0:
+            raise ConversionError(f"pdftotext không đọc được lớp chữ của tệp PDF (mã lỗi {status}).")
+        pages = raw.decode("utf-8", "replace").split("\f")
+        if pages and not pages[-1].strip():
+            pages.pop()  # pdftotext ends every page with a form feed
+        return pages
+
+    def close(self) -> None:
+        if self.run is not None:
+            self.run.close()
 
 
 _ISOLATION: list[str] | None = None
@@ -435,24 +530,45 @@ class Converter:
         pypdf has already refused files that need a user password).
         Time is bounded by `timeout`, output by max_bytes (ConversionError past either).
         """
+        run = self._start_pdftotext(data, last_page, max_bytes)
+        try:
+            return run.pages()
+        finally:
+            run.close()
+
+    def start_pdf_text(self, data: bytes, last_page: int, max_bytes: int) -> "PdfTextRun":
+        """pdf_text_pages started now and read later: run.pages() gives what pdf_text_pages
+        returns (or raises its ConversionError), run.close() stops it; the caller must close it.
+
+        The PDF reader starts pdftotext before its pypdf checks so both work at once (issue 17:
+        pdftotext takes ≈11 ms a file, most of it starting the program). A subclass that
+        overrides pdf_text_pages (the tests' stand-ins) is called when the pages are asked for.
+        """
+        if type(self).pdf_text_pages is not Converter.pdf_text_pages:
+            return PdfTextRun(None, lambda: self.pdf_text_pages(data, last_page, max_bytes))
+        try:
+            return self._start_pdftotext(data, last_page, max_bytes)
+        except ConversionError as exc:
+            return PdfTextRun(None, None, exc)
+
+    def _start_pdftotext(self, data: bytes, last_page: int, max_bytes: int) -> "PdfTextRun":
         if not self.has_pdf_text:
             raise ConversionError("Máy chủ chưa cài pdftotext (poppler-utils).")
         if last_page < 1:
-            return []
-        # A private temporary file, as for the other converters (poppler would copy stdin whole).
-        with tempfile.TemporaryDirectory(prefix="tonghop-pdftext-") as work:
-            pdf = Path(work, "input.pdf")
-            pdf.write_bytes(data)
-            argv = [self.pdftotext, "-q", "-layout", "-enc", "UTF-8", "-f", "1", "-l", str(last_page),
-                    str(pdf), "-"]
-            status, raw = run_capped(self._offline(argv), self.timeout, max_bytes, what="đọc lớp chữ PDF (pdftotext)")
-        if status != 0:
-            raise ConversionError(f"pdftotext không đọc được lớp chữ của tệp PDF (mã lỗi {status}).")
-        text = raw.decode("utf-8", "replace")
-        pages = text.split("\f")
-        if pages and not pages[-1].strip():
-            pages.pop()  # pdftotext ends every page with a form feed
-        return pages
+            return PdfTextRun(None, list)
+        # The PDF reaches pdftotext as its stdin ("-"), from a file in memory (memfd) rather than
+        # a private temporary directory: no directory to make and remove for each PDF, nothing on
+        # disk, and no path a program could guess. poppler reads stdin whole before parsing, so it
+        # holds one copy of the PDF, as it would have mapped the file; attachments are already
+        # bounded in size. Where memfd is missing, an unnamed temporary file does the same.
+        argv = [self.pdftotext, "-q", "-layout", "-enc", "UTF-8", "-f", "1", "-l", str(last_page), "-", "-"]
+        source = _memory_file(data)
+        try:
+            run = CappedRun(self._offline(argv), self.timeout, max_bytes, stdin=source.fileno(),
+                            what="đọc lớp chữ PDF (pdftotext)")
+        finally:
+            source.close()  # the child has its own descriptor
+        return PdfTextRun(run)
 
     # -- OCR ------------------------------------------------------------------------------
     def _ocr_env(self) -> dict[str, str]:
