@@ -29,7 +29,11 @@ import os
 import re
 import select
 import shutil
+import signal
+import socket
+import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -96,16 +100,24 @@ class CappedRun:
     """
 
     def __init__(self, argv: Sequence[str], timeout: float, max_bytes: int, *,
-                 stdin: int | None = None, what: str = "chuyển đổi") -> None:
+                 stdin: int | None = None, what: str = "chuyển đổi",
+                 launcher: "_Launcher | None" = None) -> None:
         self.timeout, self.max_bytes, self.what = timeout, max_bytes, what
-        self.proc: subprocess.Popen | None = None
+        self.proc: _PopenChild | _LaunchedChild | None = None
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
         try:
             with contextlib.suppress(OSError, AttributeError):  # F_SETPIPE_SZ: Linux 2.6.35+, Python 3.10+
                 import fcntl
                 fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
-            self.proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL if stdin is None else stdin,
-                                         stdout=write_fd, stderr=subprocess.DEVNULL, start_new_session=True)
+            if launcher is not None:
+                self.proc = _LaunchedChild(launcher, launcher.spawn(argv, stdin, write_fd))
+            else:
+                self.proc = _PopenChild(subprocess.Popen(
+                    list(argv), stdin=subprocess.DEVNULL if stdin is None else stdin,
+                    stdout=write_fd, stderr=subprocess.DEVNULL, start_new_session=True))
+        except LauncherError:
+            os.close(read_fd)
+            raise  # the caller starts it the ordinary way
         except OSError as exc:
             os.close(read_fd)
             raise ConversionError(f"Không chạy được chương trình {what} ({argv[0]}): {exc.strerror or exc}.") from exc
@@ -144,6 +156,9 @@ class CappedRun:
         except subprocess.TimeoutExpired:
             self.close()
             raise ConversionError(f"Quá thời gian {self.what} ({self.timeout:g} giây); cần người xem.") from None
+        except LauncherError:
+            self.close()
+            raise ConversionError(f"Không biết chương trình {self.what} kết thúc thế nào (tiến trình khởi chạy đã dừng).") from None
         except ConversionError:
             self.close()
             raise
@@ -153,13 +168,263 @@ class CappedRun:
     def close(self) -> None:
         """Kill the group if it still runs, reap it, release the pipe."""
         if self.proc is not None:
-            if self.proc.poll() is None:
-                _kill_group(self.proc)
-                self.proc.wait()
+            self.proc.stop()
             self.proc = None
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+
+class _PopenChild:
+    """A program started by subprocess in its own session (run_capped's way)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.popen = proc
+
+    def wait(self, timeout: float) -> int:
+        return self.popen.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            _kill_group(self.popen)
+            self.popen.wait()
+
+
+class _LaunchedChild:
+    """A program the launcher started (see _Launcher): it reaps it and kills it on request."""
+
+    def __init__(self, launcher: "_Launcher", pid: int) -> None:
+        self.launcher, self.pid, self.status = launcher, pid, None
+
+    def wait(self, timeout: float) -> int:
+        self.status = self.launcher.wait(self.pid, timeout)
+        return self.status
+
+    def stop(self) -> None:
+        if self.status is None:
+            self.launcher.kill(self.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+                self.status = self.launcher.wait(self.pid, 10)
+
+
+# The launcher's own code: run once per tonghop process by `unshare -rn python3 -I -S -c`, so it
+# and every program it starts live in the network namespace it was given (no network).
+_LAUNCHER_SOURCE = r"""
+import os, select, signal, socket, struct, sys
+sock = socket.socket(fileno=int(sys.argv[1]))
+os.set_inheritable(sock.fileno(), False)
+null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+running = {}  # pidfd -> pid of each program started and not yet reaped
+def kill(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+while True:
+    for fd in select.select([sock, *running], [], [])[0]:
+        if fd is not sock:
+            pid = running.pop(fd)
+            os.close(fd)
+            status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            sock.send(b"X" + struct.pack("=ii", pid, status))
+            continue
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 2, socket.MSG_CMSG_CLOEXEC)
+        except OSError:
+            msg, fds = b"", []
+        if not msg:  # tonghop has gone: so do the programs it started
+            for pid in running.values():
+                kill(pid)
+            os._exit(0)
+        if msg[:1] == b"K":  # kill: only a program not yet reaped, so never a reused pid
+            pid = struct.unpack("=i", msg[1:5])[0]
+            if pid in running.values():
+                kill(pid)
+            continue
+        try:
+            if len(fds) != 2:
+                raise OSError(9, "two descriptors expected")
+            argv = msg[1:].split(b"\0")
+            pid = os.posix_spawn(argv[0], argv, os.environ, setsid=True, file_actions=[
+                (os.POSIX_SPAWN_DUP2, fds[0], 0), (os.POSIX_SPAWN_DUP2, fds[1], 1),
+                (os.POSIX_SPAWN_DUP2, null, 2)])
+            running[os.pidfd_open(pid)] = pid
+            reply = b"P" + struct.pack("=ii", pid, 0)
+        except OSError as exc:
+            reply = b"E" + struct.pack("=ii", 0, exc.errno or 0)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        sock.send(reply)
+"""
+
+
+class LauncherError(OSError):
+    """The launcher is gone or refused; the caller starts the program the ordinary way."""
+
+
+class _Launcher:
+    """A small resident process inside the network namespace that starts pdftotext for us.
+
+    Why: `unshare -rn` costs one more program start and a new network namespace for every PDF
+    (≈2 ms of the ≈11 ms pdftotext takes; issue 17). The launcher is started once under the same
+    isolation prefix (python3 -I -S, a few MB) and starts each pdftotext with posix_spawn in its
+    own session; the namespace is inherited, so pdftotext has no network, as before. The PDF
+    (stdin) and the output pipe are passed as descriptors over a socket pair, so tonghop reads
+    the output itself with the same time and size bounds. The launcher reaps its programs and
+    reports each exit status; it kills a program on request only while it has not reaped it (so
+    a reused pid is never signalled). When tonghop exits, the socket closes and the launcher
+    kills what still runs and exits. If it dies or misbehaves, callers fall back to starting
+    `unshare -rn pdftotext` per PDF (see Converter._start_pdftotext).
+    """
+
+    def __init__(self, prefix: Sequence[str]) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen(
+                [*prefix, sys.executable, "-I", "-S", "-c", _LAUNCHER_SOURCE, str(theirs.fileno())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),), start_new_session=True)
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.pid_owner = os.getpid()
+        self.lock = threading.Lock()
+        self.exits: dict[int, int] = {}
+        self.started: set[int] = set()
+        self.dead = False
+
+    def _recv(self, timeout: float) -> None:
+        """One message from the launcher (lock held), or none within timeout."""
+        if not select.select([self.sock], [], [], max(timeout, 0))[0]:
+            return
+        try:
+            msg = self.sock.recv(64)
+        except OSError:
+            msg = b""
+        if len(msg) != 9:
+            self._gone()
+            return
+        kind, (pid, value) = msg[:1], struct.unpack("=ii", msg[1:])
+        if kind == b"X":
+            self.exits[pid] = value
+            self.started.discard(pid)
+        else:
+            self.reply = (kind, pid, value)
+
+    def _gone(self) -> None:
+        """The launcher died: its programs are orphans now, killed here (they still run, so
+        their pids are theirs)."""
+        if not self.dead:
+            self.dead = True
+            for pid in self.started:
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)
+            log.warning("Tiến trình khởi chạy pdftotext đã dừng; hệ thống chạy pdftotext theo cách thông thường.")
+
+    def spawn(self, argv: Sequence[str], stdin: int | None, stdout: int) -> int:
+        with self.lock:
+            if self.dead:
+                raise LauncherError("launcher gone")
+            null = None
+            if stdin is None:
+                null = stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                socket.send_fds(self.sock, [b"S" + b"\0".join(os.fsencode(a) for a in argv)], [stdin, stdout])
+            except OSError:
+                self._gone()
+                raise LauncherError("launcher gone") from None
+            finally:
+                if null is not None:
+                    os.close(null)
+            self.reply = None
+            deadline = time.monotonic() + 10
+            while self.reply is None and not self.dead and time.monotonic() < deadline:
+                self._recv(deadline - time.monotonic())
+            if self.reply is None:
+                self._gone()
+                raise LauncherError("launcher gone")
+            kind, pid, value = self.reply
+            if kind != b"P":
+                raise OSError(value, os.strerror(value))
+            self.started.add(pid)
+            return pid
+
+    def wait(self, pid: int, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                if pid in self.exits:
+                    return self.exits.pop(pid)
+                if self.dead:
+                    raise LauncherError("launcher gone")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired("pdftotext", timeout)
+                # Short turns: another thread may be waiting for its own program's exit.
+                self._recv(min(left, 0.05))
+
+    def kill(self, pid: int) -> None:
+        with self.lock:
+            if self.dead or pid not in self.started:
+                return
+            try:
+                self.sock.send(b"K" + struct.pack("=i", pid))
+            except OSError:
+                self._gone()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()  # the launcher sees EOF, kills what runs and exits
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        if self.proc.poll() is None:
+            _kill_group(self.proc)
+            self.proc.wait()
+        self.dead = True
+
+
+_LAUNCHER: _Launcher | None = None
+_LAUNCHER_LOCK = threading.Lock()
+_LAUNCHER_RETRY_AT = 0.0
+LAUNCHER_RETRY_AFTER = 60.0  # a launcher that cannot start or died is not retried for every PDF
+
+
+def pdf_launcher() -> _Launcher | None:
+    """The process's launcher, started on first use; None where it cannot run (the caller starts
+    `unshare -rn pdftotext` itself). A forked child starts its own."""
+    global _LAUNCHER, _LAUNCHER_RETRY_AT
+    with _LAUNCHER_LOCK:
+        current = _LAUNCHER
+        if current is not None and not current.dead and current.pid_owner == os.getpid():
+            return current
+        if current is not None and current.pid_owner == os.getpid():
+            current.close()  # it died: wait a while before the next one
+            _LAUNCHER_RETRY_AT = time.monotonic() + LAUNCHER_RETRY_AFTER
+        _LAUNCHER = None
+        if time.monotonic() < _LAUNCHER_RETRY_AT or not hasattr(os, "pidfd_open") or not hasattr(socket, "send_fds"):
+            return None
+        try:
+            _LAUNCHER = _Launcher(isolation_prefix())
+        except OSError as exc:
+            log.warning("Không khởi động được tiến trình khởi chạy pdftotext (%s); chạy pdftotext theo cách thông thường.", exc)
+            _LAUNCHER_RETRY_AT = time.monotonic() + LAUNCHER_RETRY_AFTER
+            return None
+        return _LAUNCHER
+
+
+def close_pdf_launcher() -> None:
+    global _LAUNCHER
+    with _LAUNCHER_LOCK:
+        if _LAUNCHER is not None and _LAUNCHER.pid_owner == os.getpid():
+            _LAUNCHER.close()
+        _LAUNCHER = None
+
+
+atexit.register(close_pdf_launcher)
 
 
 def _memory_file(data: bytes):
@@ -562,13 +827,21 @@ class Converter:
         # holds one copy of the PDF, as it would have mapped the file; attachments are already
         # bounded in size. Where memfd is missing, an unnamed temporary file does the same.
         argv = [self.pdftotext, "-q", "-layout", "-enc", "UTF-8", "-f", "1", "-l", str(last_page), "-", "-"]
+        what = "đọc lớp chữ PDF (pdftotext)"
         source = _memory_file(data)
         try:
-            run = CappedRun(self._offline(argv), self.timeout, max_bytes, stdin=source.fileno(),
-                            what="đọc lớp chữ PDF (pdftotext)")
+            launcher = pdf_launcher() if self.offline else None
+            if launcher is not None:
+                try:
+                    program = shutil.which(self.pdftotext) or self.pdftotext
+                    return PdfTextRun(CappedRun([program, *argv[1:]], self.timeout, max_bytes,
+                                                stdin=source.fileno(), what=what, launcher=launcher))
+                except LauncherError:
+                    pass  # gone since: this PDF and the next ones the ordinary way
+            return PdfTextRun(CappedRun(self._offline(argv), self.timeout, max_bytes,
+                                        stdin=source.fileno(), what=what))
         finally:
             source.close()  # the child has its own descriptor
-        return PdfTextRun(run)
 
     # -- OCR ------------------------------------------------------------------------------
     def _ocr_env(self) -> dict[str, str]:
