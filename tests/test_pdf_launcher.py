@@ -1,0 +1,103 @@
+"""pdftotext started by the resident launcher (issue 17, parsers/convert.py _Launcher): it runs
+without network like every converter, within the time and output bounds, the reader gets the
+same pages as from a plain pdftotext, nothing is left running when pypdf refuses a file, and a
+dead launcher only means pdftotext is started the ordinary way again."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import pdf_samples as P
+from hostile import pdf as H
+from hostile.linked import LinkServer
+from parsers import convert as C
+from parsers.convert import ConversionError, Converter, isolation_prefix
+from parsers.document import read_document
+from parsers.model import Attachment, Limits
+
+POPPLER = Converter(soffice="/nonexistent/soffice", tesseract="/nonexistent/tesseract",
+                    pdftoppm="/nonexistent/pdftoppm")
+
+
+def _bare_pages(data: bytes) -> list[str]:
+    """A plain pdftotext -layout, split as the converter splits it."""
+    out = subprocess.run(["pdftotext", "-q", "-layout", "-enc", "UTF-8", "-", "-"], input=data,
+                         capture_output=True, check=True).stdout.decode("utf-8", "replace")
+    pages = out.split("\f")
+    if pages and not pages[-1].strip():
+        pages.pop()
+    return pages
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = LinkServer()
+    yield srv
+    srv.httpd.shutdown()
+
+
+def test_launched_programs_have_no_network(server):
+    assert isolation_prefix()  # this machine allows unshare: the launcher runs inside it
+    launcher = C.pdf_launcher()
+    assert launcher is not None and not launcher.dead
+    fetch = [sys.executable, "-c", f"import urllib.request; urllib.request.urlopen({server.url!r}, timeout=3)"]
+    server.hits.clear()
+    status, _ = C.CappedRun(fetch, 20, 1 << 16, launcher=launcher).collect()
+    assert status != 0 and server.hits == []
+    status, interfaces = C.CappedRun(["/bin/cat", "/proc/self/net/dev"], 20, 1 << 16, launcher=launcher).collect()
+    assert status == 0 and [line.split(":")[0].strip() for line in interfaces.decode().splitlines()[2:]] == ["lo"]
+
+
+def test_launched_programs_keep_their_bounds():
+    launcher = C.pdf_launcher()
+    run = C.CappedRun(["/bin/sleep", "30"], 0.5, 1 << 16, launcher=launcher)
+    pid = run.proc.pid
+    with pytest.raises(ConversionError, match="Quá thời gian"):
+        run.collect()
+    assert not os.path.exists(f"/proc/{pid}")  # killed and reaped, not left behind
+    with pytest.raises(ConversionError, match="quá nhiều chữ"):
+        C.CappedRun(["/usr/bin/yes"], 20, 100_000, launcher=launcher).collect()
+    assert C.CappedRun(["/bin/sh", "-c", "exit 3"], 20, 1 << 16, launcher=launcher).collect() == (3, b"")
+    assert launcher.started == set() and launcher.exits == {}
+
+
+def test_reader_pages_are_pdftotext_pages():
+    """Started before pypdf's checks with the page limit, cut to the pages read: the same pages
+    as a plain pdftotext -layout, and as pdftotext -l for fewer pages."""
+    data = P.fallback_pdf([P.nd30_cells(number=f"{k}/BC-UBND") for k in (1, 2, 3)])
+    run = POPPLER.start_pdf_text(data, 200, 1 << 20)
+    try:
+        assert run.pages() == _bare_pages(data) == POPPLER.pdf_text_pages(data, 200, 1 << 20)
+    finally:
+        run.close()
+    doc = read_document(Attachment(filename="a.pdf", content_type="", data=data), Limits(max_pdf_pages=2),
+                        converter=POPPLER)
+    assert "Số: 2/BC-UBND" in doc.text and "3/BC-UBND" not in doc.text
+
+
+def test_refused_pdf_leaves_no_pdftotext_running():
+    launcher = C.pdf_launcher()
+    doc = read_document(Attachment(filename="a.pdf", content_type="", data=H.wide_page_tree(6000)),
+                        converter=POPPLER)
+    assert any("cây trang quá lớn" in p for p in doc.problems)
+    assert launcher.started == set() and launcher.exits == {}
+
+
+def test_dead_launcher_falls_back_to_unshare_per_pdf(monkeypatch):
+    data = P.fallback_pdf([P.nd30_cells()])
+    expected = _bare_pages(data)
+    launcher = C.pdf_launcher()
+    launcher.proc.kill()
+    launcher.proc.wait()
+    # The launcher's death is noticed on the next PDF, which still reads, and so do the next.
+    assert POPPLER.pdf_text_pages(data, 200, 1 << 20) == expected
+    assert launcher.dead
+    assert POPPLER.pdf_text_pages(data, 200, 1 << 20) == expected
+    assert C.pdf_launcher() is None  # not restarted for every PDF
+    monkeypatch.setattr(C, "_LAUNCHER_RETRY_AT", 0.0)
+    fresh = C.pdf_launcher()
+    assert fresh is not None and fresh is not launcher and not fresh.dead
+    assert POPPLER.pdf_text_pages(data, 200, 1 << 20) == expected
