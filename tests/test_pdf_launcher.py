@@ -101,3 +101,40 @@ def test_dead_launcher_falls_back_to_unshare_per_pdf(monkeypatch):
     fresh = C.pdf_launcher()
     assert fresh is not None and fresh is not launcher and not fresh.dead
     assert POPPLER.pdf_text_pages(data, 200, 1 << 20) == expected
+
+
+# -- legacy font names read from the bytes (pure: the pypdf reading is the reference) ---------------
+def _font_pdf(font_body: bytes) -> bytes:
+    """One page whose only font is the object font_body (a dictionary as written in the file)."""
+    return H.pdf_file([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+                       b"<< /Length 0 >>\nstream\n\nendstream",
+                       b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R"
+                       b" /Resources << /Font << /F1 5 0 R >> >> >>", font_body])
+
+
+@pytest.mark.parametrize("body, flat, legacy", [
+    (b"<</Type/Font/Subtype/TrueType/BaseFont/ABCDEF+.VnTimeH/FirstChar 0/Widths[0 722 250]>>", True, True),
+    (b"<< /Type /Font /Subtype /Type1 /BaseFont /VnArial /Widths [ 1 2 [3] ] >>", True, True),
+    (b"<< /Type /Font /Subtype /TrueType /BaseFont /LiberationSerif /FontDescriptor 9 0 R >>", True, False),
+    (b"<< /Type /Font /Subtype /Type1 >>", True, False),
+    (b"<< /Type /Font /BaseFont /#2EVnTime >>", False, True),  # a name escape: pypdf reads it
+    (b"<< /Type /Font /BaseFont /Arial /X << /BaseFont /.VnTime >> >>", False, False),  # nested
+    (b"<< /Type /Font /BaseFont (.VnTime) >>", False, True),  # a string: pypdf reads it
+    (b"<< /Type /Font /BaseFont /Arial /BaseFont /.VnTime >>", False, False),  # repeated: pypdf keeps the first
+])
+def test_font_names_from_bytes_are_pypdfs(body, flat, legacy):
+    import io
+
+    from pypdf import PdfReader
+
+    from parsers import pdf_reader as R
+
+    data = _font_pdf(body)
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    ref = reader.pages[0]["/Resources"]["/Font"].get_object().raw_get("/F1")
+    base = R._flat_base_font(data, reader, ref)
+    assert (base is not None) == flat
+    if flat:
+        assert base == str(ref.get_object().get("/BaseFont") or "")
+    assert R._names_legacy_font(reader, 1, data) is legacy
+    assert R._names_legacy_font(PdfReader(io.BytesIO(data), strict=False), 1) is legacy
