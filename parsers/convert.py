@@ -13,7 +13,9 @@ program runs in a network namespace of its own with only a loopback that is down
 which works as root and as an ordinary user where user namespaces are allowed; `unshare --net` as
 root otherwise), and LibreOffice's profile blocks linked content as well
 (BlockUntrustedRefererLinks), which is the one layer left on a machine without namespaces.
-`network_isolation()` says which applies; check-config prints it.
+`network_isolation()` says which applies; check-config prints it. pdftotext, run for every PDF, is
+started by a small resident launcher that itself runs under that prefix (see _Launcher): the same
+namespace without one more program start and one more namespace per PDF.
 
 The service (`tonghop run`) converts through a resident LibreOffice instead (parsers/convert_pool.py,
 switched on by use_resident_pool()): same isolation and profile, ≈0.1-0.2 s a .doc instead of ≈1 s,

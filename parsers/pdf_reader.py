@@ -6,7 +6,8 @@
   reads "K t qu th c hi n ... 2024ế ả ự ệ ậ" (issue 11). pypdf stays for what it does well and
   what pdftotext cannot say: opening (encryption with the empty password, broken files), the
   size of the page tree, streams that inflate past its limit, signature fields; and it reads the
-  text when pdftotext is not installed or fails.
+  text when pdftotext is not installed or fails. pdftotext is started first and works while pypdf
+  checks the file; a file pypdf refuses has its pdftotext killed unread (issue 17).
 - Garbage: a text layer that reads as garbage (parsers.garbled: letters detached from their
   words, stray tone marks) is a problem on the file; the other reader is tried, then OCR.
 - Pages: at most limits.max_pdf_pages are read, within a time budget
