@@ -300,22 +300,24 @@ class _Launcher:
         self.dead = False
 
     def _recv(self, timeout: float) -> None:
-        """One message from the launcher (lock held), or none within timeout."""
-        if not select.select([self.sock], [], [], max(timeout, 0))[0]:
-            return
-        try:
-            msg = self.sock.recv(64)
-        except OSError:
-            msg = b""
-        if len(msg) != 9:
-            self._gone()
-            return
-        kind, (pid, value) = msg[:1], struct.unpack("=ii", msg[1:])
-        if kind == b"X":
-            self.exits[pid] = value
-            self.started.discard(pid)
-        else:
-            self.reply = (kind, pid, value)
+        """The messages from the launcher that have come (lock held), waiting at most timeout
+        for the first."""
+        wait = max(timeout, 0)
+        while not self.dead and select.select([self.sock], [], [], wait)[0]:
+            wait = 0
+            try:
+                msg = self.sock.recv(64)
+            except OSError:
+                msg = b""
+            if len(msg) != 9:
+                self._gone()
+                return
+            kind, (pid, value) = msg[:1], struct.unpack("=ii", msg[1:])
+            if kind == b"X":
+                self.exits[pid] = value
+                self.started.discard(pid)
+            else:
+                self.reply = (kind, pid, value)
 
     def _gone(self) -> None:
         """The launcher died: its programs are orphans now, killed here (they still run, so
@@ -359,15 +361,17 @@ class _Launcher:
         deadline = time.monotonic() + timeout
         while True:
             with self.lock:
+                self._recv(0)  # whatever has come, for this program or another thread's
                 if pid in self.exits:
                     return self.exits.pop(pid)
                 if self.dead:
                     raise LauncherError("launcher gone")
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise subprocess.TimeoutExpired("pdftotext", timeout)
-                # Short turns: another thread may be waiting for its own program's exit.
-                self._recv(min(left, 0.05))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired("pdftotext", timeout)
+            # Waiting happens without the lock, so other threads start and reap meanwhile.
+            with contextlib.suppress(OSError, ValueError):
+                select.select([self.sock], [], [], min(left, 0.05))
 
     def kill(self, pid: int) -> None:
         with self.lock:

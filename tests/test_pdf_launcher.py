@@ -138,3 +138,14 @@ def test_font_names_from_bytes_are_pypdfs(body, flat, legacy):
         assert base == str(ref.get_object().get("/BaseFont") or "")
     assert R._names_legacy_font(reader, 1, data) is legacy
     assert R._names_legacy_font(PdfReader(io.BytesIO(data), strict=False), 1) is legacy
+
+
+def test_threads_share_the_launcher():
+    from concurrent.futures import ThreadPoolExecutor
+
+    datas = [P.fallback_pdf([P.nd30_cells(number=f"{k}/BC-UBND")] * (1 + k % 3)) for k in range(12)]
+    expected = [_bare_pages(d) for d in datas]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda d: POPPLER.pdf_text_pages(d, 200, 1 << 20), datas)) == expected
+    launcher = C.pdf_launcher()
+    assert launcher.started == set() and launcher.exits == {}
