@@ -161,6 +161,9 @@ class CappedRun:
         except LauncherError:
             self.close()
             raise ConversionError(f"Không biết chương trình {self.what} kết thúc thế nào (tiến trình khởi chạy đã dừng).") from None
+        except OSError as exc:  # the launcher could not start it
+            self.close()
+            raise ConversionError(f"Không chạy được chương trình {self.what}: {exc.strerror or exc}.") from None
         except ConversionError:
             self.close()
             raise
@@ -195,65 +198,74 @@ class _PopenChild:
 class _LaunchedChild:
     """A program the launcher started (see _Launcher): it reaps it and kills it on request."""
 
-    def __init__(self, launcher: "_Launcher", pid: int) -> None:
-        self.launcher, self.pid, self.status = launcher, pid, None
+    def __init__(self, launcher: "_Launcher", rid: int) -> None:
+        self.launcher, self.rid, self.status = launcher, rid, None
+
+    @property
+    def pid(self) -> int | None:
+        return self.launcher.pid_of(self.rid)
 
     def wait(self, timeout: float) -> int:
-        self.status = self.launcher.wait(self.pid, timeout)
+        self.status = self.launcher.wait(self.rid, timeout)
         return self.status
 
     def stop(self) -> None:
         if self.status is None:
-            self.launcher.kill(self.pid)
+            self.launcher.kill(self.rid)
             with contextlib.suppress(subprocess.TimeoutExpired, OSError):
-                self.status = self.launcher.wait(self.pid, 10)
+                self.status = self.launcher.wait(self.rid, 10)
 
 
 # The launcher's own code: run once per tonghop process by `unshare -rn python3 -I -S -c`, so it
 # and every program it starts live in the network namespace it was given (no network).
+# Messages (SOCK_SEQPACKET, one each): to it "S" + request id + argv (NUL-separated) with the
+# program's stdin and stdout as descriptors, "K" + request id (kill); from it "P" + id + pid
+# (started), "E" + id + errno (could not start), "X" + id + exit status (reaped).
 _LAUNCHER_SOURCE = r"""
 import os, select, signal, socket, struct, sys
 sock = socket.socket(fileno=int(sys.argv[1]))
 os.set_inheritable(sock.fileno(), False)
 null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
-running = {}  # pidfd -> pid of each program started and not yet reaped
+by_fd, by_rid = {}, {}  # pidfd -> (rid, pid), rid -> pid: started and not yet reaped
 def kill(pid):
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         pass
 while True:
-    for fd in select.select([sock, *running], [], [])[0]:
+    for fd in select.select([sock, *by_fd], [], [])[0]:
         if fd is not sock:
-            pid = running.pop(fd)
+            rid, pid = by_fd.pop(fd)
+            del by_rid[rid]
             os.close(fd)
             status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-            sock.send(b"X" + struct.pack("=ii", pid, status))
+            sock.send(b"X" + struct.pack("=ii", rid, status))
             continue
         try:
             msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 2, socket.MSG_CMSG_CLOEXEC)
         except OSError:
             msg, fds = b"", []
         if not msg:  # tonghop has gone: so do the programs it started
-            for pid in running.values():
+            for pid in by_rid.values():
                 kill(pid)
             os._exit(0)
-        if msg[:1] == b"K":  # kill: only a program not yet reaped, so never a reused pid
-            pid = struct.unpack("=i", msg[1:5])[0]
-            if pid in running.values():
-                kill(pid)
+        rid = struct.unpack("=i", msg[1:5])[0]
+        if msg[:1] == b"K":  # only a program not yet reaped, so never a reused pid
+            if rid in by_rid:
+                kill(by_rid[rid])
             continue
         try:
             if len(fds) != 2:
                 raise OSError(9, "two descriptors expected")
-            argv = msg[1:].split(b"\0")
+            argv = msg[5:].split(b"\0")
             pid = os.posix_spawn(argv[0], argv, os.environ, setsid=True, file_actions=[
                 (os.POSIX_SPAWN_DUP2, fds[0], 0), (os.POSIX_SPAWN_DUP2, fds[1], 1),
                 (os.POSIX_SPAWN_DUP2, null, 2)])
-            running[os.pidfd_open(pid)] = pid
-            reply = b"P" + struct.pack("=ii", pid, 0)
+            by_fd[os.pidfd_open(pid)] = (rid, pid)
+            by_rid[rid] = pid
+            reply = b"P" + struct.pack("=ii", rid, pid)
         except OSError as exc:
-            reply = b"E" + struct.pack("=ii", 0, exc.errno or 0)
+            reply = b"E" + struct.pack("=ii", rid, exc.errno or 0)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -262,7 +274,7 @@ while True:
 
 
 class LauncherError(OSError):
-    """The launcher is gone or refused; the caller starts the program the ordinary way."""
+    """The launcher is gone; the caller starts the program the ordinary way."""
 
 
 class _Launcher:
@@ -273,10 +285,11 @@ class _Launcher:
     isolation prefix (python3 -I -S, a few MB) and starts each pdftotext with posix_spawn in its
     own session; the namespace is inherited, so pdftotext has no network, as before. The PDF
     (stdin) and the output pipe are passed as descriptors over a socket pair, so tonghop reads
-    the output itself with the same time and size bounds. The launcher reaps its programs and
-    reports each exit status; it kills a program on request only while it has not reaped it (so
-    a reused pid is never signalled). When tonghop exits, the socket closes and the launcher
-    kills what still runs and exits. If it dies or misbehaves, callers fall back to starting
+    the output itself with the same time and size bounds; a request is sent and not waited for
+    (its answer comes with the exit status). The launcher reaps its programs and reports each exit
+    status; it kills a program on request only while it has not reaped it (so a reused pid is
+    never signalled). When tonghop exits, the socket closes and the launcher kills what still
+    runs and exits. If it dies, what it started is killed here and callers fall back to starting
     `unshare -rn pdftotext` per PDF (see Converter._start_pdftotext).
     """
 
@@ -295,8 +308,10 @@ class _Launcher:
         self.sock = ours
         self.pid_owner = os.getpid()
         self.lock = threading.Lock()
-        self.exits: dict[int, int] = {}
-        self.started: set[int] = set()
+        self.next_rid = 0
+        self.exits: dict[int, int] = {}  # rid -> exit status, not yet asked for
+        self.failed: dict[int, int] = {}  # rid -> errno of a program that did not start
+        self.started: dict[int, int | None] = {}  # rid -> pid (None until told) of what runs
         self.dead = False
 
     def _recv(self, timeout: float) -> None:
@@ -312,58 +327,69 @@ class _Launcher:
             if len(msg) != 9:
                 self._gone()
                 return
-            kind, (pid, value) = msg[:1], struct.unpack("=ii", msg[1:])
-            if kind == b"X":
-                self.exits[pid] = value
-                self.started.discard(pid)
+            kind, (rid, value) = msg[:1], struct.unpack("=ii", msg[1:])
+            if kind == b"P":
+                if rid in self.started:
+                    self.started[rid] = value
+            elif kind == b"X":
+                self.exits[rid] = value
+                self.started.pop(rid, None)
             else:
-                self.reply = (kind, pid, value)
+                self.failed[rid] = value
+                self.started.pop(rid, None)
 
     def _gone(self) -> None:
-        """The launcher died: its programs are orphans now, killed here (they still run, so
-        their pids are theirs)."""
+        """The launcher died: its programs are orphans now, killed here (still running and not
+        reaped by anyone, so their pids are theirs)."""
         if not self.dead:
             self.dead = True
-            for pid in self.started:
-                with contextlib.suppress(OSError):
-                    os.killpg(pid, signal.SIGKILL)
+            for pid in self.started.values():
+                if pid:
+                    with contextlib.suppress(OSError):
+                        os.killpg(pid, signal.SIGKILL)
             log.warning("Tiến trình khởi chạy pdftotext đã dừng; hệ thống chạy pdftotext theo cách thông thường.")
 
     def spawn(self, argv: Sequence[str], stdin: int | None, stdout: int) -> int:
+        """Ask for argv to be started; its request id, at once (see wait)."""
         with self.lock:
             if self.dead:
                 raise LauncherError("launcher gone")
+            self._recv(0)  # what has come meanwhile, so a dead launcher is noticed here
+            if self.dead:
+                raise LauncherError("launcher gone")
+            self.next_rid = rid = (self.next_rid + 1) & 0x7FFFFFFF
             null = None
             if stdin is None:
                 null = stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
             try:
-                socket.send_fds(self.sock, [b"S" + b"\0".join(os.fsencode(a) for a in argv)], [stdin, stdout])
+                socket.send_fds(self.sock, [b"S" + struct.pack("=i", rid) + b"\0".join(map(os.fsencode, argv))],
+                                [stdin, stdout])
             except OSError:
                 self._gone()
                 raise LauncherError("launcher gone") from None
             finally:
                 if null is not None:
                     os.close(null)
-            self.reply = None
-            deadline = time.monotonic() + 10
-            while self.reply is None and not self.dead and time.monotonic() < deadline:
-                self._recv(deadline - time.monotonic())
-            if self.reply is None:
-                self._gone()
-                raise LauncherError("launcher gone")
-            kind, pid, value = self.reply
-            if kind != b"P":
-                raise OSError(value, os.strerror(value))
-            self.started.add(pid)
-            return pid
+            self.started[rid] = None
+            return rid
 
-    def wait(self, pid: int, timeout: float) -> int:
+    def pid_of(self, rid: int) -> int | None:
+        with self.lock:
+            self._recv(0)
+            return self.started.get(rid)
+
+    def wait(self, rid: int, timeout: float) -> int:
+        """The exit status of request rid; subprocess.TimeoutExpired after timeout; OSError when
+        it could not start; LauncherError when the launcher died first."""
         deadline = time.monotonic() + timeout
         while True:
             with self.lock:
                 self._recv(0)  # whatever has come, for this program or another thread's
-                if pid in self.exits:
-                    return self.exits.pop(pid)
+                if rid in self.exits:
+                    return self.exits.pop(rid)
+                if rid in self.failed:
+                    errno = self.failed.pop(rid)
+                    raise OSError(errno, os.strerror(errno))
                 if self.dead:
                     raise LauncherError("launcher gone")
             left = deadline - time.monotonic()
@@ -373,12 +399,12 @@ class _Launcher:
             with contextlib.suppress(OSError, ValueError):
                 select.select([self.sock], [], [], min(left, 0.05))
 
-    def kill(self, pid: int) -> None:
+    def kill(self, rid: int) -> None:
         with self.lock:
-            if self.dead or pid not in self.started:
+            if self.dead or rid not in self.started:
                 return
             try:
-                self.sock.send(b"K" + struct.pack("=i", pid))
+                self.sock.send(b"K" + struct.pack("=i", rid))
             except OSError:
                 self._gone()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -55,13 +56,18 @@ def test_launched_programs_keep_their_bounds():
     launcher = C.pdf_launcher()
     run = C.CappedRun(["/bin/sleep", "30"], 0.5, 1 << 16, launcher=launcher)
     pid = run.proc.pid
+    while pid is None:  # the launcher says the pid when it has started the program
+        time.sleep(0.01)
+        pid = run.proc.pid
     with pytest.raises(ConversionError, match="Quá thời gian"):
         run.collect()
     assert not os.path.exists(f"/proc/{pid}")  # killed and reaped, not left behind
     with pytest.raises(ConversionError, match="quá nhiều chữ"):
         C.CappedRun(["/usr/bin/yes"], 20, 100_000, launcher=launcher).collect()
     assert C.CappedRun(["/bin/sh", "-c", "exit 3"], 20, 1 << 16, launcher=launcher).collect() == (3, b"")
-    assert launcher.started == set() and launcher.exits == {}
+    with pytest.raises(ConversionError, match="Không chạy được"):
+        C.CappedRun(["/nonexistent/pdftotext"], 20, 1 << 16, launcher=launcher).collect()
+    assert launcher.started == {} and launcher.exits == {}
 
 
 def test_reader_pages_are_pdftotext_pages():
@@ -83,7 +89,7 @@ def test_refused_pdf_leaves_no_pdftotext_running():
     doc = read_document(Attachment(filename="a.pdf", content_type="", data=H.wide_page_tree(6000)),
                         converter=POPPLER)
     assert any("cây trang quá lớn" in p for p in doc.problems)
-    assert launcher.started == set() and launcher.exits == {}
+    assert launcher.started == {} and launcher.exits == {}
 
 
 def test_dead_launcher_falls_back_to_unshare_per_pdf(monkeypatch):
@@ -148,4 +154,4 @@ def test_threads_share_the_launcher():
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(lambda d: POPPLER.pdf_text_pages(d, 200, 1 << 20), datas)) == expected
     launcher = C.pdf_launcher()
-    assert launcher.started == set() and launcher.exits == {}
+    assert launcher.started == {} and launcher.exits == {}
