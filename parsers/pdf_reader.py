@@ -284,6 +284,8 @@ def _flat_base_font(data: bytes, reader, ref) -> str | None:
     None when the object is not a flat dictionary stored uncompressed at its cross-reference
     offset (pypdf reads it then)."""
     try:
+        if ref.idnum in reader.xref_objStm:
+            return None  # pypdf reads a compressed copy first (an update may have moved it there)
         offset = reader.xref[ref.generation][ref.idnum]
     except (KeyError, TypeError, AttributeError):
         return None
@@ -306,7 +308,7 @@ def _flat_base_font(data: bytes, reader, ref) -> str | None:
             if not token.startswith(b"/") or i + 1 >= len(tokens):
                 return None
             value = tokens[i + 1]
-            if len(tokens) > i + 3 and tokens[i + 3] == b"R":
+            if len(tokens) > i + 3 and tokens[i + 3] == b"R" and value.isdigit() and tokens[i + 2].isdigit():
                 if token == b"/BaseFont":
                     return None  # an indirect /BaseFont: pypdf's own way
                 i += 4

@@ -127,6 +127,8 @@ def _font_pdf(font_body: bytes) -> bytes:
     (b"<< /Type /Font /BaseFont /Arial /X << /BaseFont /.VnTime >> >>", False, False),  # nested
     (b"<< /Type /Font /BaseFont (.VnTime) >>", False, True),  # a string: pypdf reads it
     (b"<< /Type /Font /BaseFont /Arial /BaseFont /.VnTime >>", False, False),  # repeated: pypdf keeps the first
+    (b"<< /Type /Font /BaseFont 6 0 R >>", False, False),  # indirect
+    (b"<< /Type /Font /Encoding 6 0 R /BaseFont /VnTimeH >>", True, True),
 ])
 def test_font_names_from_bytes_are_pypdfs(body, flat, legacy):
     import io
