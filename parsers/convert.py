@@ -13,7 +13,9 @@ program runs in a network namespace of its own with only a loopback that is down
 which works as root and as an ordinary user where user namespaces are allowed; `unshare --net` as
 root otherwise), and LibreOffice's profile blocks linked content as well
 (BlockUntrustedRefererLinks), which is the one layer left on a machine without namespaces.
-`network_isolation()` says which applies; check-config prints it.
+`network_isolation()` says which applies; check-config prints it. pdftotext, run for every PDF, is
+started by a small resident launcher that itself runs under that prefix (see _Launcher): the same
+namespace without one more program start and one more namespace per PDF.
 
 The service (`tonghop run`) converts through a resident LibreOffice instead (parsers/convert_pool.py,
 switched on by use_resident_pool()): same isolation and profile, ≈0.1-0.2 s a .doc instead of ≈1 s,
@@ -29,7 +31,11 @@ import os
 import re
 import select
 import shutil
+import signal
+import socket
+import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -76,40 +82,426 @@ def run_capped(argv: Sequence[str], timeout: float, max_bytes: int, *,
     `timeout` seconds pass or stdout grows past max_bytes (a small PDF can draw gigabytes of
     text, which communicate() would hold in memory). stdout is read as it comes, so nothing
     waits on a polling interval."""
+    run = CappedRun(argv, timeout, max_bytes, what=what)
     try:
-        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
-    except OSError as exc:
-        raise ConversionError(f"Không chạy được chương trình {what} ({argv[0]}): {exc.strerror or exc}.") from exc
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    size = 0
-    fd = proc.stdout.fileno()
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
-            if not ready:
-                raise ConversionError(
-                    f"Quá thời gian {what} ({timeout:g} giây); tệp có thể quá lớn hoặc bị hỏng, cần người xem."
-                )
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > max_bytes:
-                raise ConversionError(f"Chương trình {what} cho ra quá nhiều chữ; tệp có thể bị hỏng hoặc độc hại.")
-            chunks.append(chunk)
-        status = proc.wait(timeout=max(deadline - time.monotonic(), 1))
-    except (ConversionError, subprocess.TimeoutExpired) as exc:
-        _kill_group(proc)
-        proc.wait()
-        if isinstance(exc, ConversionError):
-            raise
-        raise ConversionError(f"Quá thời gian {what} ({timeout:g} giây); cần người xem.") from None
+        return run.collect()
     finally:
-        proc.stdout.close()
-    return status, b"".join(chunks)
+        run.close()
+
+
+class CappedRun:
+    """A program started now, its stdout collected later by collect() (run_capped's two halves).
+
+    Why two halves: the PDF reader starts pdftotext first and does its own checks with pypdf
+    while pdftotext works on the other core. The bounds are those of run_capped: own process
+    group, `timeout` counted from the start (time the caller spends elsewhere counts too), at
+    most max_bytes of stdout. stdout is a pipe enlarged to 1 MB where Linux allows it, so a
+    small PDF's whole text fits while nobody reads; a larger one waits for collect(). close()
+    kills the group if it still runs (a PDF pypdf refused) and may be called any number of times.
+    `stdin` is a file descriptor the program reads (the PDF itself), or None for /dev/null.
+    """
+
+    def __init__(self, argv: Sequence[str], timeout: float, max_bytes: int, *,
+                 stdin: int | None = None, what: str = "chuyển đổi",
+                 launcher: "_Launcher | None" = None) -> None:
+        self.timeout, self.max_bytes, self.what = timeout, max_bytes, what
+        self.proc: _PopenChild | _LaunchedChild | None = None
+        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        try:
+            with contextlib.suppress(OSError, AttributeError):  # F_SETPIPE_SZ: Linux 2.6.35+, Python 3.10+
+                import fcntl
+                fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+            if launcher is not None:
+                self.proc = _LaunchedChild(launcher, launcher.spawn(argv, stdin, write_fd))
+            else:
+                self.proc = _PopenChild(subprocess.Popen(
+                    list(argv), stdin=subprocess.DEVNULL if stdin is None else stdin,
+                    stdout=write_fd, stderr=subprocess.DEVNULL, start_new_session=True))
+        except LauncherError:
+            os.close(read_fd)
+            raise  # the caller starts it the ordinary way
+        except OSError as exc:
+            os.close(read_fd)
+            raise ConversionError(f"Không chạy được chương trình {what} ({argv[0]}): {exc.strerror or exc}.") from exc
+        finally:
+            os.close(write_fd)  # the child holds its own copy; EOF comes when it exits
+        self.fd: int | None = read_fd
+        self.deadline = time.monotonic() + timeout
+
+    def _timed_out(self) -> ConversionError:
+        return ConversionError(
+            f"Quá thời gian {self.what} ({self.timeout:g} giây); tệp có thể quá lớn hoặc bị hỏng, cần người xem."
+        )
+
+    def collect(self) -> tuple[int, bytes]:
+        """(exit status, stdout); ConversionError past the time or output bound (group killed)."""
+        if self.fd is None or self.proc is None:
+            raise ConversionError(f"Chương trình {self.what} đã bị dừng.")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                # Polled even past the deadline: output already written by a program that has
+                # finished while the caller was busy is taken, not called a timeout.
+                left = self.deadline - time.monotonic()
+                if not select.select([self.fd], [], [], max(left, 0))[0]:
+                    raise self._timed_out()
+                chunk = os.read(self.fd, 1 << 20)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise ConversionError(
+                        f"Chương trình {self.what} cho ra quá nhiều chữ; tệp có thể bị hỏng hoặc độc hại.")
+                chunks.append(chunk)
+            status = self.proc.wait(timeout=max(self.deadline - time.monotonic(), 1))
+        except subprocess.TimeoutExpired:
+            self.close()
+            raise ConversionError(f"Quá thời gian {self.what} ({self.timeout:g} giây); cần người xem.") from None
+        except LauncherError:
+            self.close()
+            raise ConversionError(f"Không biết chương trình {self.what} kết thúc thế nào (tiến trình khởi chạy đã dừng).") from None
+        except OSError as exc:  # the launcher could not start it
+            self.close()
+            raise ConversionError(f"Không chạy được chương trình {self.what}: {exc.strerror or exc}.") from None
+        except ConversionError:
+            self.close()
+            raise
+        self.close()
+        return status, b"".join(chunks)
+
+    def close(self) -> None:
+        """Kill the group if it still runs, reap it, release the pipe."""
+        if self.proc is not None:
+            self.proc.stop()
+            self.proc = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class _PopenChild:
+    """A program started by subprocess in its own session (run_capped's way)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.popen = proc
+
+    def wait(self, timeout: float) -> int:
+        return self.popen.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            _kill_group(self.popen)
+            self.popen.wait()
+
+
+class _LaunchedChild:
+    """A program the launcher started (see _Launcher): it reaps it and kills it on request."""
+
+    def __init__(self, launcher: "_Launcher", rid: int) -> None:
+        self.launcher, self.rid, self.status = launcher, rid, None
+
+    @property
+    def pid(self) -> int | None:
+        return self.launcher.pid_of(self.rid)
+
+    def wait(self, timeout: float) -> int:
+        self.status = self.launcher.wait(self.rid, timeout)
+        return self.status
+
+    def stop(self) -> None:
+        if self.status is None:
+            self.launcher.kill(self.rid)
+            with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+                self.status = self.launcher.wait(self.rid, 10)
+
+
+# The launcher's own code: run once per tonghop process by `unshare -rn python3 -I -S -c`, so it
+# and every program it starts live in the network namespace it was given (no network).
+# Messages (SOCK_SEQPACKET, one each): to it "S" + request id + argv (NUL-separated) with the
+# program's stdin and stdout as descriptors, "K" + request id (kill); from it "P" + id + pid
+# (started), "E" + id + errno (could not start), "X" + id + exit status (reaped).
+_LAUNCHER_SOURCE = r"""
+import os, select, signal, socket, struct, sys
+sock = socket.socket(fileno=int(sys.argv[1]))
+os.set_inheritable(sock.fileno(), False)
+null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+by_fd, by_rid = {}, {}  # pidfd -> (rid, pid), rid -> pid: started and not yet reaped
+def kill(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+while True:
+    for fd in select.select([sock, *by_fd], [], [])[0]:
+        if fd is not sock:
+            rid, pid = by_fd.pop(fd)
+            del by_rid[rid]
+            os.close(fd)
+            status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            sock.send(b"X" + struct.pack("=ii", rid, status))
+            continue
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 2, socket.MSG_CMSG_CLOEXEC)
+        except OSError:
+            msg, fds = b"", []
+        if not msg:  # tonghop has gone: so do the programs it started
+            for pid in by_rid.values():
+                kill(pid)
+            os._exit(0)
+        rid = struct.unpack("=i", msg[1:5])[0]
+        if msg[:1] == b"K":  # only a program not yet reaped, so never a reused pid
+            if rid in by_rid:
+                kill(by_rid[rid])
+            continue
+        try:
+            if len(fds) != 2:
+                raise OSError(9, "two descriptors expected")
+            argv = msg[5:].split(b"\0")
+            pid = os.posix_spawn(argv[0], argv, os.environ, setsid=True, file_actions=[
+                (os.POSIX_SPAWN_DUP2, fds[0], 0), (os.POSIX_SPAWN_DUP2, fds[1], 1),
+                (os.POSIX_SPAWN_DUP2, null, 2)])
+            by_fd[os.pidfd_open(pid)] = (rid, pid)
+            by_rid[rid] = pid
+            reply = b"P" + struct.pack("=ii", rid, pid)
+        except OSError as exc:
+            reply = b"E" + struct.pack("=ii", rid, exc.errno or 0)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        sock.send(reply)
+"""
+
+
+class LauncherError(OSError):
+    """The launcher is gone; the caller starts the program the ordinary way."""
+
+
+class _Launcher:
+    """A small resident process inside the network namespace that starts pdftotext for us.
+
+    Why: `unshare -rn` costs one more program start and a new network namespace for every PDF
+    (≈2 ms of the ≈11 ms pdftotext takes; issue 17). The launcher is started once under the same
+    isolation prefix (python3 -I -S, a few MB) and starts each pdftotext with posix_spawn in its
+    own session; the namespace is inherited, so pdftotext has no network, as before. The PDF
+    (stdin) and the output pipe are passed as descriptors over a socket pair, so tonghop reads
+    the output itself with the same time and size bounds; a request is sent and not waited for
+    (its answer comes with the exit status). The launcher reaps its programs and reports each exit
+    status; it kills a program on request only while it has not reaped it (so a reused pid is
+    never signalled). When tonghop exits, the socket closes and the launcher kills what still
+    runs and exits. If it dies, what it started is killed here and callers fall back to starting
+    `unshare -rn pdftotext` per PDF (see Converter._start_pdftotext).
+    """
+
+    def __init__(self, prefix: Sequence[str]) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen(
+                [*prefix, sys.executable, "-I", "-S", "-c", _LAUNCHER_SOURCE, str(theirs.fileno())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),), start_new_session=True)
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.pid_owner = os.getpid()
+        self.lock = threading.Lock()
+        self.next_rid = 0
+        self.exits: dict[int, int] = {}  # rid -> exit status, not yet asked for
+        self.failed: dict[int, int] = {}  # rid -> errno of a program that did not start
+        self.started: dict[int, int | None] = {}  # rid -> pid (None until told) of what runs
+        self.dead = False
+
+    def _recv(self, timeout: float) -> None:
+        """The messages from the launcher that have come (lock held), waiting at most timeout
+        for the first."""
+        wait = max(timeout, 0)
+        while not self.dead and select.select([self.sock], [], [], wait)[0]:
+            wait = 0
+            try:
+                msg = self.sock.recv(64)
+            except OSError:
+                msg = b""
+            if len(msg) != 9:
+                self._gone()
+                return
+            kind, (rid, value) = msg[:1], struct.unpack("=ii", msg[1:])
+            if kind == b"P":
+                if rid in self.started:
+                    self.started[rid] = value
+            elif kind == b"X":
+                self.exits[rid] = value
+                self.started.pop(rid, None)
+            else:
+                self.failed[rid] = value
+                self.started.pop(rid, None)
+
+    def _gone(self) -> None:
+        """The launcher died: its programs are orphans now, killed here (still running and not
+        reaped by anyone, so their pids are theirs)."""
+        if not self.dead:
+            self.dead = True
+            for pid in self.started.values():
+                if pid:
+                    with contextlib.suppress(OSError):
+                        os.killpg(pid, signal.SIGKILL)
+            log.warning("Tiến trình khởi chạy pdftotext đã dừng; hệ thống chạy pdftotext theo cách thông thường.")
+
+    def spawn(self, argv: Sequence[str], stdin: int | None, stdout: int) -> int:
+        """Ask for argv to be started; its request id, at once (see wait)."""
+        with self.lock:
+            if self.dead:
+                raise LauncherError("launcher gone")
+            self._recv(0)  # what has come meanwhile, so a dead launcher is noticed here
+            if self.dead:
+                raise LauncherError("launcher gone")
+            self.next_rid = rid = (self.next_rid + 1) & 0x7FFFFFFF
+            null = None
+            if stdin is None:
+                null = stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                socket.send_fds(self.sock, [b"S" + struct.pack("=i", rid) + b"\0".join(map(os.fsencode, argv))],
+                                [stdin, stdout])
+            except OSError:
+                self._gone()
+                raise LauncherError("launcher gone") from None
+            finally:
+                if null is not None:
+                    os.close(null)
+            self.started[rid] = None
+            return rid
+
+    def pid_of(self, rid: int) -> int | None:
+        with self.lock:
+            self._recv(0)
+            return self.started.get(rid)
+
+    def wait(self, rid: int, timeout: float) -> int:
+        """The exit status of request rid; subprocess.TimeoutExpired after timeout; OSError when
+        it could not start; LauncherError when the launcher died first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                self._recv(0)  # whatever has come, for this program or another thread's
+                if rid in self.exits:
+                    return self.exits.pop(rid)
+                if rid in self.failed:
+                    errno = self.failed.pop(rid)
+                    raise OSError(errno, os.strerror(errno))
+                if self.dead:
+                    raise LauncherError("launcher gone")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired("pdftotext", timeout)
+            # Waiting happens without the lock, so other threads start and reap meanwhile.
+            with contextlib.suppress(OSError, ValueError):
+                select.select([self.sock], [], [], min(left, 0.05))
+
+    def kill(self, rid: int) -> None:
+        with self.lock:
+            if self.dead or rid not in self.started:
+                return
+            try:
+                self.sock.send(b"K" + struct.pack("=i", rid))
+            except OSError:
+                self._gone()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()  # the launcher sees EOF, kills what runs and exits
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        if self.proc.poll() is None:
+            _kill_group(self.proc)
+            self.proc.wait()
+        self.dead = True
+
+
+_LAUNCHER: _Launcher | None = None
+_LAUNCHER_LOCK = threading.Lock()
+_LAUNCHER_RETRY_AT = 0.0
+LAUNCHER_RETRY_AFTER = 60.0  # a launcher that cannot start or died is not retried for every PDF
+
+
+def pdf_launcher() -> _Launcher | None:
+    """The process's launcher, started on first use; None where it cannot run (the caller starts
+    `unshare -rn pdftotext` itself). A forked child starts its own."""
+    global _LAUNCHER, _LAUNCHER_RETRY_AT
+    with _LAUNCHER_LOCK:
+        current = _LAUNCHER
+        if current is not None and not current.dead and current.pid_owner == os.getpid():
+            return current
+        if current is not None and current.pid_owner == os.getpid():
+            current.close()  # it died: wait a while before the next one
+            _LAUNCHER_RETRY_AT = time.monotonic() + LAUNCHER_RETRY_AFTER
+        _LAUNCHER = None
+        if time.monotonic() < _LAUNCHER_RETRY_AT or not hasattr(os, "pidfd_open") or not hasattr(socket, "send_fds"):
+            return None
+        try:
+            _LAUNCHER = _Launcher(isolation_prefix())
+        except OSError as exc:
+            log.warning("Không khởi động được tiến trình khởi chạy pdftotext (%s); chạy pdftotext theo cách thông thường.", exc)
+            _LAUNCHER_RETRY_AT = time.monotonic() + LAUNCHER_RETRY_AFTER
+            return None
+        return _LAUNCHER
+
+
+def close_pdf_launcher() -> None:
+    global _LAUNCHER
+    with _LAUNCHER_LOCK:
+        if _LAUNCHER is not None and _LAUNCHER.pid_owner == os.getpid():
+            _LAUNCHER.close()
+        _LAUNCHER = None
+
+
+atexit.register(close_pdf_launcher)
+
+
+def _memory_file(data: bytes):
+    """A readable file object holding data, positioned at its start, in memory where Linux allows."""
+    try:
+        fd = os.memfd_create("tonghop-pdf", os.MFD_CLOEXEC)
+        f = open(fd, "w+b", buffering=0)
+    except (AttributeError, OSError):
+        f = tempfile.TemporaryFile(prefix="tonghop-pdftext-")
+    try:
+        view, done = memoryview(data), 0
+        while done < len(view):  # an unbuffered write may take part of the bytes
+            done += f.write(view[done:])
+        f.flush()
+        f.seek(0)
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+class PdfTextRun:
+    """A pdftotext started by Converter.start_pdf_text: pages() waits for its text, split into
+    pages on form feeds; close() kills it if it still runs. `later` computes the pages instead of
+    a process (a subclass's own pdf_text_pages, or no page to read); `error` is a failure to start."""
+
+    def __init__(self, run: CappedRun | None, later=None, error: ConversionError | None = None) -> None:
+        self.run, self.later, self.error = run, later, error
+
+    def pages(self) -> list[str]:
+        if self.error is not None:
+            raise self.error
+        if self.run is None:
+            return self.later()
+        status, raw = self.run.collect()
+        if status != 0:
+            raise ConversionError(f"pdftotext không đọc được lớp chữ của tệp PDF (mã lỗi {status}).")
+        pages = raw.decode("utf-8", "replace").split("\f")
+        if pages and not pages[-1].strip():
+            pages.pop()  # pdftotext ends every page with a form feed
+        return pages
+
+    def close(self) -> None:
+        if self.run is not None:
+            self.run.close()
 
 
 _ISOLATION: list[str] | None = None
@@ -435,24 +827,53 @@ class Converter:
         pypdf has already refused files that need a user password).
         Time is bounded by `timeout`, output by max_bytes (ConversionError past either).
         """
+        run = self._start_pdftotext(data, last_page, max_bytes)
+        try:
+            return run.pages()
+        finally:
+            run.close()
+
+    def start_pdf_text(self, data: bytes, last_page: int, max_bytes: int) -> "PdfTextRun":
+        """pdf_text_pages started now and read later: run.pages() gives what pdf_text_pages
+        returns (or raises its ConversionError), run.close() stops it; the caller must close it.
+
+        The PDF reader starts pdftotext before its pypdf checks so both work at once (issue 17:
+        pdftotext takes ≈11 ms a file, most of it starting the program). A subclass that
+        overrides pdf_text_pages (the tests' stand-ins) is called when the pages are asked for.
+        """
+        if type(self).pdf_text_pages is not Converter.pdf_text_pages:
+            return PdfTextRun(None, lambda: self.pdf_text_pages(data, last_page, max_bytes))
+        try:
+            return self._start_pdftotext(data, last_page, max_bytes)
+        except ConversionError as exc:
+            return PdfTextRun(None, None, exc)
+
+    def _start_pdftotext(self, data: bytes, last_page: int, max_bytes: int) -> "PdfTextRun":
         if not self.has_pdf_text:
             raise ConversionError("Máy chủ chưa cài pdftotext (poppler-utils).")
         if last_page < 1:
-            return []
-        # A private temporary file, as for the other converters (poppler would copy stdin whole).
-        with tempfile.TemporaryDirectory(prefix="tonghop-pdftext-") as work:
-            pdf = Path(work, "input.pdf")
-            pdf.write_bytes(data)
-            argv = [self.pdftotext, "-q", "-layout", "-enc", "UTF-8", "-f", "1", "-l", str(last_page),
-                    str(pdf), "-"]
-            status, raw = run_capped(self._offline(argv), self.timeout, max_bytes, what="đọc lớp chữ PDF (pdftotext)")
-        if status != 0:
-            raise ConversionError(f"pdftotext không đọc được lớp chữ của tệp PDF (mã lỗi {status}).")
-        text = raw.decode("utf-8", "replace")
-        pages = text.split("\f")
-        if pages and not pages[-1].strip():
-            pages.pop()  # pdftotext ends every page with a form feed
-        return pages
+            return PdfTextRun(None, list)
+        # The PDF reaches pdftotext as its stdin ("-"), from a file in memory (memfd) rather than
+        # a private temporary directory: no directory to make and remove for each PDF, nothing on
+        # disk, and no path a program could guess. poppler reads stdin whole before parsing, so it
+        # holds one copy of the PDF, as it would have mapped the file; attachments are already
+        # bounded in size. Where memfd is missing, an unnamed temporary file does the same.
+        argv = [self.pdftotext, "-q", "-layout", "-enc", "UTF-8", "-f", "1", "-l", str(last_page), "-", "-"]
+        what = "đọc lớp chữ PDF (pdftotext)"
+        source = _memory_file(data)
+        try:
+            launcher = pdf_launcher() if self.offline else None
+            if launcher is not None:
+                try:
+                    program = shutil.which(self.pdftotext) or self.pdftotext
+                    return PdfTextRun(CappedRun([program, *argv[1:]], self.timeout, max_bytes,
+                                                stdin=source.fileno(), what=what, launcher=launcher))
+                except LauncherError:
+                    pass  # gone since: this PDF and the next ones the ordinary way
+            return PdfTextRun(CappedRun(self._offline(argv), self.timeout, max_bytes,
+                                        stdin=source.fileno(), what=what))
+        finally:
+            source.close()  # the child has its own descriptor
 
     # -- OCR ------------------------------------------------------------------------------
     def _ocr_env(self) -> dict[str, str]:

@@ -6,7 +6,8 @@
   reads "K t qu th c hi n ... 2024ế ả ự ệ ậ" (issue 11). pypdf stays for what it does well and
   what pdftotext cannot say: opening (encryption with the empty password, broken files), the
   size of the page tree, streams that inflate past its limit, signature fields; and it reads the
-  text when pdftotext is not installed or fails.
+  text when pdftotext is not installed or fails. pdftotext is started first and works while pypdf
+  checks the file; a file pypdf refuses has its pdftotext killed unread (issue 17).
 - Garbage: a text layer that reads as garbage (parsers.garbled: letters detached from their
   words, stray tone marks) is a problem on the file; the other reader is tried, then OCR.
 - Pages: at most limits.max_pdf_pages are read, within a time budget
@@ -94,10 +95,12 @@ def _letters(text: str) -> int:
 
 
 def _mangled(text: str) -> bool:
-    visible = [ch for ch in text if not ch.isspace()]
-    if len(visible) < 20:
+    # str.split() splits on exactly the characters str.isspace() names: the count of the
+    # visible ones without a Python step per character.
+    visible = sum(map(len, text.split()))
+    if visible < 20:
         return False
-    return len(_PUA.findall(text)) > 0.1 * len(visible)
+    return len(_PUA.findall(text)) > 0.1 * visible
 
 
 def _split_lines(text: str, limit: int, out: PdfText, limits: Limits, used: int = 0) -> int:
@@ -123,6 +126,23 @@ def read_pdf(data: bytes, limits: Limits = Limits(), converter: Converter | None
 
 
 def _read_pdf(data: bytes, limits: Limits, converter: Converter | None) -> PdfText:
+    # pdftotext starts first and works on the other core while pypdf opens the file and checks it
+    # (issue 17: the process costs ≈11 ms, pypdf's part ≈3 ms); it is killed unread when pypdf
+    # refuses the file (broken, password, page tree, inflate bomb), so poppler still never gets
+    # to the end of a file pypdf refused. Its pages are asked up to limits.max_pdf_pages, since
+    # the page count is pypdf's to say, and cut to the pages read (pdftotext reads each page
+    # on its own, so the first pages are the same text either way).
+    run = None
+    if converter is not None and limits.max_pdf_pages > 0 and converter.has_pdf_text:
+        run = converter.start_pdf_text(data, limits.max_pdf_pages, 4 * limits.max_text_chars + 65536)
+    try:
+        return _read_pdf_checked(data, limits, converter, run)
+    finally:
+        if run is not None:
+            run.close()
+
+
+def _read_pdf_checked(data: bytes, limits: Limits, converter: Converter | None, run) -> PdfText:
     from pypdf import PdfReader
     from pypdf.errors import LimitReachedError, PyPdfError
 
@@ -164,9 +184,9 @@ def _read_pdf(data: bytes, limits: Limits, converter: Converter | None) -> PdfTe
         return out
 
     readers = [lambda: _pypdf_pages(reader, take, total, limits, out)]
-    if converter is not None and converter.has_pdf_text:
-        readers.insert(0, lambda: _poppler_pages(data, take, limits, converter))
-    legacy = _legacy_words(reader, take) if _names_legacy_font(reader, take) else {}
+    if run is not None:
+        readers.insert(0, lambda: _poppler_pages(run, take))
+    legacy = _legacy_words(reader, take) if _names_legacy_font(reader, take, data) else {}
     readings = []
     for read in readers:
         pages = read()
@@ -241,11 +261,73 @@ def _font_name(font) -> str | None:
         base = str(font.get("/BaseFont") or "")
     except Exception:
         return None
+    return _office_font_name(base)
+
+
+def _office_font_name(base: str) -> str | None:
     name = _SUBSET_TAG_RE.sub("", base)
     return "." + name if re.match(r"Vn[A-Z]", name) else (name or None)
 
 
-def _names_legacy_font(reader, take: int) -> bool:
+# A font dictionary as LibreOffice and Word write it: one flat dictionary of names, numbers,
+# references and arrays of those (/Widths), no string, nested dictionary, comment, name escape
+# or stream. pypdf parses every number of /Widths into an object (≈2 ms a PDF of the ≈4 ms
+# pypdf costs the reader, issue 17); for such a dictionary /BaseFont is read from the bytes.
+_FLAT_FONT_OBJECT = re.compile(rb"[ \t\r\n\f\0]*(\d+)[ \t\r\n\f\0]+(\d+)[ \t\r\n\f\0]+obj[ \t\r\n\f\0]*"
+                               rb"<<([/A-Za-z0-9+\-_.,\[\] \t\r\n\f\0]*)>>[ \t\r\n\f\0]*endobj")
+_FLAT_TOKEN = re.compile(rb"/[A-Za-z0-9+\-_.,]+|\[|\]|[^/\[\] \t\r\n\f\0]+")
+_FLAT_NUMBER = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)|true|false|null")
+
+
+def _flat_base_font(data: bytes, reader, ref) -> str | None:
+    """str() of the /BaseFont of the font object ref ("" when it has none), read from the bytes;
+    None when the object is not a flat dictionary stored uncompressed at its cross-reference
+    offset (pypdf reads it then)."""
+    try:
+        if ref.idnum in reader.xref_objStm:
+            return None  # pypdf reads a compressed copy first (an update may have moved it there)
+        offset = reader.xref[ref.generation][ref.idnum]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(offset, int) or isinstance(offset, bool) or reader.is_encrypted:
+        return None
+    m = _FLAT_FONT_OBJECT.match(data, offset)
+    if m is None or int(m.group(1)) != ref.idnum or int(m.group(2)) != ref.generation:
+        return None
+    tokens = _FLAT_TOKEN.findall(m.group(3))
+    base, i, depth = "", 0, 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == b"[":
+            depth += 1
+        elif token == b"]":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif depth == 0:  # a key, then its value: a name, a number, a reference or an array
+            if not token.startswith(b"/") or i + 1 >= len(tokens):
+                return None
+            value = tokens[i + 1]
+            if len(tokens) > i + 3 and tokens[i + 3] == b"R" and value.isdigit() and tokens[i + 2].isdigit():
+                if token == b"/BaseFont":
+                    return None  # an indirect /BaseFont: pypdf's own way
+                i += 4
+                continue
+            if token == b"/BaseFont":
+                if base or not value.startswith(b"/"):
+                    return None  # a repeated key, or not a name
+                base = value.decode("ascii")
+            elif value != b"[" and not value.startswith(b"/") and not _FLAT_NUMBER.fullmatch(value):
+                return None
+            i += 1 if value == b"[" else 2
+            continue
+        elif not (token.startswith(b"/") or token == b"R" or _FLAT_NUMBER.fullmatch(token)):
+            return None
+        i += 1
+    return base if depth == 0 else None
+
+
+def _names_legacy_font(reader, take: int, data: bytes = b"") -> bool:
     """Does any page read name a legacy font among its resources? No content is parsed, and a
     font shared by many pages (the usual case) is looked at once."""
     seen: set[int] = set()
@@ -258,6 +340,11 @@ def _names_legacy_font(reader, take: int) -> bool:
                     if key in seen:
                         continue
                     seen.add(key)
+                    base = _flat_base_font(data, reader, ref)
+                    if base is not None:
+                        if legacy_encoding_for_font(_office_font_name(base)):
+                            return True
+                        continue
                 if legacy_encoding_for_font(_font_name(ref.get_object())):
                     return True
         except Exception:
@@ -302,11 +389,13 @@ def _inflate_bomb(reader, take: int) -> bool:
     return False
 
 
-def _poppler_pages(data: bytes, take: int, limits: Limits, converter: Converter) -> list[str] | None:
-    """pdftotext's text of the first `take` pages; None when it fails (pypdf reads instead)."""
+def _poppler_pages(run, take: int) -> list[str] | None:
+    """pdftotext's text of the first `take` pages; None when it fails (pypdf reads instead).
+    (-layout pads lines with spaces: read_pdf allows four bytes a character and then some.)"""
+    if take < 1:
+        return []  # nothing to read: as before, pdftotext's verdict on the file does not matter
     try:
-        # -layout pads lines with spaces: allow four bytes a character and then some.
-        return converter.pdf_text_pages(data, take, 4 * limits.max_text_chars + 65536)
+        return run.pages()[:take]
     except ConversionError:
         return None
 
