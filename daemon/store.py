@@ -37,6 +37,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 import sqlite_utils
+from sqlite_utils.db import NotFoundError
 from sqlite_utils.migrations import Migrations
 
 from daemon.durable import DIR_MODE, FILE_MODE, private_dir, write_bytes
@@ -405,6 +406,29 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    # The per-message writes and lookups are plain statements with named columns, not sqlite_utils'
+    # Table.insert/get: those read the table's schema (PRAGMA table_info, foreign keys) at every
+    # call, ~164 statements per message where ~30 do the work (bench/backlog.py, issue 17).
+    # sqlite3 keeps the compiled statements in its cache. sqlite-utils still creates and migrates
+    # the tables. The values are str/int/float/bytes/None, stored as sqlite_utils stored them.
+    _INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def _insert(self, table: str, values: dict) -> int:
+        """INSERT one row; returns its rowid (the id of the tables with an integer key)."""
+        columns = tuple(values)
+        sql = self._INSERTS.get((table, columns))
+        if sql is None:
+            sql = self._INSERTS[(table, columns)] = (
+                f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+                f"values ({', '.join('?' for _ in columns)})")
+        return self.db.conn.execute(sql, list(values.values())).lastrowid
+
+    def _row(self, sql: str, args) -> dict | None:
+        """The first row of a query as a dict (column -> value), or None."""
+        cursor = self.db.conn.execute(sql, args)
+        row = cursor.fetchone()
+        return None if row is None else dict(zip([c[0] for c in cursor.description], row))
+
     @contextmanager
     def _unsynced(self):
         """A transaction committed without waiting for the disk (PRAGMA synchronous=NORMAL: in
@@ -520,7 +544,8 @@ class Store:
             if same:
                 msg_id, is_new = same["id"], False
             else:
-                msg_id = self.db["messages"].insert(
+                msg_id = self._insert(
+                    "messages",
                     {
                         "message_id": message_id,
                         "sha256": sha256,
@@ -530,13 +555,11 @@ class Store:
                         "status": "claimed",
                         "reason": "đang xử lý",
                         "attempts": 0,
-                    }
-                ).last_pk
+                    },
+                )
                 is_new = True
-            self.db["claims"].insert(
-                {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "uid": str(uid),
-                 "message": msg_id, "claimed_at": utcnow()}
-            )
+            self._insert("claims", {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "uid": str(uid),
+                                    "message": msg_id, "claimed_at": utcnow()})
             self._event("claimed" if is_new else "seen-again", msg_id,
                         {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "uid": str(uid)})
         return msg_id, is_new
@@ -554,7 +577,8 @@ class Store:
             self.db.execute("delete from attachments where message = ?", [msg_id])
             seq_to_id = {}
             for seq, att in enumerate(outcome.attachments):
-                seq_to_id[seq] = self.db["attachments"].insert(
+                seq_to_id[seq] = self._insert(
+                    "attachments",
                     {
                         "message": msg_id,
                         "seq": seq,
@@ -566,11 +590,12 @@ class Store:
                         "sha256": att.sha256,
                         "problems": json.dumps(list(att.problems), ensure_ascii=False),
                         "facts": json.dumps(att.facts, ensure_ascii=False) if att.facts is not None else None,
-                    }
-                ).last_pk
-            received_at = self.db["messages"].get(msg_id)["received_at"]
+                    },
+                )
+            received_at = self.message(msg_id)["received_at"]
             for sub in outcome.submissions:
-                self.db["submissions"].insert(
+                self._insert(
+                    "submissions",
                     {
                         "message": msg_id,
                         "attachment": seq_to_id.get(sub.attachment_seq),
@@ -583,10 +608,10 @@ class Store:
                         "doc_date": sub.doc_date,
                         "doc_title": sub.doc_title,
                         "recorded_at": utcnow(),
-                    }
+                    },
                 )
             for fig in outcome.figures:
-                self.db["figures"].insert({"message": msg_id, "attachment": seq_to_id.get(fig.attachment_seq),
+                self._insert("figures", {"message": msg_id, "attachment": seq_to_id.get(fig.attachment_seq),
                                            "unit_id": outcome.unit_id, "campaign": fig.campaign, "cycle": fig.cycle,
                                            "code": fig.code, "value": fig.value, "received_at": received_at})
             for mail in outcome.outgoing:
@@ -607,7 +632,8 @@ class Store:
         stamp = now.isoformat(timespec="seconds") if now else utcnow()
         if self.db.execute("select 1 from outbox where key = ?", [mail.key]).fetchone():
             return False
-        self.db["outbox"].insert(
+        self._insert(
+            "outbox",
             {
                 "key": mail.key,
                 "kind": mail.kind,
@@ -621,7 +647,7 @@ class Store:
                 "attempts": 0,
                 "created_at": stamp,
                 "next_attempt_at": stamp,
-            }
+            },
         )
         return True
 
@@ -631,7 +657,7 @@ class Store:
         crash keeps the count without an fsync; a power cut is not the message's doing."""
         with self._unsynced():
             self.db.execute("update messages set attempts = coalesce(attempts, 0) + 1 where id = ?", [msg_id])
-        return self.db["messages"].get(msg_id)["attempts"]
+        return self.message(msg_id)["attempts"]
 
     def has_mail(self, key: str) -> bool:
         return self.db.execute("select 1 from outbox where key = ?", [key]).fetchone() is not None
@@ -803,10 +829,8 @@ class Store:
             self._event("moved", msg_id, {"folder": folder})
 
     def _event(self, kind: str, message: int | None, detail: dict) -> None:
-        self.db["events"].insert(
-            {"at": utcnow(), "kind": kind, "message": message,
-             "detail": json.dumps(detail, ensure_ascii=False, default=str)}
-        )
+        self._insert("events", {"at": utcnow(), "kind": kind, "message": message,
+                                "detail": json.dumps(detail, ensure_ascii=False, default=str)})
 
     # --- answers kept pending (a mail template broke at run time) -------------------------------
 
@@ -829,7 +853,11 @@ class Store:
     # --- reading ------------------------------------------------------------------------------
 
     def message(self, msg_id: int) -> dict:
-        return self.db["messages"].get(msg_id)
+        """The message row; sqlite_utils' NotFoundError when there is none (as Table.get raised)."""
+        row = self._row("select * from messages where id = ?", [msg_id])
+        if row is None:
+            raise NotFoundError
+        return row
 
     def find_message(self, msg_id: int) -> dict | None:
         """The message row, or None when there is no message with this id."""
