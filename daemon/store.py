@@ -421,7 +421,10 @@ class Store:
             sql = self._INSERTS[(table, columns)] = (
                 f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
                 f"values ({', '.join('?' for _ in columns)})")
-        return self.db.conn.execute(sql, list(values.values())).lastrowid
+        if self.db.conn.in_transaction:  # one statement is atomic by itself: no savepoint needed
+            return self.db.conn.execute(sql, list(values.values())).lastrowid
+        with self.db.atomic():  # committed at once, as Table.insert did (Python's sqlite3 would
+            return self.db.conn.execute(sql, list(values.values())).lastrowid  # leave it open)
 
     def _row(self, sql: str, args) -> dict | None:
         """The first row of a query as a dict (column -> value), or None."""
