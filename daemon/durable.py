@@ -87,8 +87,38 @@ def write_with(target: Path, write: Callable[[Path], None]) -> None:
     fsync_dir(target.parent)
 
 
-def write_bytes(target: Path, data: bytes) -> None:
-    write_with(target, lambda path: path.write_bytes(data))
+def write_bytes(target: Path, data: bytes, *, sync: bool = True) -> None:
+    """write_with for bytes, in one open of the temporary file. sync=False: renamed into place
+    without an fsync of the file or its folder; the caller fsyncs both (fsync_file, fsync_dir)
+    before anything depends on them surviving a power cut (store.Archive.sync)."""
+    target = Path(target)
+    private_dir(target.parent)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TMP_PREFIX, suffix=TMP_SUFFIX)
+    try:
+        try:
+            os.fchmod(fd, FILE_MODE)  # mkstemp's 0600 is cut by the umask too
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if sync:
+        fsync_dir(target.parent)
+
+
+def fsync_file(path: Path) -> None:
+    """Make a file's bytes durable (written earlier with sync=False)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def save_in_memory(target: Path, save: Callable) -> None:
