@@ -112,6 +112,28 @@ def write_bytes(target: Path, data: bytes, *, sync: bool = True) -> None:
         fsync_dir(target.parent)
 
 
+def syncfs(path: Path) -> bool:
+    """Make everything written to the file system holding `path` durable, in one call (Linux
+    syncfs(2): its journal written once, one flush of the disk cache), where an fsync per file and
+    per folder each flushes the disk cache: ~3 ms apiece on this machine's disk, 40 per batch of
+    20 archived messages (bench/backlog.py, issue 17). False where the call does not exist (the
+    caller then fsyncs each file); OSError when the file system reports a failed write."""
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if call(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code), str(path))
+    finally:
+        os.close(fd)
+    return True
+
+
 def fsync_file(path: Path) -> None:
     """Make a file's bytes durable (written earlier with sync=False)."""
     fd = os.open(path, os.O_RDONLY)
