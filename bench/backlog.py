@@ -156,6 +156,7 @@ def run(n: int, floor_rounds: int = 3, with_doc: bool = False, keep: bool = Fals
             handle = S.phase_seconds(events, "handle")
             move = S.phase_seconds(events, "move")
             split = {name: S.phase_seconds(events, name) for name in ("read", "answers", "record", "archive", "claim")}
+            read_in_cpu = S.phase_seconds(events, "read", cpu=True)
             at = {e.name: e.at for e in reversed(events)}  # the first of each name
             start_up = at["fetch_pass-begin"] - at["process-start"]
             verdict = check(work, account, sink, n)
@@ -171,7 +172,7 @@ def run(n: int, floor_rounds: int = 3, with_doc: bool = False, keep: bool = Fals
                 f"one per batch and folder) {move / n * 1000:.1f} ms, IMAP fetch and the rest "
                 f"{(processing - handle - move) / n * 1000:.1f} ms")
             ms = {name: seconds / n * 1000 for name, seconds in split.items()}
-            say(f"  inside read+decide+record: reading {ms['read']:.1f} ms, answers composed {ms['answers']:.1f} ms, "
+            say(f"  inside read+decide+record: reading {ms['read']:.1f} ms (CPU {read_in_cpu / n * 1000:.1f} ms), answers composed {ms['answers']:.1f} ms, "
                 f"decision written {ms['record']:.1f} ms, the rest (decide, attempts, log) "
                 f"{(finish / n * 1000) - ms['read'] - ms['answers'] - ms['record']:.1f} ms; inside archive+claim: "
                 f"archive {ms['archive']:.1f} ms, claim {ms['claim']:.1f} ms")
