@@ -477,10 +477,18 @@ class Store:
             return self.db.conn.execute(sql, list(values.values())).lastrowid  # leave it open)
 
     def _row(self, sql: str, args) -> dict | None:
-        """The first row of a query as a dict (column -> value), or None."""
+        """The first row of a query as a dict (column -> value), or None. Not db.query: it
+        wraps every read in a savepoint (two more statements) to refuse statements without
+        rows; these are plain selects with distinct column names."""
         cursor = self.db.conn.execute(sql, args)
         row = cursor.fetchone()
         return None if row is None else dict(zip([c[0] for c in cursor.description], row))
+
+    def _rows(self, sql: str, args) -> list[dict]:
+        """Every row of a plain select as dicts (see _row)."""
+        cursor = self.db.conn.execute(sql, args)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
 
     @contextmanager
     def _unsynced(self):
@@ -562,12 +570,11 @@ class Store:
     # --- claims -----------------------------------------------------------------------------
 
     def claimed_message(self, mailbox: str, folder: str, uidvalidity: int, uid: str) -> dict | None:
-        rows = self.db.query(
+        return self._row(
             "select m.* from claims c join messages m on m.id = c.message "
             "where c.mailbox = ? and c.folder = ? and c.uidvalidity = ? and c.uid = ?",
             [mailbox, folder, uidvalidity, str(uid)],
         )
-        return next(iter(rows), None)
 
     def same_message(self, sha256: str) -> dict | None:
         """A message already in the ledger with the same bytes (e.g. after a UIDVALIDITY reset).
@@ -575,8 +582,7 @@ class Store:
         Identical bytes imply the same Message-ID too, so the hash alone decides; the Message-ID
         is kept for people and for threading answers.
         """
-        rows = self.db.query("select * from messages where sha256 = ? order by id limit 1", [sha256])
-        return next(iter(rows), None)
+        return self._row("select * from messages where sha256 = ? order by id limit 1", [sha256])
 
     def claim(
         self,
@@ -849,7 +855,7 @@ class Store:
         """The clerk's actions (of one message when given), detail decoded."""
         where, args = ("where message = ?", [message]) if message is not None else ("", [])
         order = "desc" if newest_first else "asc"
-        rows = self.db.query(f"select * from desk_actions {where} order by id {order}", args)
+        rows = self._rows(f"select * from desk_actions {where} order by id {order}", args)
         return [{**r, "detail": json.loads(r["detail"]) if r["detail"] else {}} for r in rows]
 
     def approve_address(self, address: str, unit_id: str, *, who: str, now: datetime, message: int | None) -> None:
@@ -863,7 +869,7 @@ class Store:
 
     def approved_addresses(self) -> dict[str, str]:
         """address -> unit id, for intake.decide."""
-        return {r["address"]: r["unit_id"] for r in self.db.query("select address, unit_id from approved_addresses")}
+        return dict(self.db.conn.execute("select address, unit_id from approved_addresses").fetchall())
 
     def approved_address_rows(self) -> list[dict]:
         return list(self.db.query("select * from approved_addresses order by unit_id, address"))
@@ -982,10 +988,10 @@ class Store:
         for (requirement,) in self.db.execute(
                 "select distinct requirement from submissions where unit_id = ? and campaign = ? and cycle = ?",
                 [unit, campaign, cycle]).fetchall():
-            row = next(iter(self.db.query(
+            row = self._row(
                 "select s.*, a.filename from submissions s left join attachments a on a.id = s.attachment "
                 "where s.unit_id = ? and s.campaign = ? and s.cycle = ? and s.requirement = ? and s.message != ? "
-                "order by s.received_at, s.id limit 1", [unit, campaign, cycle, requirement, except_message])), None)
+                "order by s.received_at, s.id limit 1", [unit, campaign, cycle, requirement, except_message])
             if row is not None:
                 rows.append(row)
         return rows
