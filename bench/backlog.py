@@ -186,6 +186,10 @@ def run(n: int, floor_rounds: int = 3, with_doc: bool = False, keep: bool = Fals
             say(f"reference, reading alone (parsers/, in this process, after the run): {read_s:.2f} s "
                 f"({read_s / n * 1000:.1f} ms/msg, CPU {read_cpu:.2f} s) = {read_s / floor_s:.1f}x the floor; "
                 f"processing is {processing / (floor_s + read_s):.2f}x (floor + reading; target within {TARGET:g}x)")
+            # CPU seconds, which load from other processes on a shared machine changes far less
+            # than wall time: the daemon's CPU in processing against this process's in reading
+            say(f"  in CPU time: processing {processing_cpu:.2f} s, reading alone {read_cpu:.2f} s: "
+                f"{processing_cpu / read_cpu:.2f}x")
     finally:
         if keep:
             say(f"kept: {work}")
