@@ -7,7 +7,6 @@ waits with backoff and reconnects; SIGTERM finishes the message in hand; SIGHUP 
 from __future__ import annotations
 
 import errno
-import gc
 import logging
 import signal
 import socket
@@ -48,21 +47,6 @@ def job_name(job) -> str:
     """A job's name in the log, in Vietnamese (texts.py job.*), or its own name if none is given."""
     key = f"job.{job.__name__}"
     return t(key) if key in TEXTS else job.__name__
-
-
-_frozen = False
-
-
-def freeze_start_up() -> None:
-    """Leave what start-up made (modules, configuration, templates) out of the cyclic garbage
-    collector's rounds, once per process: reading a message makes many short-lived objects, and
-    each full round walked those of start-up too (~0.15 ms per message in a backlog, issue 17).
-    They are still freed by their reference counts; only objects in cycles among them stay."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.collect()
-        gc.freeze()
 
 
 class ArchiveMissing(Exception):
@@ -555,7 +539,6 @@ class Runner:
 
     def once(self) -> int:
         """One full pass: recover, fetch and process all waiting mail, run due jobs."""
-        freeze_start_up()
         self.recover()
         self.connect()
         try:
@@ -566,7 +549,6 @@ class Runner:
         return handled
 
     def forever(self) -> None:
-        freeze_start_up()
         self.install_signals()
         backoff, recover_due = BACKOFF_START, True
         while not self.stopping:
