@@ -43,8 +43,8 @@ def wrap(owner, attr: str, name: str, detail=None) -> None:
 
 
 def install() -> None:
-    from daemon import runner
-    from daemon.intake import mailbox
+    from daemon import runner, store
+    from daemon.intake import decide, mailbox
     from daemon.outgoing import smtp
 
     wrap(mailbox.ImapSource, "wait", "wait")
@@ -55,6 +55,14 @@ def install() -> None:
     wrap(runner.Runner, "take", "handle", lambda a: a[1].uid)
     wrap(runner.Runner, "finish", "finish", lambda a: str(a[1]))
     wrap(runner.Runner, "move_all", "move", lambda a: str(len(a[1])))
+    # inside "finish": reading alone (parsers/, the same function bench/backlog.py times by
+    # itself: decide_raw looks it up by name at each call), the answers composed, the decision
+    # written; inside "handle" before it: the archive's write and the claim
+    wrap(decide, "read", "read")
+    wrap(runner.Runner, "render_answers", "answers")
+    wrap(store.Store, "record", "record")
+    wrap(store.Archive, "put", "archive")
+    wrap(store.Store, "claim", "claim")
     wrap(runner.Runner, "run_jobs", "run_jobs")
     wrap(runner.Runner, "send_outbox", "send_outbox")
     wrap(smtp.Sender, "deliver", "deliver")

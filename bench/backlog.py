@@ -3,7 +3,8 @@
 all of it, against the floor measured in the same run.
 
 Usage: python bench/backlog.py [--n 1000] [--floor-rounds 3] [--doc] [--keep] [--profile FILE]
-Not a test: it prints figures and never fails on speed. Target: processing within 2x the floor.
+Not a test: it prints figures and never fails on speed. Target (issue 17): processing within
+1.3x of (fetch floor + reading alone), both measured in the same run.
 
 Set-up (not timed): a private Dovecot and an aiosmtpd sink on loopback (tests/servers.py); a pool
 of generated documents (36 .docx reports and plans of the campaign's units, 8 filled .xlsx figure
@@ -25,10 +26,14 @@ Timed:
     sending    = Runner.send_outbox: the acknowledgements (and the reminders due at --now)
                  delivered to the sink over SMTP, each marked sent;
     command    = the whole child process, from exec to exit (start-up, imports, jobs, sending).
-  The ratio to the floor is printed for processing (the target) and for the whole command.
+  Inside processing, per message: reading (decide.read, the very function timed alone below),
+  the answers composed (Runner.render_answers), the decision written (Store.record), the archive
+  write (Archive.put, fsync'd) and the claim (Store.claim). The ratio to the floor is printed
+  for processing and for the whole command, for reference.
 - reference (after the run, in this process): reading every message with parsers/ alone
   (daemon.intake.decide.read: MIME, every attachment, the ND30 facts), which no program that acts on
-  the documents can skip; printed as a ratio to the floor, and processing against floor + reading.
+  the documents can skip; printed as a ratio to the floor, and processing against floor + reading
+  (the target, TARGET).
 Checked afterwards: every message recorded once, INBOX empty, one acknowledgement per message
 received by the sink.
 """
@@ -50,7 +55,7 @@ import _servers as S  # noqa: E402
 
 NOW = "2024-10-19T10:00:00"
 START = dt.datetime(2024, 10, 1, 7, 0, tzinfo=S.ICT)
-TARGET = 2.0
+TARGET = 1.3  # processing / (floor + reading alone), issue 17
 
 
 def floor(account, batch_size: int, quiet: bool = True) -> tuple[float, int, int]:
@@ -150,6 +155,8 @@ def run(n: int, floor_rounds: int = 3, with_doc: bool = False, keep: bool = Fals
             finish_cpu = S.phase_seconds(events, "finish", cpu=True)
             handle = S.phase_seconds(events, "handle")
             move = S.phase_seconds(events, "move")
+            split = {name: S.phase_seconds(events, name) for name in ("read", "answers", "record", "archive", "claim")}
+            read_in_cpu = S.phase_seconds(events, "read", cpu=True)
             at = {e.name: e.at for e in reversed(events)}  # the first of each name
             start_up = at["fetch_pass-begin"] - at["process-start"]
             verdict = check(work, account, sink, n)
@@ -164,15 +171,25 @@ def run(n: int, floor_rounds: int = 3, with_doc: bool = False, keep: bool = Fals
                 f"archive+claim {(handle - finish) / n * 1000:.1f} ms, move (ledger note + IMAP claim and MOVE, "
                 f"one per batch and folder) {move / n * 1000:.1f} ms, IMAP fetch and the rest "
                 f"{(processing - handle - move) / n * 1000:.1f} ms")
+            ms = {name: seconds / n * 1000 for name, seconds in split.items()}
+            say(f"  inside read+decide+record: reading {ms['read']:.1f} ms (CPU {read_in_cpu / n * 1000:.1f} ms), answers composed {ms['answers']:.1f} ms, "
+                f"decision written {ms['record']:.1f} ms, the rest (decide, attempts, log) "
+                f"{(finish / n * 1000) - ms['read'] - ms['answers'] - ms['record']:.1f} ms; inside archive+claim: "
+                f"archive {ms['archive']:.1f} ms, claim {ms['claim']:.1f} ms")
+            result.update(split=split, finish=finish, handle=handle, move=move)
             say(f"  check: {verdict}")
             say(f"ratio to the floor: processing {processing / floor_s:.1f}x, whole command "
-                f"{child.seconds / floor_s:.1f}x (target: processing within {TARGET:g}x); against imapclient "
+                f"{child.seconds / floor_s:.1f}x; against imapclient "
                 f"as it comes: {processing / loud_s:.1f}x and {child.seconds / loud_s:.1f}x")
             read_s, read_cpu = read_only(config, mails)
             result.update(read=read_s, read_cpu=read_cpu)
             say(f"reference, reading alone (parsers/, in this process, after the run): {read_s:.2f} s "
                 f"({read_s / n * 1000:.1f} ms/msg, CPU {read_cpu:.2f} s) = {read_s / floor_s:.1f}x the floor; "
-                f"processing is {processing / (floor_s + read_s):.2f}x (floor + reading)")
+                f"processing is {processing / (floor_s + read_s):.2f}x (floor + reading; target within {TARGET:g}x)")
+            # CPU seconds, which load from other processes on a shared machine changes far less
+            # than wall time: the daemon's CPU in processing against this process's in reading
+            say(f"  in CPU time: processing {processing_cpu:.2f} s, reading alone {read_cpu:.2f} s: "
+                f"{processing_cpu / read_cpu:.2f}x")
     finally:
         if keep:
             say(f"kept: {work}")

@@ -6,6 +6,7 @@ waits with backoff and reconnects; SIGTERM finishes the message in hand; SIGHUP 
 """
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import socket
@@ -24,7 +25,7 @@ from daemon.intake import bounces
 from daemon.intake import decide as intake
 from daemon.intake.mailbox import Fetched, MailboxError, Source, open_source
 from daemon.outgoing import chase, notices, outbox, smtp
-from daemon.records import Hint, Outcome, message_id_of
+from daemon.records import Hint, Outcome, message_id_of, sha256_of
 from daemon.report import tracking
 from daemon.store import LedgerCorrupt, StorageError, Store, corrupt_text, is_corruption, storage_problem
 from daemon.systemd import Notifier
@@ -295,7 +296,8 @@ class Runner:
     def take(self, fetched: Fetched, uidvalidity: int) -> tuple[int, str]:
         """Archive, claim and decide one message: (its ledger id, its status)."""
         try:
-            sha = self.store.archive.put(fetched.raw)  # archived and fsync'd before any parsing
+            # archived before any parsing; fsync'd with the batch's, before its commit (move_all)
+            sha = self.store.archive.put(fetched.raw, sync=False)
         except OSError as exc:  # disk full, read-only: not claimed, the message stays in the mailbox
             raise StorageError(t("storage.archive", path=self.store.archive.root, error=storage_problem(exc))) from exc
         crash_point("after-archive")
@@ -325,6 +327,12 @@ class Runner:
         # moved message with no folder in the ledger (scripts/crash_soak.py found it, 2 rounds in
         # 50). One fsync'd transaction for the batch: it also makes the batch's decisions, written
         # without an fsync, durable before any message leaves the mailbox (daemon/store.py).
+        try:
+            # the raw mail of the batch on the disk before its decisions are (the commit below)
+            # and before it leaves the mailbox: one pass of fsyncs for the batch (store.py)
+            self.store.archive.sync()
+        except OSError as exc:  # nothing is moved: the messages wait in the mailbox
+            raise StorageError(t("storage.archive", path=self.store.archive.root, error=storage_problem(exc))) from exc
         groups: dict[str, list[str]] = {}
         moves = []
         for uid, msg_id, status in decided:
@@ -347,6 +355,8 @@ class Runner:
         for row in self.store.unfinished():
             try:
                 raw = self.store.archive.get(row["sha256"])
+                if sha256_of(raw) != row["sha256"]:  # cut by a power cut before the batch's fsync
+                    raise OSError(errno.EIO, "archived bytes incomplete")
             except OSError:
                 # A claim is made only while the message is still in the mailbox, and it leaves the
                 # mailbox only once decided: it is left claimed, and the next fetch archives and
@@ -367,9 +377,12 @@ class Runner:
         left: list[tuple[str, int, str]] = []
         for uid in source.pending():
             known = self.store.claimed_message(source.identity, source.folder, uidvalidity, uid)
-            if known is not None and known["status"] != "claimed":
+            if known is not None and known["status"] != "claimed" and self.store.archive.holds(known["sha256"]):
                 left.append((uid, known["id"], known["status"]))  # decided before a crash, not yet moved
             else:
+                # New, or claimed and not decided, or decided but its archive lost with the power
+                # (written before the batch's fsync, the decision reached the disk by a WAL
+                # checkpoint): fetched and archived again; a decided one is then only moved (take).
                 to_fetch.append(uid)
         self.move_all(left)  # in one move per folder, as a batch is
         handled += len(left)

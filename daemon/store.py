@@ -1,7 +1,8 @@
 """The ledger: every message, attachment, submission, outgoing mail and event, in SQLite.
 
 Rules that keep "nothing lost, nothing doubled":
-- raw bytes are archived (content-addressed, fsync'd) before anything parses them;
+- raw bytes are archived (content-addressed) before anything parses them, and fsync'd before
+  the decision's fsync'd commit and before the message leaves the mailbox (see below);
 - a message is claimed (a row with status "claimed") before it is read, under a unique claim key
   (mailbox, folder, UIDVALIDITY, UID); a restart finds the claim and finishes it;
 - the decision about a message (status, attachments, submissions, outgoing mail) is written in
@@ -21,8 +22,24 @@ fsync (`unsynced()`), and one fsync'd commit per batch, that of the folders the 
 (mark_moved_many), makes them all durable before the batch's move: nothing leaves the mailbox, and
 no mail goes out (the outbox is sent after the pass), before its decision is on the disk. A power
 cut before that commit loses decisions whose messages are all still in the mailbox, read again at
-the next pass. So per message: the archive's file and folder (two fsyncs, before the claim), and
-a twentieth of a ledger fsync; a decision made alone (reprocess, recovery) keeps its own fsync.
+the next pass. So per message: the archive's file and folder, and a twentieth of a ledger fsync;
+a decision made alone (reprocess, recovery) keeps its own fsync.
+
+The archive's files of a batch are fsync'd together too (Archive.put(sync=False), then
+Archive.sync() in runner.Runner.move_all, before the batch's fsync'd commit and its move): each
+file is written and renamed into place before its message is claimed or parsed, so a process
+crash (kill -9) finds it whole in the operating system's cache, as before; what a power cut
+could lose is only what no durable record depends on: the batch's fsync'd commit and its move
+come after the files' fsyncs, so a message that left the mailbox has its raw bytes on the disk.
+A claim or decision committed without an fsync can still reach the disk before its file (a WAL
+checkpoint syncs the log), and a power cut then leaves a ledger row whose file is missing or
+cut. Both are repaired from the mailbox, where the message still is: recovery checks the bytes
+against their SHA-256 and leaves such a claim for the next fetch, which archives it again; a
+decided message whose file does not hold its bytes is fetched and archived again before it is
+moved (fetch_pass), never moved without its archive. The batch's files are made durable by one
+syncfs(2) of the archive's file system (durable.syncfs) instead of an fsync per file and per
+folder: each of those flushed the disk's cache, ~3 ms apiece here, two per message
+(bench/backlog.py, issue 17); where syncfs does not exist, each file and folder is fsync'd.
 """
 from __future__ import annotations
 
@@ -37,9 +54,10 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 import sqlite_utils
+from sqlite_utils.db import NotFoundError
 from sqlite_utils.migrations import Migrations
 
-from daemon.durable import DIR_MODE, FILE_MODE, private_dir, write_bytes
+from daemon.durable import DIR_MODE, FILE_MODE, fsync_dir, fsync_file, private_dir, syncfs, write_bytes
 from daemon.records import STATUSES, OutgoingMail, Outcome, sha256_of
 from daemon.texts import t
 
@@ -338,17 +356,50 @@ class Archive:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self.pending: list[Path] = []  # put with sync=False, not yet fsync'd (sync())
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.eml"
 
-    def put(self, raw: bytes) -> str:
+    def put(self, raw: bytes, *, sync: bool = True) -> str:
+        """Archive raw (a no-op when the file already holds these bytes). sync=False: not fsync'd
+        until sync(), which the runner calls for a batch before its fsync'd commit and its move
+        (the module docstring says why that is enough)."""
         sha = sha256_of(raw)
         target = self.path(sha)
-        if target.exists() and target.stat().st_size == len(raw):
+        if target.exists() and target.stat().st_size == len(raw) and self.holds(sha):
             return sha
-        write_bytes(target, raw)
+        write_bytes(target, raw, sync=sync)
+        if not sync:
+            self.pending.append(target)
         return sha
+
+    def sync(self) -> None:
+        """Make the files put with sync=False durable, with their names: one syncfs(2) of the
+        archive's file system for a batch (one flush of the disk cache instead of two per file),
+        else an fsync of each file, then of each folder."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            if len(pending) > 1 and syncfs(self.root):
+                return
+            for path in pending:
+                fsync_file(path)
+            for folder in dict.fromkeys(path.parent for path in pending):
+                fsync_dir(folder)
+        except BaseException:
+            self.pending = pending + self.pending  # not durable yet: tried again at the next sync
+            raise
+
+    def holds(self, sha256: str) -> bool:
+        """True when the archive has the whole message: its file's bytes hash to its name. A file
+        written without an fsync and cut by a power cut (sync()) may be missing or, on some file
+        systems, hold zeros."""
+        try:
+            return sha256_of(self.get(sha256)) == sha256
+        except OSError:
+            return False
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
@@ -404,6 +455,40 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    # The per-message writes and lookups are plain statements with named columns, not sqlite_utils'
+    # Table.insert/get: those read the table's schema (PRAGMA table_info, foreign keys) at every
+    # call, ~164 statements per message where ~30 do the work (bench/backlog.py, issue 17).
+    # sqlite3 keeps the compiled statements in its cache. sqlite-utils still creates and migrates
+    # the tables. The values are str/int/float/bytes/None, stored as sqlite_utils stored them.
+    _INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def _insert(self, table: str, values: dict) -> int:
+        """INSERT one row; returns its rowid (the id of the tables with an integer key)."""
+        columns = tuple(values)
+        sql = self._INSERTS.get((table, columns))
+        if sql is None:
+            sql = self._INSERTS[(table, columns)] = (
+                f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+                f"values ({', '.join('?' for _ in columns)})")
+        if self.db.conn.in_transaction:  # one statement is atomic by itself: no savepoint needed
+            return self.db.conn.execute(sql, list(values.values())).lastrowid
+        with self.db.atomic():  # committed at once, as Table.insert did (Python's sqlite3 would
+            return self.db.conn.execute(sql, list(values.values())).lastrowid  # leave it open)
+
+    def _row(self, sql: str, args) -> dict | None:
+        """The first row of a query as a dict (column -> value), or None. Not db.query: it
+        wraps every read in a savepoint (two more statements) to refuse statements without
+        rows; these are plain selects with distinct column names."""
+        cursor = self.db.conn.execute(sql, args)
+        row = cursor.fetchone()
+        return None if row is None else dict(zip([c[0] for c in cursor.description], row))
+
+    def _rows(self, sql: str, args) -> list[dict]:
+        """Every row of a plain select as dicts (see _row)."""
+        cursor = self.db.conn.execute(sql, args)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
 
     @contextmanager
     def _unsynced(self):
@@ -485,12 +570,11 @@ class Store:
     # --- claims -----------------------------------------------------------------------------
 
     def claimed_message(self, mailbox: str, folder: str, uidvalidity: int, uid: str) -> dict | None:
-        rows = self.db.query(
+        return self._row(
             "select m.* from claims c join messages m on m.id = c.message "
             "where c.mailbox = ? and c.folder = ? and c.uidvalidity = ? and c.uid = ?",
             [mailbox, folder, uidvalidity, str(uid)],
         )
-        return next(iter(rows), None)
 
     def same_message(self, sha256: str) -> dict | None:
         """A message already in the ledger with the same bytes (e.g. after a UIDVALIDITY reset).
@@ -498,8 +582,7 @@ class Store:
         Identical bytes imply the same Message-ID too, so the hash alone decides; the Message-ID
         is kept for people and for threading answers.
         """
-        rows = self.db.query("select * from messages where sha256 = ? order by id limit 1", [sha256])
-        return next(iter(rows), None)
+        return self._row("select * from messages where sha256 = ? order by id limit 1", [sha256])
 
     def claim(
         self,
@@ -520,7 +603,8 @@ class Store:
             if same:
                 msg_id, is_new = same["id"], False
             else:
-                msg_id = self.db["messages"].insert(
+                msg_id = self._insert(
+                    "messages",
                     {
                         "message_id": message_id,
                         "sha256": sha256,
@@ -530,13 +614,11 @@ class Store:
                         "status": "claimed",
                         "reason": "đang xử lý",
                         "attempts": 0,
-                    }
-                ).last_pk
+                    },
+                )
                 is_new = True
-            self.db["claims"].insert(
-                {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "uid": str(uid),
-                 "message": msg_id, "claimed_at": utcnow()}
-            )
+            self._insert("claims", {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "uid": str(uid),
+                                    "message": msg_id, "claimed_at": utcnow()})
             self._event("claimed" if is_new else "seen-again", msg_id,
                         {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "uid": str(uid)})
         return msg_id, is_new
@@ -554,7 +636,8 @@ class Store:
             self.db.execute("delete from attachments where message = ?", [msg_id])
             seq_to_id = {}
             for seq, att in enumerate(outcome.attachments):
-                seq_to_id[seq] = self.db["attachments"].insert(
+                seq_to_id[seq] = self._insert(
+                    "attachments",
                     {
                         "message": msg_id,
                         "seq": seq,
@@ -566,11 +649,12 @@ class Store:
                         "sha256": att.sha256,
                         "problems": json.dumps(list(att.problems), ensure_ascii=False),
                         "facts": json.dumps(att.facts, ensure_ascii=False) if att.facts is not None else None,
-                    }
-                ).last_pk
-            received_at = self.db["messages"].get(msg_id)["received_at"]
+                    },
+                )
+            received_at = self.message(msg_id)["received_at"]
             for sub in outcome.submissions:
-                self.db["submissions"].insert(
+                self._insert(
+                    "submissions",
                     {
                         "message": msg_id,
                         "attachment": seq_to_id.get(sub.attachment_seq),
@@ -583,10 +667,10 @@ class Store:
                         "doc_date": sub.doc_date,
                         "doc_title": sub.doc_title,
                         "recorded_at": utcnow(),
-                    }
+                    },
                 )
             for fig in outcome.figures:
-                self.db["figures"].insert({"message": msg_id, "attachment": seq_to_id.get(fig.attachment_seq),
+                self._insert("figures", {"message": msg_id, "attachment": seq_to_id.get(fig.attachment_seq),
                                            "unit_id": outcome.unit_id, "campaign": fig.campaign, "cycle": fig.cycle,
                                            "code": fig.code, "value": fig.value, "received_at": received_at})
             for mail in outcome.outgoing:
@@ -607,7 +691,8 @@ class Store:
         stamp = now.isoformat(timespec="seconds") if now else utcnow()
         if self.db.execute("select 1 from outbox where key = ?", [mail.key]).fetchone():
             return False
-        self.db["outbox"].insert(
+        self._insert(
+            "outbox",
             {
                 "key": mail.key,
                 "kind": mail.kind,
@@ -621,7 +706,7 @@ class Store:
                 "attempts": 0,
                 "created_at": stamp,
                 "next_attempt_at": stamp,
-            }
+            },
         )
         return True
 
@@ -631,7 +716,7 @@ class Store:
         crash keeps the count without an fsync; a power cut is not the message's doing."""
         with self._unsynced():
             self.db.execute("update messages set attempts = coalesce(attempts, 0) + 1 where id = ?", [msg_id])
-        return self.db["messages"].get(msg_id)["attempts"]
+        return self.message(msg_id)["attempts"]
 
     def has_mail(self, key: str) -> bool:
         return self.db.execute("select 1 from outbox where key = ?", [key]).fetchone() is not None
@@ -770,7 +855,7 @@ class Store:
         """The clerk's actions (of one message when given), detail decoded."""
         where, args = ("where message = ?", [message]) if message is not None else ("", [])
         order = "desc" if newest_first else "asc"
-        rows = self.db.query(f"select * from desk_actions {where} order by id {order}", args)
+        rows = self._rows(f"select * from desk_actions {where} order by id {order}", args)
         return [{**r, "detail": json.loads(r["detail"]) if r["detail"] else {}} for r in rows]
 
     def approve_address(self, address: str, unit_id: str, *, who: str, now: datetime, message: int | None) -> None:
@@ -784,7 +869,7 @@ class Store:
 
     def approved_addresses(self) -> dict[str, str]:
         """address -> unit id, for intake.decide."""
-        return {r["address"]: r["unit_id"] for r in self.db.query("select address, unit_id from approved_addresses")}
+        return dict(self.db.conn.execute("select address, unit_id from approved_addresses").fetchall())
 
     def approved_address_rows(self) -> list[dict]:
         return list(self.db.query("select * from approved_addresses order by unit_id, address"))
@@ -803,10 +888,8 @@ class Store:
             self._event("moved", msg_id, {"folder": folder})
 
     def _event(self, kind: str, message: int | None, detail: dict) -> None:
-        self.db["events"].insert(
-            {"at": utcnow(), "kind": kind, "message": message,
-             "detail": json.dumps(detail, ensure_ascii=False, default=str)}
-        )
+        self._insert("events", {"at": utcnow(), "kind": kind, "message": message,
+                                "detail": json.dumps(detail, ensure_ascii=False, default=str)})
 
     # --- answers kept pending (a mail template broke at run time) -------------------------------
 
@@ -829,7 +912,11 @@ class Store:
     # --- reading ------------------------------------------------------------------------------
 
     def message(self, msg_id: int) -> dict:
-        return self.db["messages"].get(msg_id)
+        """The message row; sqlite_utils' NotFoundError when there is none (as Table.get raised)."""
+        row = self._row("select * from messages where id = ?", [msg_id])
+        if row is None:
+            raise NotFoundError
+        return row
 
     def find_message(self, msg_id: int) -> dict | None:
         """The message row, or None when there is no message with this id."""
@@ -901,10 +988,10 @@ class Store:
         for (requirement,) in self.db.execute(
                 "select distinct requirement from submissions where unit_id = ? and campaign = ? and cycle = ?",
                 [unit, campaign, cycle]).fetchall():
-            row = next(iter(self.db.query(
+            row = self._row(
                 "select s.*, a.filename from submissions s left join attachments a on a.id = s.attachment "
                 "where s.unit_id = ? and s.campaign = ? and s.cycle = ? and s.requirement = ? and s.message != ? "
-                "order by s.received_at, s.id limit 1", [unit, campaign, cycle, requirement, except_message])), None)
+                "order by s.received_at, s.id limit 1", [unit, campaign, cycle, requirement, except_message])
             if row is not None:
                 rows.append(row)
         return rows

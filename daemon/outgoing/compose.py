@@ -5,11 +5,16 @@ The outbox keeps those bytes, so a retry sends exactly the same message with the
 """
 from __future__ import annotations
 
+import binascii
+import functools
 import hashlib
+import random
 import re
+import sys
 import unicodedata
 from datetime import datetime
 from email import policy as email_policy
+from email import utils as email_utils
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -59,6 +64,12 @@ def compose(
     Structure: text/plain, or multipart/alternative (text + html), inside multipart/mixed when
     there are attachments. Non-ASCII header text is RFC 2047 encoded, attachment names RFC 2231.
     """
+    if html is not None and not attachments:
+        fast = _alternative_bytes(recipients=recipients, cc=cc, date=date, message_id=message_id,
+                                  in_reply_to=in_reply_to, references=references, auto_submitted=auto_submitted,
+                                  kind=kind, text=text, html=html)
+        if fast is not None:
+            return with_from(with_subject(fast, subject), sender_name, sender)
     msg = EmailMessage(policy=_POLICY)
     msg["From"] = FROM_PLACEHOLDER  # encoded by with_from below
     msg["To"] = [Address(addr_spec=r) for r in recipients]
@@ -100,6 +111,85 @@ def compose(
     return with_from(with_subject(msg.as_bytes(), subject), sender_name, sender)
 
 
+# The common mail (an acknowledgement, a reminder: text and html, no attachment, plain ASCII
+# addresses and identifiers) written directly, byte for byte what the email package writes for
+# it (tests/test_mailer.py compares the two on many inputs): the package parses every header it
+# is given and parses and refolds it again to write it, ~2.5 ms per mail, a quarter of reading a
+# report, for a thousand acknowledgements of a backlog (bench/backlog.py, issue 17). Anything
+# else (a header to fold or encode, an address to quote, attachments) goes through the package.
+_SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                             r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z")
+_SIMPLE_VALUE = re.compile(r"[!-~]+(?: [!-~]+)*\Z")  # printable ASCII words, single spaces
+_MAX_LINE = _POLICY.max_line_length  # 78
+
+
+def _header_line(name: str, value: str) -> str | None:
+    """"Name: value" as the package writes it, or None when it would fold or decode it."""
+    line = f"{name}: {value}"
+    if len(line) > _MAX_LINE or not _SIMPLE_VALUE.match(value) or "=?" in value or "(" in value:
+        return None
+    return line
+
+
+def _body_lines(text: str) -> list[str]:
+    """A text part's body lines as email.contentmanager writes them (7bit or base64, utf-8)."""
+    lines = text.encode("utf-8").splitlines()
+    if _text_part_cte(text) == "7bit":
+        return [line.decode("ascii") for line in lines or [b""]] + [""]  # "" is written as one line end
+    data = b"\r\n".join(lines) + b"\r\n"
+    step = _MAX_LINE // 4 * 3
+    return [binascii.b2a_base64(data[i:i + step], newline=False).decode("ascii")
+            for i in range(0, len(data), step)] + [""]
+
+
+def _alternative_bytes(*, recipients, cc, date, message_id, in_reply_to, references, auto_submitted, kind,
+                       text, html) -> bytes | None:
+    """compose()'s bytes for text + html without attachments (From and Subject placeholders), or
+    None when this mail needs the email package (see above)."""
+    if not recipients or date.tzinfo is None:
+        return None
+    if not all(_SIMPLE_ADDRESS.match(a) for a in (*recipients, *cc)):
+        return None
+    head = [f"From: {FROM_PLACEHOLDER}", _header_line("To", ", ".join(recipients))]
+    if cc:
+        head.append(_header_line("Cc", ", ".join(cc)))
+    head += [f"Subject: {SUBJECT_PLACEHOLDER}", _header_line("Date", email_utils.format_datetime(date)),
+             _header_line("Message-ID", message_id)]
+    if in_reply_to:
+        head.append(_header_line("In-Reply-To", in_reply_to))
+    if references:
+        head.append(_header_line("References", " ".join(references)))
+    head += [_header_line("Auto-Submitted", auto_submitted), _header_line("X-Auto-Response-Suppress", "All"),
+             _header_line(KIND_HEADER, kind)]
+    if None in head or not (message_id.startswith("<") and message_id.endswith(">")):
+        return None
+    parts = []
+    for subtype, content, extra in (("plain", text, []), ("html", html, ["MIME-Version: 1.0"])):
+        parts.append([f'Content-Type: text/{subtype}; charset="utf-8"',
+                      f"Content-Transfer-Encoding: {_text_part_cte(content)}", *extra, "", *_body_lines(content)])
+    bodies = ["\r\n".join(p) for p in parts]
+    boundary = _boundary("\r\n".join(bodies))
+    head += ["MIME-Version: 1.0", "Content-Type: multipart/alternative;", f' boundary="{boundary}"', ""]
+    out = "\r\n".join(head) + f"\r\n--{boundary}\r\n" + f"\r\n--{boundary}\r\n".join(bodies)
+    return (out + f"\r\n--{boundary}--\r\n").encode("ascii")
+
+
+def _boundary(text: str) -> str:
+    """A boundary not found in the parts, made as email.generator makes it."""
+    token = random.randrange(sys.maxsize)
+    boundary = "=" * 15 + (_BOUNDARY_FORMAT % token) + "=="
+    counter = 0
+    # the package's check, a regular expression compiled for each new boundary (~0.3 ms), only
+    # when the text holds the boundary at all (never, in practice: it is 15 "=" and 19 digits)
+    while "--" + boundary in text and re.search("^--" + re.escape(boundary) + "(--)?$", text, re.MULTILINE):
+        boundary = "=" * 15 + (_BOUNDARY_FORMAT % token) + "==" + f".{counter}"
+        counter += 1
+    return boundary
+
+
+_BOUNDARY_FORMAT = "%%0%dd" % len(repr(sys.maxsize - 1))
+
+
 MAX_ATTACHED_PARTS = 100  # real mail has a handful of parts; more is attached as an opaque file
 _PART_HEADER = re.compile(rb"(?im)^content-type[ \t]*:")
 
@@ -129,6 +219,11 @@ def with_from(raw: bytes, sender_name: str, sender: str) -> bytes:
     The email package's own folding of a Vietnamese display name takes about 8 ms per mail
     (it re-parses the header for every encoded word it tries), as long as reading a report; a
     backlog of a thousand acknowledgements spent 8 s on this one header (bench/backlog.py)."""
+    return raw.replace(FROM_PLACEHOLDER.encode("ascii"), _from_value(sender_name, sender), 1)
+
+
+@functools.lru_cache(maxsize=16)  # one sender per office: encoded once, not for every mail
+def _from_value(sender_name: str, sender: str) -> bytes:
     name = " ".join((sender_name or "").split())
     if not name:
         value = sender
@@ -137,7 +232,7 @@ def with_from(raw: bytes, sender_name: str, sender: str) -> bytes:
     else:
         words = Header(name, "utf-8", header_name="From").encode(linesep="\r\n")
         value = f"{words}\r\n <{Address(addr_spec=sender).addr_spec}>"
-    return raw.replace(FROM_PLACEHOLDER.encode("ascii"), value.encode("utf-8"), 1)
+    return value.encode("utf-8")
 
 
 # What mail readers and we put before a subject when answering or forwarding: "Re:", "RE[2]:",

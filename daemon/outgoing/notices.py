@@ -254,9 +254,16 @@ def acknowledgement(config: Config, renderer: Renderer, *, msg_row: int, message
              "doc_date": s.doc_date, "doc_title": s.doc_title, "filename": None}
             for s in outcome.submissions
         ]
-        table = cells(config, campaign, cycle, rows)
-        still_owed = [{"name": r.name, "deadline": deadline_text(campaign, r.id, cycle, config)}
-                      for r in campaign.requirements if table[(unit.id, r.id)].status == "missing"]
+        if unit.id in campaign.unit_ids:
+            # status.cells' "missing" for this unit alone: no row for the requirement in the
+            # campaign and cycle (the whole table of every unit cost ~0.3 ms per answer)
+            sent = {row["requirement"] for row in rows
+                    if row["campaign"] == campaign.id and row["cycle"] == cycle and row["unit_id"] == unit.id}
+            missing = [r for r in campaign.requirements if r.id not in sent]
+        else:  # as before: the table has no row for a unit outside the campaign (KeyError)
+            table = cells(config, campaign, cycle, rows)
+            missing = [r for r in campaign.requirements if table[(unit.id, r.id)].status == "missing"]
+        still_owed = [{"name": r.name, "deadline": deadline_text(campaign, r.id, cycle, config)} for r in missing]
     context = {
         "unit": unit.name, "subject": message.subject or "(không có tiêu đề)", "received_at": when(received_at, config),
         "recorded": outcome.status == "recorded", "documents": recorded_docs, "problems": problems,
