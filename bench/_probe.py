@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import functools
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,13 @@ _fd: int | None = None
 def emit(name: str, detail: str = "") -> None:
     if _fd is not None:
         os.write(_fd, f"{name} {time.monotonic():.6f} {time.process_time():.6f} {detail}\n".encode())
+
+
+def children_cpu() -> str:
+    """CPU seconds of the children reaped so far: the read-ahead reader counts once fetch_pass
+    has closed it (daemon/intake/read_ahead.py)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return f"{usage.ru_utime + usage.ru_stime:.6f}"
 
 
 def wrap(owner, attr: str, name: str, detail=None) -> None:
@@ -44,12 +52,14 @@ def wrap(owner, attr: str, name: str, detail=None) -> None:
 
 def install() -> None:
     from daemon import runner, store
-    from daemon.intake import decide, mailbox
+    from daemon.intake import decide, mailbox, read_ahead
     from daemon.outgoing import smtp
 
     wrap(mailbox.ImapSource, "wait", "wait")
     wrap(mailbox.ImapSource, "pending", "pending")
-    wrap(runner.Runner, "fetch_pass", "fetch_pass")
+    # the children's CPU before and after: the read-ahead reader's share of the pass
+    wrap(runner.Runner, "fetch_pass", "fetch_pass", lambda a: children_cpu())
+    wrap(runner.Runner, "recover", "recover", lambda a: children_cpu())
     # "handle": one message archived, claimed, decided (Runner.take); "move": the ledger's note
     # of the folders and the moves of a batch (Runner.move_all, once per batch since issue 17)
     wrap(runner.Runner, "take", "handle", lambda a: a[1].uid)
@@ -59,6 +69,8 @@ def install() -> None:
     # itself: decide_raw looks it up by name at each call), the answers composed, the decision
     # written; inside "handle" before it: the archive's write and the claim
     wrap(decide, "read", "read")
+    # waiting for the read-ahead reader's answer (it reads while this process decides the last)
+    wrap(read_ahead.ReadAhead, "take", "ahead")
     wrap(runner.Runner, "render_answers", "answers")
     wrap(store.Store, "record", "record")
     wrap(store.Archive, "put", "archive")

@@ -155,8 +155,12 @@ def run(n: int, floor_rounds: int = 3, with_doc: bool = False, keep: bool = Fals
             finish_cpu = S.phase_seconds(events, "finish", cpu=True)
             handle = S.phase_seconds(events, "handle")
             move = S.phase_seconds(events, "move")
-            split = {name: S.phase_seconds(events, name) for name in ("read", "answers", "record", "archive", "claim")}
+            split = {name: S.phase_seconds(events, name) for name in ("read", "ahead", "answers", "record", "archive", "claim")}
             read_in_cpu = S.phase_seconds(events, "read", cpu=True)
+            read_here = sum(1 for e in events if e.name == "read-end")
+            # the reader's CPU: children reaped during fetch_pass (recover runs just before it)
+            kids = {e.name: float(e.detail or 0) for e in events if e.name in ("recover-end", "fetch_pass-end")}
+            reader_cpu = kids.get("fetch_pass-end", 0.0) - kids.get("recover-end", 0.0)
             at = {e.name: e.at for e in reversed(events)}  # the first of each name
             start_up = at["fetch_pass-begin"] - at["process-start"]
             verdict = check(work, account, sink, n)
@@ -172,11 +176,14 @@ def run(n: int, floor_rounds: int = 3, with_doc: bool = False, keep: bool = Fals
                 f"one per batch and folder) {move / n * 1000:.1f} ms, IMAP fetch and the rest "
                 f"{(processing - handle - move) / n * 1000:.1f} ms")
             ms = {name: seconds / n * 1000 for name, seconds in split.items()}
-            say(f"  inside read+decide+record: reading {ms['read']:.1f} ms (CPU {read_in_cpu / n * 1000:.1f} ms), answers composed {ms['answers']:.1f} ms, "
+            say(f"  inside read+decide+record: reading here {ms['read']:.1f} ms (CPU {read_in_cpu / n * 1000:.1f} ms, "
+                f"{read_here} messages), waiting for the read-ahead reader {ms['ahead']:.1f} ms "
+                f"({n - read_here} messages read there, its CPU {reader_cpu:.2f} s), answers composed {ms['answers']:.1f} ms, "
                 f"decision written {ms['record']:.1f} ms, the rest (decide, attempts, log) "
-                f"{(finish / n * 1000) - ms['read'] - ms['answers'] - ms['record']:.1f} ms; inside archive+claim: "
+                f"{(finish / n * 1000) - ms['read'] - ms['ahead'] - ms['answers'] - ms['record']:.1f} ms; inside archive+claim: "
                 f"archive {ms['archive']:.1f} ms, claim {ms['claim']:.1f} ms")
-            result.update(split=split, finish=finish, handle=handle, move=move)
+            result.update(split=split, finish=finish, handle=handle, move=move, read_here=read_here,
+                          reader_cpu=reader_cpu)
             say(f"  check: {verdict}")
             say(f"ratio to the floor: processing {processing / floor_s:.1f}x, whole command "
                 f"{child.seconds / floor_s:.1f}x; against imapclient "
@@ -188,8 +195,9 @@ def run(n: int, floor_rounds: int = 3, with_doc: bool = False, keep: bool = Fals
                 f"processing is {processing / (floor_s + read_s):.2f}x (floor + reading; target within {TARGET:g}x)")
             # CPU seconds, which load from other processes on a shared machine changes far less
             # than wall time: the daemon's CPU in processing against this process's in reading
-            say(f"  in CPU time: processing {processing_cpu:.2f} s, reading alone {read_cpu:.2f} s: "
-                f"{processing_cpu / read_cpu:.2f}x")
+            say(f"  in CPU time: processing {processing_cpu:.2f} s (+ {reader_cpu:.2f} s in the read-ahead "
+                f"reader = {processing_cpu + reader_cpu:.2f} s), reading alone {read_cpu:.2f} s: "
+                f"{(processing_cpu + reader_cpu) / read_cpu:.2f}x (both processes)")
     finally:
         if keep:
             say(f"kept: {work}")

@@ -6,8 +6,10 @@ waits with backoff and reconnects; SIGTERM finishes the message in hand; SIGHUP 
 """
 from __future__ import annotations
 
+import collections
 import errno
 import logging
+import os
 import signal
 import socket
 import sqlite3
@@ -24,6 +26,7 @@ from daemon.faults import crash_point
 from daemon.intake import bounces
 from daemon.intake import decide as intake
 from daemon.intake.mailbox import Fetched, MailboxError, Source, open_source
+from daemon.intake.read_ahead import ReadAhead
 from daemon.outgoing import chase, notices, outbox, smtp
 from daemon.records import Hint, Outcome, message_id_of, sha256_of
 from daemon.report import tracking
@@ -34,6 +37,10 @@ from daemon.texts import TEXTS, t
 log = logging.getLogger("tonghop")
 
 MAX_ATTEMPTS = 3  # a message that kills the process this often is set aside, not retried forever
+# A pass with at least this many messages to fetch reads them one ahead in a second process
+# (daemon/intake/read_ahead.py); starting it costs ~0.4 s of imports on the other core, which a
+# few messages would not repay.
+READ_AHEAD_FROM = 20
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
 
 
@@ -56,7 +63,7 @@ class ArchiveMissing(Exception):
 
 class Runner:
     def __init__(self, config: Config, store: Store, clock: Clock, *, source: Source | None = None,
-                 config_loader: Callable[[], Config] | None = None):
+                 config_loader: Callable[[], Config] | None = None, read_ahead: bool | None = None):
         self.config = config
         self.store = store
         self.clock = clock
@@ -71,6 +78,8 @@ class Runner:
         self.tracking_stale = False
         self.notifier = Notifier()  # systemd's READY/STATUS/WATCHDOG; a no-op outside systemd
         self.answers_tried: tuple | None = None  # the templates' signature at the last retry_answers
+        # reading one message ahead in a second process: where there is a second core to run it
+        self.read_ahead = (os.cpu_count() or 1) > 1 if read_ahead is None else read_ahead
 
     @property
     def source(self) -> Source:
@@ -93,11 +102,12 @@ class Runner:
     # --- one message ----------------------------------------------------------------------------
 
     def decide(self, msg_id: int, raw: bytes, received_at: datetime,
-               hint: Hint | None = None) -> tuple[Outcome, intake.Reading | None]:
+               hint: Hint | None = None, reading: intake.Reading | None = None) -> tuple[Outcome, intake.Reading | None]:
         try:
             # addresses approved at the desk are read for every message: the web desk is another
             # process, and a clerk's "remember" must count for the next mail without a restart
-            return intake.decide_raw(raw, self.config, received_at, hint=hint, approved=self.store.approved_addresses())
+            return intake.decide_raw(raw, self.config, received_at, hint=hint, approved=self.store.approved_addresses(),
+                                     reading=reading)
         except Exception as exc:  # a bug or a hostile file must not stop the service
             log.exception("thư %s: lỗi khi đọc", msg_id)
             error = f"{type(exc).__name__}: {exc}"
@@ -121,10 +131,11 @@ class Runner:
         return self.finish(msg_id, raw, retry=True, hint=hint)
 
     def finish(self, msg_id: int, raw: bytes, *, retry: bool = False, hint: Hint | None = None,
-               synced: bool = True) -> str:
+               synced: bool = True, ahead: Callable[[], intake.Reading | None] | None = None) -> str:
         """Decide and record a claimed message, with the mail it causes; returns its final status.
         synced=False: committed without an fsync, for a batch whose fsync'd commit follows before
-        its move (handle_batch; daemon/store.py's docstring)."""
+        its move (handle_batch; daemon/store.py's docstring). ahead: gives the message's reading
+        from the read-ahead process, or None (then it is read here)."""
         row = self.store.message(msg_id)
         if hint is None:
             hint = intake.hint_from_actions(self.store.desk_actions(msg_id, newest_first=False))
@@ -135,7 +146,7 @@ class Runner:
         if attempts > MAX_ATTEMPTS and not retry:
             outcome = Outcome(status="failed", reason=t("failed.too_many_attempts", count=attempts - 1))
         else:
-            outcome, reading = self.decide(msg_id, raw, received_at, hint)
+            outcome, reading = self.decide(msg_id, raw, received_at, hint, ahead() if ahead else None)
         now = self.clock.now()
         answers, answer_error = self.render_answers(row, outcome, reading, raw, now, hint)
         events = (("answer_pending", {"error": answer_error}),) if answer_error else ()
@@ -272,35 +283,59 @@ class Runner:
         """One message from fetch to move (the batch of one; fetch_pass uses handle_batch)."""
         self.handle_batch([fetched], uidvalidity)
 
-    def handle_batch(self, batch, uidvalidity: int) -> int:
+    def handle_batch(self, batch, uidvalidity: int, reader: ReadAhead | None = None) -> int:
         """Archive, claim and decide every message of a fetched batch, write in the ledger where
         each goes, then move them: one move per destination folder (one claim and one UID MOVE of
         the set on IMAP, issue 17). A crash before the move leaves the decided messages in the
         watched folder, and the next pass moves them (fetch_pass): never lost, never doubled.
         `batch` may be a generator: each message's bytes leave memory once it is decided (a batch
-        of large scans is never held at once, bench/memory.py). Returns how many were taken."""
+        of large scans is never held at once, bench/memory.py). Returns how many were taken.
+        reader: each message, once archived, is read by it while the one before is decided here
+        (one message ahead: two in memory at most)."""
         decided: list[tuple[str, int, str]] = []
+        waiting: collections.deque = collections.deque()  # (fetched, sha, key): archived, to take
+        ahead = 1 if reader is not None else 0
         try:
             for fetched in batch:
                 if self.stopping:
                     break  # SIGTERM: the messages in hand are moved, the rest wait for the next start
-                self.store.check_same_file()
-                decided.append((fetched.uid, *self.take(fetched, uidvalidity)))
-                self.notifier.watchdog()  # a long backlog is progress, not a hang
+                sha = self.archive(fetched)
+                key = reader.submit(self.store.archive.path(sha)) if reader is not None else None
+                waiting.append((fetched, sha, key))
+                if len(waiting) > ahead:
+                    self.take_waiting(waiting.popleft(), uidvalidity, reader, decided)
+            while waiting and not self.stopping:
+                self.take_waiting(waiting.popleft(), uidvalidity, reader, decided)
         finally:
             # Also when a later message of the batch failed (disk full, the server gone): those
             # decided are made durable and moved, as they were one by one before batching.
             self.move_all(decided)
         return len(decided)
 
-    def take(self, fetched: Fetched, uidvalidity: int) -> tuple[int, str]:
-        """Archive, claim and decide one message: (its ledger id, its status)."""
+    def take_waiting(self, item: tuple[Fetched, str, int | None], uidvalidity: int, reader: ReadAhead | None,
+                     decided: list[tuple[str, int, str]]) -> None:
+        fetched, sha, key = item
+        self.store.check_same_file()
+        ahead = (lambda: reader.take(key, sha)) if key is not None else None
+        decided.append((fetched.uid, *self.take(fetched, uidvalidity, sha=sha, ahead=ahead)))
+        self.notifier.watchdog()  # a long backlog is progress, not a hang
+
+    def archive(self, fetched: Fetched) -> str:
+        """Archive a fetched message (before any parsing); fsync'd with the batch's, before its
+        commit (move_all). Returns its SHA-256."""
         try:
-            # archived before any parsing; fsync'd with the batch's, before its commit (move_all)
             sha = self.store.archive.put(fetched.raw, sync=False)
         except OSError as exc:  # disk full, read-only: not claimed, the message stays in the mailbox
             raise StorageError(t("storage.archive", path=self.store.archive.root, error=storage_problem(exc))) from exc
         crash_point("after-archive")
+        return sha
+
+    def take(self, fetched: Fetched, uidvalidity: int, *, sha: str | None = None,
+             ahead: Callable[[], intake.Reading | None] | None = None) -> tuple[int, str]:
+        """Archive (unless archived already: sha), claim and decide one message: (its ledger id,
+        its status). ahead: its reading from the read-ahead process (finish)."""
+        if sha is None:
+            sha = self.archive(fetched)
         location = (self.source.identity, self.source.folder, uidvalidity, fetched.uid)
         with self.store.writing():
             msg_id, _ = self.store.claim(
@@ -310,7 +345,7 @@ class Runner:
         crash_point("after-claim")
         status = self.store.message(msg_id)["status"]
         if status == "claimed":
-            status = self.finish(msg_id, fetched.raw, synced=False)  # the batch's commit syncs it
+            status = self.finish(msg_id, fetched.raw, synced=False, ahead=ahead)  # the batch's commit syncs it
             crash_point("after-record")
         return msg_id, status
 
@@ -389,10 +424,19 @@ class Runner:
         # One batch at a time (the configured batch_size, as ImapSource.fetch asks the server):
         # its messages are decided, then moved together.
         size = max(1, self.config.mailbox.batch_size)
-        for start in range(0, len(to_fetch), size):
-            if self.stopping:
-                break
-            handled += self.handle_batch(source.fetch(to_fetch[start : start + size]), uidvalidity)
+        reader = ReadAhead(self.config.limits) if self.read_ahead and len(to_fetch) >= READ_AHEAD_FROM else None
+        try:
+            if reader is not None:
+                reader.start()  # it gets messages once its imports are done; until then they are read here
+            for start in range(0, len(to_fetch), size):
+                if self.stopping:
+                    break
+                if reader is not None and reader.proc is None:
+                    reader.start()  # it died in the last batch: another, up to MAX_RESTARTS
+                handled += self.handle_batch(source.fetch(to_fetch[start : start + size]), uidvalidity, reader)
+        finally:
+            if reader is not None:
+                reader.close()
         return handled
 
     def run_jobs(self, now: datetime) -> None:

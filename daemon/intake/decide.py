@@ -50,11 +50,13 @@ def read(raw: bytes, config: Config) -> Reading:
 
 
 def decide_raw(raw: bytes, config: Config, received_at: datetime, *, hint: Hint | None = None,
-               approved: Mapping[str, str] | None = None) -> tuple[Outcome, Reading]:
+               approved: Mapping[str, str] | None = None, reading: Reading | None = None) -> tuple[Outcome, Reading]:
     """Read and decide one raw message; the Outcome carries what the message says about itself
     (From, Subject, Message-ID) and, for a person to review, what was wrong with the mail itself.
-    `hint` and `approved`: see decide."""
-    reading = read(raw, config)
+    `hint` and `approved`: see decide. `reading`: read(raw, config) already done (the runner's
+    read-ahead process)."""
+    if reading is None:
+        reading = read(raw, config)
     outcome = decide(reading, config, received_at, hint=hint, approved=approved)
     msg = reading.message
     if msg.problems and outcome.status in ("review", "failed"):
