@@ -31,9 +31,10 @@ def test_parse_bench_runs_on_every_set(bench):
     text = out.getvalue()
     assert [r.name for r in results] == ["standard", "long", "tcvn3"]
     for r in results:
-        assert set(r.rates) == {"floor", "floor_text", "reader"}
+        assert set(r.rates) == {"floor", "floor_text", "reader", "docx", "facts"}
         assert all(len(rates) == 1 and rates[0] > 0 for rates in r.rates.values())
-        assert r.ratio() > 0 and f"  {r.name}: {r.ratio():.2f}x" in text
+        assert r.ratio() > 0 and f"  {r.name}: {r.ratio():.2f}x, target {3 if r.name == 'tcvn3' else 2}x" in text
+        assert r.part("docx") > 0 and r.part("facts") > 0
     assert text.startswith("bench/parse.py, ") and "\nmachine: " in text
     standard, long = results[0], results[1]
     assert long.chars > 2 * standard.chars and long.xml_kb > 2 * standard.xml_kb  # really longer
