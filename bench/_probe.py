@@ -52,7 +52,7 @@ def wrap(owner, attr: str, name: str, detail=None) -> None:
 
 def install() -> None:
     from daemon import runner, store
-    from daemon.intake import decide, mailbox, read_ahead
+    from daemon.intake import decide, mailbox
     from daemon.outgoing import smtp
 
     wrap(mailbox.ImapSource, "wait", "wait")
@@ -69,8 +69,14 @@ def install() -> None:
     # itself: decide_raw looks it up by name at each call), the answers composed, the decision
     # written; inside "handle" before it: the archive's write and the claim
     wrap(decide, "read", "read")
-    # waiting for the read-ahead reader's answer (it reads while this process decides the last)
-    wrap(read_ahead.ReadAhead, "take", "ahead")
+    # waiting for the read-ahead reader's answer (it reads while this process decides the last);
+    # absent from trees before it, which the docs' before/after runs use with this probe
+    try:
+        from daemon.intake import read_ahead
+    except ImportError:
+        pass
+    else:
+        wrap(read_ahead.ReadAhead, "take", "ahead")
     wrap(runner.Runner, "render_answers", "answers")
     wrap(store.Store, "record", "record")
     wrap(store.Archive, "put", "archive")
