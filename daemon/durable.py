@@ -55,13 +55,17 @@ def clean_leftovers(root: Path, *, now: float | None = None) -> list[Path]:
     return removed
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename durable: the directory entry itself must reach the disk."""
+def fsync_path(path: Path) -> None:
+    """fsync a file or a directory by its path: a file's bytes written earlier with sync=False,
+    or a directory after a rename in it (the entry itself must reach the disk)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+fsync_dir = fsync_file = fsync_path  # the two names callers use say which of the two they make durable
 
 
 def write_with(target: Path, write: Callable[[Path], None]) -> None:
@@ -132,15 +136,6 @@ def syncfs(path: Path) -> bool:
     finally:
         os.close(fd)
     return True
-
-
-def fsync_file(path: Path) -> None:
-    """Make a file's bytes durable (written earlier with sync=False)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def save_in_memory(target: Path, save: Callable) -> None:
