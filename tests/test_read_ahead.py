@@ -171,15 +171,21 @@ def test_a_short_pass_reads_here_and_starts_no_reader(tmp_path, monkeypatch):
         assert db.execute("select count(*) from messages where status != 'claimed'").fetchone()[0] == len(backlog)
 
 
-def test_the_reader_of_a_service_killed_9_exits_with_it():
-    # A service process that starts a reader, then is killed with no chance to close it: the
-    # reader's stdin reaches EOF and it exits (no reader outlives its service).
+def test_the_reader_of_a_service_killed_9_exits_with_it_even_in_the_middle_of_a_reading(tmp_path):
+    # A service process that starts a reader, gives it a file that never ends (a FIFO nobody
+    # writes: the reading blocks, as a hostile file could keep it busy), then is killed with no
+    # chance to close it. EOF on its stdin is not enough here: the reader must go with it.
+    fifo = tmp_path / "never.eml"
+    os.mkfifo(fifo)
     code = ("import sys, time; from daemon.intake.read_ahead import ReadAhead; from parsers.model import Limits; "
-            "r = ReadAhead(Limits()); r.start(); print(r.proc.pid, flush=True); time.sleep(120)")
+            "r = ReadAhead(Limits()); r.start()\n"
+            "while not r._is_ready(): time.sleep(0.02)\n"
+            f"r.submit({str(fifo)!r}); print(r.proc.pid, flush=True); time.sleep(120)")
     service = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         pid = int(service.stdout.readline())
-        assert os.path.exists(f"/proc/{pid}")
+        time.sleep(0.3)  # it is blocked opening the FIFO
+        assert _alive(pid)
         service.kill()
         service.wait()
         deadline = time.monotonic() + 20

@@ -64,7 +64,7 @@ class ReadAhead:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         try:
-            self.proc = subprocess.Popen([sys.executable, "-m", "daemon.intake.read_ahead"], stdin=subprocess.PIPE,
+            self.proc = subprocess.Popen([sys.executable, "-m", "daemon.intake.read_ahead", str(os.getpid())], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env=env, close_fds=True)
             self.proc.stdin.write(pickle.dumps(self.limits).hex().encode() + b"\n")
             self.proc.stdin.flush()
@@ -142,15 +142,16 @@ class ReadAhead:
         self.ready = False
         if proc is None or self.owner != os.getpid():
             return
-        with contextlib.suppress(OSError):
-            proc.stdin.close()  # the reader sees EOF and exits
+        # The reader sees EOF and exits; its answers' pipe closed too, so an answer it is writing
+        # that nobody will read fails (EPIPE) instead of blocking it.
+        for stream in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        with contextlib.suppress(OSError):
-            proc.stdout.close()
 
 
 # -- the reader process ----------------------------------------------------------------------------
@@ -184,7 +185,19 @@ def serve(inp, out) -> None:
         out.flush()
 
 
+def die_with(parent: int) -> None:
+    """Be killed when the service goes (Linux's PR_SET_PDEATHSIG): a kill -9 of the service
+    closes our stdin, but a reading that never ends (a hostile file) would not see it."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it went before the line above
+        os._exit(0)
+
+
 def main() -> None:
+    die_with(int(sys.argv[1]))
     # Ctrl-C in a terminal reaches the whole group: the daemon stops and closes our stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The answers get a descriptor of their own: anything a library prints goes to stderr, not
