@@ -77,6 +77,8 @@ def install() -> None:
         pass
     else:
         wrap(read_ahead.ReadAhead, "take", "ahead")
+        # the reader's own peak memory, taken as it is closed (VmHWM of /proc/PID/status)
+        wrap(read_ahead.ReadAhead, "close", "reader-close", lambda a: str(a[0].peak_rss_kb))
     wrap(runner.Runner, "render_answers", "answers")
     wrap(store.Store, "record", "record")
     wrap(store.Archive, "put", "archive")

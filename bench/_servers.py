@@ -216,6 +216,11 @@ def peak_rss_mb(events: list[Event]) -> float:
     return int(found[-1].detail) / 1024 if found else float("nan")
 
 
+def reader_peak_rss_mb(events: list[Event]) -> float:
+    """The read-ahead reader's peak RSS (daemon/intake/read_ahead.py), in MB; 0 when none ran."""
+    return max((int(e.detail or 0) / 1024 for e in events if e.name == "reader-close-end"), default=0.0)
+
+
 def phase_seconds(events: list[Event], name: str, cpu: bool = False) -> float:
     """Total wall (or CPU) seconds between each NAME-begin and the NAME-end that follows it."""
     total, begun = 0.0, None

@@ -5,7 +5,8 @@ size, each processed by `tonghop run --once`.
 Usage: python bench/memory.py [--sizes 100,300,1000] [--big docx,pdf,xlsx] [--mb 25]
 Not a test: it prints figures and never fails. Target: under 200 MB, and flat as the backlog grows.
 
-What is measured: the peak resident set size of the daemon process itself (VmHWM from
+What is measured: the peak resident set size of the daemon process itself (and, printed beside it
+for a backlog of 20 or more, that of its read-ahead reader, daemon/intake/read_ahead.py) (VmHWM from
 /proc/self/status as it exits, reported by bench/_probe.py; not its children's, so LibreOffice
 would not count, and none is started for these files; wait4's ru_maxrss cannot be used, it keeps
 the high-water mark of the benchmark process the child was forked from), for `python -m daemon.cli --config DIR --now
@@ -163,7 +164,9 @@ def measure(server, work: Path, name: str, mails: list[tuple[bytes, dt.datetime]
     with sqlite3.connect(target / "var" / "tonghop.db") as db:
         statuses = dict(db.execute("select status, count(*) from messages group by status").fetchall())
     shutil.rmtree(target / "var" / "archive", ignore_errors=True)  # the disk, not the figures
-    return {"case": name, "messages": len(mails), "peak_mb": S.peak_rss_mb(S.read_events(events)), "seconds": child.seconds,
+    seen = S.read_events(events)
+    return {"case": name, "messages": len(mails), "peak_mb": S.peak_rss_mb(seen), "reader_mb": S.reader_peak_rss_mb(seen),
+            "seconds": child.seconds,
             "code": child.code, "statuses": statuses, "bytes": sum(len(r) for r, _ in mails)}
 
 
@@ -203,8 +206,9 @@ def run(sizes: list[int], big: list[str], megabytes: float = 25.0, out=sys.stdou
                 r["case"] = name
                 results.append(r)
                 verdict = "ok" if r["peak_mb"] < TARGET_MB else "OVER"
+                reader = f" + reader {r['reader_mb']:.1f} MB" if r["reader_mb"] else ""
                 say(f"  {name:40} {r['messages']:5} msg {r['bytes'] / 1e6:7.1f} MB mail  peak RSS "
-                    f"{r['peak_mb']:6.1f} MB ({verdict})  {r['seconds']:6.1f} s  exit {r['code']}  {r['statuses']}")
+                    f"{r['peak_mb']:6.1f} MB{reader} ({verdict})  {r['seconds']:6.1f} s  exit {r['code']}  {r['statuses']}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     backlog = [r for r in results if r["case"].startswith("backlog")]

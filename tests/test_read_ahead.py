@@ -160,6 +160,21 @@ def test_a_backlog_read_ahead_is_decided_as_one_read_here_even_when_the_reader_i
     assert list((killed.mailbox.path / "new").iterdir()) == []
 
 
+def test_messages_over_the_size_bound_are_read_here_and_the_rest_ahead(tmp_path, monkeypatch):
+    backlog = H.build_backlog(30, random.Random(4))
+    here = _maildir_backlog(tmp_path, "here", backlog)
+    _run(here, read_ahead=False)
+    sizes = sorted(len(item.raw) for item in backlog)
+    bound = sizes[len(sizes) // 2]  # half of them count as big here (the real bound is 2 MB)
+    monkeypatch.setattr(runner_module, "READ_AHEAD_MAX_BYTES", bound)
+    monkeypatch.setattr(runner_module, "ReadAhead", Ready)
+    Ready.taken = []
+    ahead = _maildir_backlog(tmp_path, "ahead", backlog)
+    _run(ahead, read_ahead=True)
+    assert len(Ready.taken) == sum(1 for size in sizes if size <= bound) < len(backlog)
+    assert _ledger(ahead) == _ledger(here)
+
+
 def test_a_short_pass_reads_here_and_starts_no_reader(tmp_path, monkeypatch):
     backlog = H.build_backlog(runner_module.READ_AHEAD_FROM - 1, random.Random(2))
     config = _maildir_backlog(tmp_path, "short", backlog)

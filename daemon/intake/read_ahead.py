@@ -56,6 +56,7 @@ class ReadAhead:
         self.next_key = 0
         self.restarts = 0
         self.owner = os.getpid()
+        self.peak_rss_kb = 0  # the largest VmHWM of its readers so far, taken as each is closed (bench/memory.py)
 
     # -- this process's side ---------------------------------------------------------------------
     def start(self) -> None:
@@ -142,6 +143,7 @@ class ReadAhead:
         self.ready = False
         if proc is None or self.owner != os.getpid():
             return
+        self.peak_rss_kb = max(self.peak_rss_kb, _peak_rss_kb(proc.pid))
         # The reader sees EOF and exits; its answers' pipe closed too, so an answer it is writing
         # that nobody will read fails (EPIPE) instead of blocking it.
         for stream in (proc.stdin, proc.stdout):
@@ -152,6 +154,14 @@ class ReadAhead:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _peak_rss_kb(pid: int) -> int:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
 
 
 # -- the reader process ----------------------------------------------------------------------------
