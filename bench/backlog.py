@@ -197,7 +197,8 @@ def run(n: int, floor_rounds: int = 3, with_doc: bool = False, keep: bool = Fals
             # than wall time: the daemon's CPU in processing against this process's in reading
             say(f"  in CPU time: processing {processing_cpu:.2f} s (+ {reader_cpu:.2f} s in the read-ahead "
                 f"reader = {processing_cpu + reader_cpu:.2f} s), reading alone {read_cpu:.2f} s: "
-                f"{(processing_cpu + reader_cpu) / read_cpu:.2f}x (both processes)")
+                f"{(processing_cpu + reader_cpu) / read_cpu:.2f}x (both processes; the reader's CPU counts its own "
+                f"children, pdftotext and LibreOffice, which reading alone in this process does not)")
     finally:
         if keep:
             say(f"kept: {work}")
