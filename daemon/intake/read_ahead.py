@@ -35,6 +35,7 @@ import signal
 import struct
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 log = logging.getLogger("tonghop")
@@ -72,7 +73,6 @@ class ReadAhead:
         except OSError as exc:
             log.warning("Không khởi động được tiến trình đọc trước (%s); hệ thống tự đọc từng thư.", exc)
             self._gone()
-        self.ready = False
 
     def submit(self, path: Path) -> int | None:
         """Ask for the reading of the archived file at path: the key to take it by, or None when
@@ -170,11 +170,8 @@ def serve(inp, out) -> None:
     from daemon.intake.decide import read
     from daemon.records import sha256_of
 
-    class _Config:  # decide.read needs only the limits
-        def __init__(self, limits) -> None:
-            self.limits = limits
-
-    config = _Config(pickle.loads(bytes.fromhex(inp.readline().decode().strip())))
+    # decide.read needs only the configuration's limits
+    config = types.SimpleNamespace(limits=pickle.loads(bytes.fromhex(inp.readline().decode().strip())))
     out.write(b"R")
     out.flush()
     for line in inp:
