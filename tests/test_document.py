@@ -296,6 +296,34 @@ def test_merged_and_spanned_cells_read_alike_by_every_path(monkeypatch, forms, n
         assert through_transform.tables == unicode_single.tables
 
 
+@pytest.mark.parametrize("code", range(0xE001, 0xE00A))
+@pytest.mark.parametrize("spelling", ["raw", "hex", "decimal"])
+def test_marker_code_points_in_the_text_are_read_as_the_token_format_reads_them(monkeypatch, code, spelling):
+    """The transforms mark tables and cell notes with U+E001-U+E009; a part whose own text holds
+    one (as UTF-8 or a character reference) never reaches the lines format, which would take it
+    for structure; and a legacy part with one is walked."""
+    import parsers.docx_reader as D
+
+    char = {"raw": chr(code), "hex": f"&#x{code:X};", "decimal": f"&#{code};"}[spelling]
+    cells = "".join(_cell(form, f"ô{char}{i}") for i, form in enumerate((None, '<w:gridSpan w:val="2"/>', "<w:vMerge/>")))
+    body = f"<w:p><w:r><w:t>a{char}b</w:t></w:r></w:p><w:tbl><w:tr>{cells}</w:tr></w:tbl>"
+    data = F.with_body_xml(F.save_docx(docx.Document()), body)
+    took = []
+    real = D.read_lines_marked
+    with monkeypatch.context() as m:
+        m.setattr(D, "read_lines_marked", lambda *a: took.append(1) or real(*a))
+        by_default = read_docx(data)
+        assert not took
+        m.setattr(D, "read_lines_marked", lambda *a: False)
+        token_format = read_docx(data)
+    assert (by_default.lines, by_default.tables) == (token_format.lines, token_format.tables)
+    legacy = F.with_body_xml(F.save_docx(docx.Document()), body.replace(
+        "<w:r><w:t>", '<w:r><w:rPr><w:rFonts w:ascii=".VnTime" w:hAnsi=".VnTime"/></w:rPr><w:t>'))
+    with monkeypatch.context() as m:
+        m.setattr(D, "_legacy_transform", lambda: pytest.fail("a part holding a marker went to the transform"))
+        read_docx(legacy)
+
+
 def test_nested_table_and_vertical_merge():
     d = docx.Document()
     t = d.add_table(rows=2, cols=2)
