@@ -44,3 +44,45 @@ def test_opening_line_is_the_first_line_opens_signing_accepts():
             sub = lines[:start] + tail[k:]
             expected = next((i for i in range(start, len(sub)) if sub[i] and opens_signing(sub[i])), None)
             assert _opening_line(sub, start) == expected, (start, k)
+
+
+def _sections_line_by_line(body: list[str]):
+    """_sections written plainly: _is_heading on each line (_sections has it inline)."""
+    from parsers.facts import _is_heading
+    from parsers.model import Section
+
+    out, current, text = [], None, []
+    for s in squashed(body):
+        if not s:
+            continue
+        head = _is_heading(s)
+        if head:
+            if current:
+                out.append(Section(current[0], current[1], current[2], "\n".join(text)))
+            current, text = (s, head[0], head[1]), []
+        elif current:
+            text.append(s)
+    if current:
+        out.append(Section(current[0], current[1], current[2], "\n".join(text)))
+    return tuple(out)
+
+
+_HEADING_LIKE = ["I. KẾT QUẢ", "II- Nhiệm vụ", "IV/ Kiến nghị", "V/v báo cáo", "V/ Đề xuất", "IIII. bốn",
+                 "XX: hai mươi", "XXI. quá", "L. không", "IV.", "IV. ", "1. Về sản xuất", "1.5 tỷ đồng",
+                 "12", "12) mười hai", "123. ba chữ số", "1 . cách", "1.", "1.2. mục con", "1- gạch",
+                 "1/ xiên", "2–gạch dài", "1. 2", "3) ,", "a) Việc một", "a)", "a ) cách", "đ) chữ đ",
+                 "b)c", "ă) không", "A) hoa", "²) mũ", "١. số Ả Rập", "x) Kết luận", "1.\u00a0cách cứng",
+                 "I.\tthụt", "  1. lề", "c)  hai dấu cách", "- gạch đầu dòng", "Tổng cộng", "", " "]
+
+
+def test_sections_finds_the_headings_is_heading_finds():
+    import random
+
+    from parsers.facts import _sections
+
+    rng = random.Random(17)
+    assert _sections(_HEADING_LIKE) == _sections_line_by_line(_HEADING_LIKE)
+    assert [s.number for s in _sections(["I. A", "x", "1. B", "", "y", "a) C", "z", "II. D"])] == ["I", "1", "a", "II"]
+    for _ in range(300):
+        body = [rng.choice(_HEADING_LIKE) for _ in range(rng.randrange(0, 25))]
+        assert _sections(body) == _sections_line_by_line(body), body
