@@ -83,6 +83,9 @@ class _Converter:
         self.pool = pool
         self.number = number
         self.proc: subprocess.Popen | None = None
+        # Set once the keeper said it is ready, cleared by stop(): `running` alone is true too
+        # while a restart waits for soffice, and for a keeper already on its way out.
+        self.ready = False
         self.profile: str | None = None
         self.files = 0
         self.broken_until = 0.0
@@ -118,9 +121,11 @@ class _Converter:
         self.files = 0
         self.last_used = time.monotonic()
         pool.starts += 1
+        self.ready = True
         log.info("Đã khởi động LibreOffice thường trú số %d (%.1f giây).", self.number, time.monotonic() - started)
 
     def stop(self, graceful: bool = False) -> None:
+        self.ready = False
         if self.proc is not None:
             if graceful and self.proc.poll() is None:
                 try:  # a polite quit first; the group kill below makes sure of it
@@ -250,14 +255,17 @@ class ConverterPool:
             self._ensure_started(conv)
             self._start_watchdog()
             limit = min(timeout or self.timeout, self.timeout)
+            asked = time.monotonic()
             reply = conv.ask({"op": "convert", "src": str(src), "dst": str(dst), "filter": filter_name,
                               "infilter": infilter}, limit)
             conv.last_used = time.monotonic()
             conv.files += 1
             if reply is None:
                 # Dead (a crash on this file) or stuck past the limit: this converter is done for;
-                # the watchdog starts a new one while the caller retries the file cold.
-                why = "không trả lời" if conv.running else "đã dừng đột ngột"
+                # the watchdog starts a new one while the caller retries the file cold. Silence
+                # before the limit is a keeper that closed its output, dying.
+                stuck = conv.running and conv.last_used - asked >= limit
+                why = "không trả lời" if stuck else "đã dừng đột ngột"
                 log.warning("LibreOffice thường trú số %d %s khi chuyển đổi một tệp (giới hạn %g giây); "
                             "đã dừng nó, tệp sẽ được chuyển đổi lại bằng LibreOffice riêng.", conv.number, why, limit)
                 conv.stop()
@@ -319,10 +327,11 @@ class ConverterPool:
         return [pid for conv in self._all for pid in conv.soffice_pids()]
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
-        """True once every converter is running (a restart by the watchdog has finished)."""
+        """True once every converter is running and has said it is ready (a restart by the
+        watchdog has finished)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(conv.running for conv in self._all):
+            if all(conv.ready and conv.running for conv in self._all):
                 return True
             time.sleep(0.05)
         return False

@@ -125,9 +125,11 @@ def main() -> None:
             doc.storeToURL(uno.systemPathToFileUrl(req["dst"]), props(FilterName=filt, Overwrite=True))
             answer({"id": req.get("id"), "ok": True})
         except Exception as exc:  # a file LibreOffice refuses, or soffice gone
-            answer({"id": req.get("id"), "ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]})
+            # soffice gone: end without an answer, so tonghop sees this converter dead at once
+            # (an answer first left it looking alive until the group kill had gone through).
             if not alive():
                 die(4)
+            answer({"id": req.get("id"), "ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]})
         finally:
             if doc is not None:
                 try:
