@@ -51,20 +51,10 @@ def _sections_line_by_line(body: list[str]):
     from parsers.facts import _is_heading
     from parsers.model import Section
 
-    out, current, text = [], None, []
-    for s in squashed(body):
-        if not s:
-            continue
-        head = _is_heading(s)
-        if head:
-            if current:
-                out.append(Section(current[0], current[1], current[2], "\n".join(text)))
-            current, text = (s, head[0], head[1]), []
-        elif current:
-            text.append(s)
-    if current:
-        out.append(Section(current[0], current[1], current[2], "\n".join(text)))
-    return tuple(out)
+    lines = [s for s in squashed(body) if s]
+    heads = [i for i, s in enumerate(lines) if _is_heading(s)]
+    return tuple(Section(lines[i], *_is_heading(lines[i]), "\n".join(lines[i + 1:j]))
+                 for i, j in zip(heads, heads[1:] + [len(lines)]))
 
 
 _HEADING_LIKE = ["I. KẾT QUẢ", "II- Nhiệm vụ", "IV/ Kiến nghị", "V/v báo cáo", "V/ Đề xuất", "IIII. bốn",
