@@ -697,10 +697,12 @@ _WALKED_ONLY = (b"txbxContent", b"AlternateContent", b"ruby", b"moveFrom")
 
 
 def _walked_only(xml: bytes) -> bool:
-    """Must this part be walked rather than read by the legacy transform? b"\xee" is the lead
+    """Must this part be walked rather than read by the legacy transform? Byte 0xEE is the lead
     byte of U+E000-U+EFFF in UTF-8 (one memchr instead of a search per marker); a character
     reference needs a "&", found by memchr before "&#" is searched for."""
     return b"\xee" in xml or (b"&" in xml and b"&#" in xml) or any(mark in xml for mark in _WALKED_ONLY)
+
+
 _ONLY_TABLE_MARKS = re.compile("(?:[\ue001-\ue004]|[\ue006\ue007][^\ue008\ue010]*\ue008)*")  # and cell notes
 
 
