@@ -318,14 +318,12 @@ class _Walker:
                 span, continued = 1, False
                 tcpr = tc.find(n.tcPr)
                 if tcpr is not None:
-                    gs = tcpr.find(n.gridSpan)
-                    if gs is not None:
-                        try:
-                            span = max(1, min(int(gs.get(n.val, "1")), 64))
-                        except ValueError:
-                            span = 1
-                    vm = tcpr.find(n.vMerge)
-                    continued = vm is not None and vm.get(n.val, "continue") == "continue"
+                    # As the transforms read w:tcPr: the first w:gridSpan that has a value, plain
+                    # digits only; continued when any w:vMerge has no value or "continue".
+                    value = next((v for v in (g.get(n.val) for g in tcpr.iterchildren(n.gridSpan)) if v is not None), "")
+                    if value.isdigit() and len(value) <= 8:
+                        span = max(1, min(int(value), 64))
+                    continued = any(vm.get(n.val, "continue") == "continue" for vm in tcpr.iterchildren(n.vMerge))
                 cell_lines: list[str] = []
                 if not continued:
                     self.blocks(tc, cell_lines)
