@@ -494,7 +494,8 @@ _XSLT_LEAN_SOURCE = _XSLT_SOURCE.replace(
     _XSLT_SOURCE[_XSLT_SOURCE.index('  <xsl:variable name="depth"'):_XSLT_SOURCE.index("</xsl:template>", _XSLT_SOURCE.index('  <xsl:variable name="depth"'))],
     "",
 )
-_MARKED = re.compile("\ue001|\ue002|\ue003|\ue004([^\ue005]{0,8})\ue005|[^\ue001-\ue005]+")
+# (A span of any length is taken with its cell; only 1-8 plain digits count as a span.)
+_MARKED = re.compile("\ue001|\ue002|\ue003|\ue004([^\ue005]*)\ue005|[^\ue001-\ue005]+")
 
 # The same transform writing what read_lines_marked() can take apart with a few C-level splits:
 # a cell is its marker alone, and the cells a grid span covers follow it as empty cells (up to
@@ -783,7 +784,7 @@ def read_marked(walker: "_Walker", marked: str, lines: list[str]) -> None:
                 if not table[0]:
                     table[0].append([])
                 group = m.group(1)
-                span = int(group) if group.isdigit() else 1
+                span = int(group) if group.isdigit() and len(group) <= 8 else 1
                 table[1], table[2] = [], max(0, min(span, 64) - 1)
             continue
         for piece in token.split("\n"):
