@@ -292,8 +292,7 @@ def test_merged_and_spanned_cells_read_alike_by_every_path(monkeypatch, forms, n
     assert through_transform.tables[0][3] == ("ô 3", "", "sau 3")
     if forms is _CELL_FORMS:
         assert through_transform.tables == by_default.tables
-    assert [len(row) for row in through_transform.tables[0]] == [
-        len(row) for row in read_docx(F.with_body_xml(F.save_docx(docx.Document()), _tables_body(forms))).tables[0]]
+    assert [len(row) for row in through_transform.tables[0]] == [len(row) for row in first]
 
 
 @pytest.mark.parametrize("code", range(0xE001, 0xE00A))
